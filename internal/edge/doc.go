@@ -1,4 +1,19 @@
 // Package edge is Berth's public HTTP entry: a host-routed reverse proxy
 // whose route table is swapped atomically, with branded pages for the
 // answers the edge gives itself.
+//
+// The control plane computes a Table from its store and installs it with
+// Edge.SetTable; the edge never reads a database or talks to a container
+// runtime. Each request is routed by its Host header through the table it
+// started with: a Ready route is proxied to its upstream (websockets and
+// streamed responses included), a Deploying route gets a loading page
+// that refreshes itself (503 with Retry-After), and a Down route, an
+// unreachable upstream or an unknown host get a 502 or 404 page in the
+// owner's brand.
+//
+// Every page the edge produces carries an X-Edge-Page header (not-found,
+// bad-gateway or loading) and Cache-Control: no-store, so a readiness
+// probe can tell it from an app's own answer. Pages and headers never name
+// an upstream address, the software behind the edge or its version; those
+// go to Config.Logf only.
 package edge

@@ -1,0 +1,162 @@
+// Package e2e drives a whole `berth up` (API, agent, edge, store, the
+// real Docker engine) the way a user does: through the public API, the
+// CLI and the URLs it hands out.
+package e2e
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/client"
+	"github.com/berth-dev/berth/internal/up"
+)
+
+const adminKey = "sk_e2etestadminkey0000000000000000000000"
+
+// platform is one running `berth up`.
+type platform struct {
+	api      *client.Client
+	apiURL   string
+	edgeAddr string
+	dataDir  string
+	web      *http.Client
+}
+
+func requireDocker(t *testing.T) {
+	t.Helper()
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		t.Skip("no Docker engine answers `docker info`; `make test` starts one")
+	}
+}
+
+// start runs `berth up` in this process until the test ends.
+func start(t *testing.T) *platform {
+	t.Helper()
+	requireDocker(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan up.Info, 1)
+	done := make(chan error, 1)
+	dir := t.TempDir()
+	go func() {
+		done <- up.Run(ctx, up.Config{
+			DataDir: dir, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Domain: "localhost",
+			BootstrapKey: adminKey, Logf: t.Logf, Ready: func(i up.Info) { ready <- i },
+		})
+	}()
+	var info up.Info
+	select {
+	case info = <-ready:
+	case err := <-done:
+		t.Fatalf("berth up: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("berth up did not start in 30s")
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		removeContainers(t, dir)
+	})
+	u, _ := url.Parse(info.EdgeURL)
+	p := &platform{api: client.New(info.APIURL, adminKey), apiURL: info.APIURL, edgeAddr: "127.0.0.1:" + u.Port(), dataDir: dir}
+	p.web = webClient(p.edgeAddr)
+	return p
+}
+
+// webClient sends every request to the edge, as a browser resolving
+// *.localhost to loopback would.
+func webClient(edgeAddr string) *http.Client {
+	d := &net.Dialer{Timeout: 2 * time.Second}
+	return &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, network, edgeAddr)
+			},
+			MaxIdleConnsPerHost: 32,
+		},
+	}
+}
+
+// removeContainers removes what a test's berth left on the engine.
+func removeContainers(t *testing.T, dataDir string) {
+	inst, err := os.ReadFile(filepath.Join(dataDir, "instance"))
+	if err != nil {
+		return
+	}
+	label := "berth.instance=" + hexOf(inst)
+	out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label="+label).Output()
+	ids := strings.Fields(string(out))
+	if len(ids) > 0 {
+		exec.Command("docker", append([]string{"rm", "-f", "-v"}, ids...)...).Run()
+	}
+	vols, _ := exec.Command("docker", "volume", "ls", "-q", "--filter", "name=berth-sbx-").Output()
+	_ = vols // sandbox volumes are named by sandbox id; tests leave them to `docker volume prune`.
+}
+
+func hexOf(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}
+
+// get fetches a URL through the edge.
+func (p *platform) get(t *testing.T, rawURL string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := p.web.Get(rawURL)
+	if err != nil {
+		t.Fatalf("GET %s: %v", rawURL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// eventually retries f until it returns true or d passes.
+func eventually(t *testing.T, d time.Duration, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// tenant makes an org, a workspace and a project.
+func (p *platform) tenant(t *testing.T, name string) (*client.Org, *client.Workspace, *client.Project) {
+	t.Helper()
+	ctx := context.Background()
+	o, err := p.api.CreateOrg(ctx, client.CreateOrg{Name: name, ExternalID: "ext-" + name})
+	if err != nil {
+		t.Fatalf("create org: %v", err)
+	}
+	w, err := p.api.CreateWorkspace(ctx, client.CreateWorkspace{OrgID: o.ID, Name: "Dr Smith", ExternalID: "ws-1"})
+	if err != nil {
+		t.Fatalf("create workspace: %v", err)
+	}
+	pr, err := p.api.CreateProject(ctx, client.CreateProject{WorkspaceID: w.ID, Name: "Clinic Site", ExternalID: "prj-1"})
+	if err != nil {
+		t.Fatalf("create project: %v", err)
+	}
+	return o, w, pr
+}
+
+func problemCode(err error) string {
+	if p, ok := err.(*client.Problem); ok {
+		return p.Code
+	}
+	return ""
+}

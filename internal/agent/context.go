@@ -1,0 +1,76 @@
+package agent
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// withFiles streams the artifact tar in and returns a build context with
+// extra files added at its root. The extra files are listed in the
+// context's .dockerignore (created or extended) so that `COPY . .` in the
+// app's image does not copy Berth's own files.
+func withFiles(artifact io.Reader, files map[string]string, ignore ...string) (io.Reader, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(copyWithFiles(pw, artifact, files, ignore))
+	}()
+	return pr, nil
+}
+
+func copyWithFiles(w io.Writer, artifact io.Reader, files map[string]string, ignore []string) error {
+	tr := tar.NewReader(artifact)
+	tw := tar.NewWriter(w)
+	dockerignore := ""
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading artifact: %w", err)
+		}
+		name := strings.TrimPrefix(hdr.Name, "./")
+		if _, replaced := files[name]; replaced {
+			continue
+		}
+		if name == ".dockerignore" {
+			b, err := io.ReadAll(io.LimitReader(tr, 1<<20))
+			if err != nil {
+				return fmt.Errorf("reading .dockerignore: %w", err)
+			}
+			dockerignore = string(b)
+			continue
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("writing context: %w", err)
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return fmt.Errorf("writing context: %w", err)
+		}
+	}
+	if dockerignore != "" && !strings.HasSuffix(dockerignore, "\n") {
+		dockerignore += "\n"
+	}
+	for _, name := range ignore {
+		dockerignore += name + "\n"
+	}
+	add := func(name, body string) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		_, err := io.WriteString(tw, body)
+		return err
+	}
+	for name, body := range files {
+		if err := add(name, body); err != nil {
+			return fmt.Errorf("adding %s: %w", name, err)
+		}
+	}
+	if err := add(".dockerignore", dockerignore); err != nil {
+		return fmt.Errorf("adding .dockerignore: %w", err)
+	}
+	return tw.Close()
+}

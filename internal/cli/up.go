@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/internal/docker"
+	"github.com/berth-dev/berth/internal/images"
+	"github.com/berth-dev/berth/internal/templates"
+	"github.com/berth-dev/berth/internal/up"
+)
+
+func upCmd() *cobra.Command {
+	var cfg up.Config
+	var imageFlags []string
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run Berth on this machine: API, agent, edge and store in one process",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			imgs, err := parseImages(imageFlags)
+			if err != nil {
+				return err
+			}
+			cfg.Images = imgs
+			cfg.BootstrapKey = os.Getenv("BERTH_BOOTSTRAP_KEY")
+			logger := log.New(cmd.ErrOrStderr(), "", log.LstdFlags)
+			cfg.Logf = logger.Printf
+			out := cmd.OutOrStdout()
+			cfg.Ready = func(info up.Info) {
+				fmt.Fprintf(out, "Berth is up.\n  API:  %s\n  Apps: %s (deployments at https://{project}.{org}.%s)\n", info.APIURL, info.EdgeURL, cfg.Domain)
+				saved := loadConfig()
+				if info.Key != "" || saved.APIURL != info.APIURL {
+					key := info.Key
+					if key == "" {
+						key = saved.Key
+					}
+					if key == "" {
+						key = cfg.BootstrapKey
+					}
+					if err := saveConfig(Config{APIURL: info.APIURL, Key: key}); err != nil {
+						logger.Printf("saving CLI config: %v", err)
+					}
+				}
+				if info.Key != "" {
+					fmt.Fprintf(out, "  Admin API key (shown once, saved to %s):\n    %s\n", configPath(), info.Key)
+				} else {
+					fmt.Fprintf(out, "  The admin key is in %s\n", configPath())
+				}
+			}
+			return up.Run(cmd.Context(), cfg)
+		},
+	}
+	home, _ := os.UserHomeDir()
+	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", filepath.Join(home, ".local", "share", "berth"), "where Berth keeps its database and artifacts")
+	cmd.Flags().StringVar(&cfg.Listen, "listen", "127.0.0.1:7700", "address of the API")
+	cmd.Flags().StringVar(&cfg.EdgeListen, "edge-listen", "127.0.0.1:7780", "address of the edge that serves apps and previews")
+	cmd.Flags().StringVar(&cfg.Domain, "domain", "localhost", "platform domain: apps get {project}.{org}.DOMAIN")
+	cmd.Flags().StringVar(&cfg.DockerHost, "docker-host", "", "Docker engine address (default: the environment's)")
+	cmd.Flags().StringArrayVar(&imageFlags, "image", nil, "base image of a runtime, as NAME=REF (e.g. nginx=nginx:1.27); default: the local berth/* images")
+	return cmd
+}
+
+func parseImages(flags []string) (templates.Images, error) {
+	imgs := templates.Images{}
+	for _, f := range flags {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("--image %q: write NAME=REF", f)
+		}
+		imgs[k] = v
+	}
+	return imgs, nil
+}
+
+func imagesCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "images", Short: "Manage the local base images of the templates"}
+	var force bool
+	build := &cobra.Command{
+		Use:   "build",
+		Short: "Build the templates' base images locally from Debian packages (skips those that exist)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := docker.New("")
+			if err != nil {
+				return err
+			}
+			return images.Build(cmd.Context(), rt, cmd.OutOrStdout(), force)
+		},
+	}
+	build.Flags().BoolVar(&force, "force", false, "rebuild images that exist")
+	cmd.AddCommand(build)
+	return cmd
+}

@@ -1,0 +1,431 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/internal/agent"
+	"github.com/berth-dev/berth/internal/id"
+	"github.com/berth-dev/berth/internal/problem"
+	"github.com/berth-dev/berth/internal/store"
+)
+
+// DrainTime is how long a replaced container keeps serving the requests
+// it already has before it is stopped.
+const DrainTime = 2 * time.Second
+
+// DeployRequest asks for a release to run at the project's URL.
+type DeployRequest struct {
+	Project    *store.Project
+	ReleaseID  string
+	Product    string
+	Env        map[string]string
+	Metadata   map[string]string
+	ExternalID string
+}
+
+// Deploy points the project's deployment of the product at a release,
+// creating the deployment on first use, and starts the rollout.
+func (c *Control) Deploy(ctx context.Context, req DeployRequest) (*store.Deployment, bool, error) {
+	if req.Product == "" {
+		req.Product = store.ProductStandard
+	}
+	if req.Product != store.ProductStandard && req.Product != store.ProductDockerDeploy {
+		return nil, false, problem.Unprocessable("invalid_deployment_product", "deployment_product must be \"standard\" or \"docker_deploy\", not %q", req.Product)
+	}
+	if err := validateEnv(req.Env); err != nil {
+		return nil, false, err
+	}
+	if req.ReleaseID == "" {
+		return nil, false, problem.Unprocessable("missing_release_id", "give the release to deploy in \"release_id\"")
+	}
+	rel, err := c.st.GetRelease(ctx, req.ReleaseID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, problem.Unprocessable("release_not_found", "release %q does not exist; publish one first", req.ReleaseID)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if rel.ProjectID != req.Project.ID {
+		return nil, false, problem.Unprocessable("release_of_another_project", "release %s belongs to another project; deploy a release of project %s", rel.ID, req.Project.ID)
+	}
+	if tid := req.Metadata["docker_deploy_template_id"]; tid != "" {
+		if _, ok := c.cfg.Templates.Get(tid); !ok {
+			return nil, false, problem.Unprocessable("unknown_template", "docker_deploy_template_id %q does not exist; use one of: %s", tid, strings.Join(c.cfg.Templates.IDs(), ", "))
+		}
+	}
+	var d *store.Deployment
+	created := false
+	now := time.Now().UTC()
+	err = c.st.InTx(ctx, func(tx store.Store) error {
+		existing, err := tx.ListDeployments(ctx, store.ListFilter{ProjectID: req.Project.ID})
+		if err != nil {
+			return err
+		}
+		for _, e := range existing {
+			if e.Product == req.Product {
+				d = e
+			}
+		}
+		if d == nil {
+			created = true
+			d = &store.Deployment{
+				ID: id.New(id.Deployment), OrgID: req.Project.OrgID, WorkspaceID: req.Project.WorkspaceID,
+				ProjectID: req.Project.ID, Product: req.Product, Env: map[string]string{}, Metadata: map[string]string{},
+				ExternalID: req.ExternalID, CreatedAt: now, UpdatedAt: now,
+			}
+		}
+		maps.Copy(d.Env, req.Env)
+		maps.Copy(d.Metadata, req.Metadata)
+		d.ReleaseID, d.Status, d.StatusReason = rel.ID, store.DeploymentPending, ""
+		if created {
+			err = tx.CreateDeployment(ctx, d)
+		} else {
+			err = tx.UpdateDeployment(ctx, d)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.AddDeploymentRelease(ctx, &store.DeploymentRelease{DeploymentID: d.ID, ReleaseID: rel.ID, Reason: "deploy", CreatedAt: now})
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return nil, false, problem.Conflict("external_id_taken", "a deployment with external_id %q already exists", req.ExternalID)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("recording deployment: %w", err)
+	}
+	c.event(ctx, d.ID, "deployment.pending", "deploying release %s", rel.ID)
+	c.PublishRoutes(ctx)
+	c.queue.kick(d.ID)
+	return d, created, nil
+}
+
+// Rollback re-points a deployment at an earlier release of its history:
+// the previous one when releaseID is empty.
+func (c *Control) Rollback(ctx context.Context, did, releaseID string) (*store.Deployment, error) {
+	var d *store.Deployment
+	err := c.st.InTx(ctx, func(tx store.Store) error {
+		var err error
+		if d, err = tx.GetDeployment(ctx, did); err != nil {
+			return err
+		}
+		hist, err := tx.ListDeploymentReleases(ctx, did)
+		if err != nil {
+			return err
+		}
+		target := ""
+		for i := len(hist) - 1; i >= 0 && target == ""; i-- {
+			h := hist[i]
+			if releaseID == "" && h.ReleaseID != d.ReleaseID {
+				target = h.ReleaseID
+			}
+			if releaseID != "" && h.ReleaseID == releaseID {
+				target = releaseID
+			}
+		}
+		if target == "" && releaseID == "" {
+			return problem.Unprocessable("no_previous_release", "this deployment has run only one release; deploy another before rolling back")
+		}
+		if target == "" {
+			return problem.Unprocessable("release_not_in_history", "release %q never ran on this deployment; roll back to one of its history", releaseID)
+		}
+		now := time.Now().UTC()
+		d.ReleaseID, d.Status, d.StatusReason = target, store.DeploymentPending, ""
+		if err := tx.UpdateDeployment(ctx, d); err != nil {
+			return err
+		}
+		return tx.AddDeploymentRelease(ctx, &store.DeploymentRelease{DeploymentID: d.ID, ReleaseID: target, Reason: "rollback", CreatedAt: now})
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.event(ctx, d.ID, "deployment.rollback", "rolling back to release %s", d.ReleaseID)
+	c.queue.kick(d.ID)
+	return d, nil
+}
+
+// WaitDeployment waits until the deployment is ready or failed, or timeout.
+func (c *Control) WaitDeployment(ctx context.Context, did string, timeout time.Duration) (*store.Deployment, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		d, err := c.st.GetDeployment(ctx, did)
+		if err != nil {
+			return nil, err
+		}
+		if d.Status == store.DeploymentReady || d.Status == store.DeploymentFailed || time.Now().After(deadline) {
+			return d, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// DeploymentURL is the URL the platform assigned to a deployment.
+func (c *Control) DeploymentURL(ctx context.Context, d *store.Deployment) string {
+	p, err := c.st.GetProject(ctx, d.ProjectID)
+	if err != nil {
+		return ""
+	}
+	return c.cfg.Names.URL(c.cfg.Names.DeploymentHost(c.orgSlug(ctx, d.OrgID), p.Slug))
+}
+
+func imageRef(releaseID string) string { return "berth-app/" + releaseID + ":latest" }
+
+func containerName(d *store.Deployment, releaseID string) string {
+	return "berth-" + d.ID + "-" + releaseID
+}
+
+// reconcileDeployment drives one deployment toward its desired release.
+// Every step checks what exists first, so running it again after a crash
+// at any point finishes the work.
+func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
+	d, err := c.st.GetDeployment(ctx, did)
+	if err != nil {
+		return err
+	}
+	if d.Product == store.ProductDockerDeploy {
+		return c.setStatus(ctx, d, store.DeploymentPending, "waiting for the workspace's Docker Deploy host, which is not active")
+	}
+	var a *agent.Client
+	if d.HostID == "" {
+		h, ha, err := c.poolHost(ctx)
+		if err != nil {
+			return c.setStatus(ctx, d, store.DeploymentPending, "waiting for a host with free capacity")
+		}
+		d.HostID, a = h.ID, ha
+	} else if a, err = c.hostAgent(ctx, d.HostID); err != nil {
+		return err
+	}
+	if d.ServingReleaseID == d.ReleaseID && d.ContainerID != "" {
+		return c.keepServing(ctx, a, d)
+	}
+	if d.Status == store.DeploymentFailed {
+		return nil // a failed rollout waits for a new deploy or rollback
+	}
+	rel, err := c.st.GetRelease(ctx, d.ReleaseID)
+	if err != nil {
+		return err
+	}
+	image := imageRef(rel.ID)
+	ok, err := a.ImageExists(ctx, image)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := c.setStatus(ctx, d, store.DeploymentBuilding, ""); err != nil {
+			return err
+		}
+		c.event(ctx, d.ID, "deployment.uploading", "sending release %s to the host", rel.ID)
+		if err := a.PushBlob(ctx, rel.Digest, c.cfg.Artifacts.Path(rel.Digest)); err != nil {
+			return c.fail(ctx, d, "sending the release to the host: %v", err)
+		}
+		dockerfile, _, err := c.dockerfileFor(rel)
+		if err != nil {
+			return c.fail(ctx, d, "%v", err)
+		}
+		c.event(ctx, d.ID, "deployment.building", "building the image of release %s", rel.ID)
+		err = a.Build(ctx, agent.BuildRequest{Image: image, Digest: rel.Digest, Dockerfile: dockerfile,
+			DockerfilePath: rel.Build.Dockerfile, Labels: c.labels("berth.release", rel.ID)})
+		if err != nil {
+			return c.fail(ctx, d, "the image build failed: %v", err)
+		}
+	}
+	if err := c.setStatus(ctx, d, store.DeploymentStarting, ""); err != nil {
+		return err
+	}
+	c.event(ctx, d.ID, "deployment.starting", "starting release %s", rel.ID)
+	name := containerName(d, rel.ID)
+	env := map[string]string{}
+	healthPath := "/"
+	if t, ok := c.cfg.Templates.Get(rel.Build.TemplateID); ok {
+		maps.Copy(env, t.Env)
+		healthPath = t.HealthPath
+	}
+	maps.Copy(env, d.Env)
+	env["PORT"] = strconv.Itoa(rel.Build.Port)
+	spec := agent.ContainerSpec{
+		Name: name, Image: image, Env: envList(env), Ports: []int{rel.Build.Port}, Restart: "unless-stopped", Init: true,
+		Labels: c.labels("berth.kind", "deployment", "berth.deployment", d.ID, "berth.release", rel.ID),
+	}
+	if _, err := a.CreateContainer(ctx, spec); err != nil && !errors.Is(err, agent.ErrConflict) {
+		return c.fail(ctx, d, "creating the container: %v", err)
+	}
+	if err := a.StartContainer(ctx, name); err != nil {
+		a.RemoveContainer(ctx, name)
+		return c.fail(ctx, d, "starting the container: %v", err)
+	}
+	if _, err := a.Probe(ctx, name, agent.ProbeRequest{Port: rel.Build.Port, Path: healthPath, Timeout: 2 * time.Minute}); err != nil {
+		a.RemoveContainer(ctx, name)
+		var ae *agent.Error
+		if errors.As(err, &ae) {
+			return c.fail(ctx, d, "%s", ae.Detail)
+		}
+		return c.fail(ctx, d, "health check: %v", err)
+	}
+	info, err := a.InspectContainer(ctx, name)
+	if err != nil {
+		return err
+	}
+	old := d.ContainerID
+	d.ServingReleaseID, d.ContainerID, d.Upstream = rel.ID, info.ID, info.Ports[rel.Build.Port]
+	if err := c.st.UpdateDeployment(ctx, d); err != nil {
+		return err
+	}
+	if err := c.PublishRoutes(ctx); err != nil {
+		return err
+	}
+	if err := c.confirm(ctx, d); err != nil {
+		return err
+	}
+	if old != "" && old != info.ID {
+		time.Sleep(DrainTime)
+		if err := a.StopContainer(ctx, old, 10*time.Second); err != nil && !errors.Is(err, agent.ErrNotFound) {
+			c.logf("stopping replaced container: %v", err)
+		}
+		if err := a.RemoveContainer(ctx, old); err != nil {
+			c.logf("removing replaced container: %v", err)
+		}
+	}
+	return nil
+}
+
+// keepServing makes sure the serving container runs and the route points
+// at its current address.
+func (c *Control) keepServing(ctx context.Context, a *agent.Client, d *store.Deployment) error {
+	info, err := a.InspectContainer(ctx, d.ContainerID)
+	if errors.Is(err, agent.ErrNotFound) {
+		c.event(ctx, d.ID, "deployment.container_lost", "the container went missing; starting a new one")
+		d.ContainerID, d.Upstream, d.ServingReleaseID = "", "", ""
+		if err := c.setStatus(ctx, d, store.DeploymentPending, ""); err != nil {
+			return err
+		}
+		c.queue.kick(d.ID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !info.Running {
+		if err := a.StartContainer(ctx, info.ID); err != nil {
+			return c.fail(ctx, d, "restarting the stopped container: %v", err)
+		}
+		if info, err = a.InspectContainer(ctx, info.ID); err != nil {
+			return err
+		}
+	}
+	rel, err := c.st.GetRelease(ctx, d.ServingReleaseID)
+	if err != nil {
+		return err
+	}
+	if up := info.Ports[rel.Build.Port]; up != d.Upstream {
+		d.Upstream = up
+		if err := c.st.UpdateDeployment(ctx, d); err != nil {
+			return err
+		}
+		if err := c.PublishRoutes(ctx); err != nil {
+			return err
+		}
+	}
+	if d.Status != store.DeploymentReady {
+		return c.confirm(ctx, d)
+	}
+	return nil
+}
+
+// confirm marks a deployment ready once a request through the edge
+// reaches the app.
+func (c *Control) confirm(ctx context.Context, d *store.Deployment) error {
+	p, err := c.st.GetProject(ctx, d.ProjectID)
+	if err != nil {
+		return err
+	}
+	host := c.cfg.Names.DeploymentHost(c.orgSlug(ctx, d.OrgID), p.Slug)
+	deadline := time.Now().Add(30 * time.Second)
+	for !c.reachable(ctx, host) {
+		if time.Now().After(deadline) {
+			return c.fail(ctx, d, "the app answered its health check but not through the edge")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := c.setStatus(ctx, d, store.DeploymentReady, ""); err != nil {
+		return err
+	}
+	c.event(ctx, d.ID, "deployment.ready", "release %s is serving", d.ServingReleaseID)
+	return nil
+}
+
+func (c *Control) setStatus(ctx context.Context, d *store.Deployment, status, reason string) error {
+	if d.Status == status && d.StatusReason == reason {
+		return c.st.UpdateDeployment(ctx, d)
+	}
+	d.Status, d.StatusReason = status, reason
+	if err := c.st.UpdateDeployment(ctx, d); err != nil {
+		return err
+	}
+	if d.Upstream == "" {
+		return c.PublishRoutes(ctx)
+	}
+	return nil
+}
+
+func (c *Control) fail(ctx context.Context, d *store.Deployment, format string, args ...any) error {
+	reason := fmt.Sprintf(format, args...)
+	c.event(ctx, d.ID, "deployment.failed", "%s", reason)
+	return c.setStatus(ctx, d, store.DeploymentFailed, reason)
+}
+
+// sweep removes containers Berth made that no record points at: what a
+// crash between creating a container and recording it leaves behind.
+func (c *Control) sweep(ctx context.Context) error {
+	hosts, err := c.st.ListHosts(ctx)
+	if err != nil {
+		return err
+	}
+	deps, err := listAll(ctx, c.st.ListDeployments)
+	if err != nil {
+		return err
+	}
+	sbxs, err := listAll(ctx, c.st.ListSandboxes)
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, d := range deps {
+		keep[d.ContainerID] = true
+		if d.ReleaseID != d.ServingReleaseID && d.Status != store.DeploymentFailed {
+			keep[containerName(d, d.ReleaseID)] = true
+		}
+	}
+	for _, s := range sbxs {
+		keep["berth-"+s.ID] = true
+	}
+	for _, h := range hosts {
+		if h.State != "active" {
+			continue
+		}
+		a := c.agent(h)
+		list, err := a.ListContainers(ctx, c.labels())
+		if err != nil {
+			c.logf("listing containers on %s: %v", h.ID, err)
+			continue
+		}
+		for _, ct := range list {
+			if keep[ct.ID] || keep[ct.Name] {
+				continue
+			}
+			c.logf("removing orphan container %s", ct.Name)
+			if err := a.RemoveContainer(ctx, ct.ID); err != nil {
+				c.logf("removing orphan %s: %v", ct.Name, err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package edge
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// goldenBrand exercises every brand field, and escaping in the name.
+var goldenBrand = Brand{
+	Name:         "Acme Clinic & <Co>",
+	PrimaryColor: "#0a7cff",
+	LogoURL:      "https://cdn.acme.example/logo.png?v=2&size=small",
+	SupportURL:   "https://acme.example/help",
+}
+
+func TestPagesGolden(t *testing.T) {
+	tmpl := parsePages()
+	for _, kind := range []pageKind{pageNotFound, pageBadGateway, pageLoading} {
+		name := kind.spec().name
+		t.Run(name, func(t *testing.T) {
+			got, err := renderPage(tmpl, kind, goldenBrand)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", name+".html")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the rendered page (run go test -update and review the diff):\n%s", path, got)
+			}
+		})
+	}
+}
+
+func TestPageEscapesBrand(t *testing.T) {
+	tmpl := parsePages()
+	hostile := Brand{
+		Name:         `<script>alert(1)</script>`,
+		PrimaryColor: `red}body{display:none`,
+		LogoURL:      `javascript:alert(1)`,
+		SupportURL:   `javascript:alert(2)`,
+	}
+	for _, kind := range []pageKind{pageNotFound, pageBadGateway, pageLoading} {
+		page, err := renderPage(tmpl, kind, hostile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(page)
+		for _, bad := range []string{"<script>", "javascript:", "display:none", "<img"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("%s page contains %q:\n%s", kind.spec().name, bad, s)
+			}
+		}
+		if !strings.Contains(s, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+			t.Errorf("%s page does not show the escaped brand name", kind.spec().name)
+		}
+		if !strings.Contains(s, "--brand:"+defaultColor) {
+			t.Errorf("%s page does not fall back to the default colour", kind.spec().name)
+		}
+	}
+}
+
+func TestPageDataImageLogo(t *testing.T) {
+	tmpl := parsePages()
+	logo := "data:image/png;base64,iVBORw0KGgo="
+	page, err := renderPage(tmpl, pageNotFound, Brand{Name: "Acme", LogoURL: logo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), `src="`+logo+`"`) {
+		t.Errorf("data:image logo was not kept:\n%s", page)
+	}
+	page, err = renderPage(tmpl, pageNotFound, Brand{Name: "Acme", LogoURL: "data:text/html;base64,PHNjcmlwdD4="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(page), "<img") {
+		t.Errorf("a data:text/html logo was rendered:\n%s", page)
+	}
+}
+
+func TestPageWithoutBrand(t *testing.T) {
+	page, err := renderPage(parsePages(), pageBadGateway, Brand{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(page)
+	for _, absent := range []string{"<img", "<footer", "Contact support", " · "} {
+		if strings.Contains(s, absent) {
+			t.Errorf("page without a brand contains %q:\n%s", absent, s)
+		}
+	}
+}
+
+func TestBrandColor(t *testing.T) {
+	for in, want := range map[string]string{
+		"#abc":              "#abc",
+		"#AABBCC":           "#AABBCC",
+		"#aabbcc80":         "#aabbcc80",
+		" teal ":            "teal",
+		"":                  defaultColor,
+		"#abcde":            defaultColor,
+		"#ggg":              defaultColor,
+		"rgb(1,2,3)":        defaultColor,
+		"red;color:blue":    defaultColor,
+		"expression(alert)": defaultColor,
+	} {
+		if got := brandColor(in); got != want {
+			t.Errorf("brandColor(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

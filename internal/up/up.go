@@ -1,0 +1,252 @@
+// Package up is the composition root of `berth up`: the control plane, a
+// local agent behind its own loopback listener, the edge and the store in
+// one process. Every dependency is made and wired here, explicitly.
+package up
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/internal/agent"
+	"github.com/berth-dev/berth/internal/api"
+	"github.com/berth-dev/berth/internal/blob"
+	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/docker"
+	"github.com/berth-dev/berth/internal/edge"
+	"github.com/berth-dev/berth/internal/id"
+	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/sqlite"
+	"github.com/berth-dev/berth/internal/templates"
+)
+
+// Config is what `berth up` takes.
+type Config struct {
+	DataDir    string
+	Listen     string // API
+	EdgeListen string
+	Domain     string
+	// DockerHost is the engine's address; empty uses the environment.
+	DockerHost string
+	Images     templates.Images
+	// BootstrapKey, when set, is the platform admin key instead of a
+	// random one.
+	BootstrapKey string
+	Logf         func(format string, args ...any)
+	// Ready is called once everything listens, with what to tell the user.
+	Ready func(Info)
+}
+
+// Info is what a started `berth up` tells its user.
+type Info struct {
+	APIURL  string
+	EdgeURL string
+	// Key is set only on the first start, when the admin key was made.
+	Key string
+}
+
+// Run starts every role and serves until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	logf := cfg.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("making data dir: %w", err)
+	}
+	instance, err := secretFile(filepath.Join(cfg.DataDir, "instance"), 8)
+	if err != nil {
+		return err
+	}
+	sealKey, err := secretFile(filepath.Join(cfg.DataDir, "seal.key"), 32)
+	if err != nil {
+		return err
+	}
+	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "berth.db"), sealKey)
+	if err != nil {
+		return fmt.Errorf("opening store: %w", err)
+	}
+	defer st.Close()
+	artifacts, err := blob.Open(filepath.Join(cfg.DataDir, "artifacts"))
+	if err != nil {
+		return fmt.Errorf("opening artifact store: %w", err)
+	}
+
+	// The local agent: its own listener and credential, as a remote host's.
+	rt, err := docker.New(cfg.DockerHost)
+	if err != nil {
+		return fmt.Errorf("connecting to docker: %w", err)
+	}
+	if err := rt.Ping(ctx); err != nil {
+		return fmt.Errorf("the Docker engine does not answer (is dockerd running?): %w", err)
+	}
+	agentBlobs, err := blob.Open(filepath.Join(cfg.DataDir, "agent", "blobs"))
+	if err != nil {
+		return fmt.Errorf("opening agent blob store: %w", err)
+	}
+	agentSecretRaw, err := secretFile(filepath.Join(cfg.DataDir, "agent", "secret"), 32)
+	if err != nil {
+		return err
+	}
+	agentSecret := hex.EncodeToString(agentSecretRaw)
+	agentLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listening for the agent: %w", err)
+	}
+	agentSrv := agent.NewServer(agent.Config{Runtime: rt, Blobs: agentBlobs, Secret: agentSecret, Logf: logf})
+	go agentSrv.Listen(ctx, agentLn)
+	if err := registerLocalHost(ctx, st, "http://"+agentLn.Addr().String(), agentSecret); err != nil {
+		return err
+	}
+
+	edgeLn, err := net.Listen("tcp", cfg.EdgeListen)
+	if err != nil {
+		return fmt.Errorf("listening for the edge on %s: %w", cfg.EdgeListen, err)
+	}
+	apiLn, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		edgeLn.Close()
+		return fmt.Errorf("listening for the API on %s: %w", cfg.Listen, err)
+	}
+	edgePort := edgeLn.Addr().(*net.TCPAddr).Port
+	brand := edge.Brand{Name: "Apps", PrimaryColor: "#2563eb"}
+	e := edge.New(edge.Config{Brand: brand, Logf: logf})
+	ctl := control.New(control.Config{
+		Store: st, Artifacts: artifacts, Templates: templates.New(cfg.Images),
+		Names: control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort},
+		Edge:  e, EdgeAddr: loopback(edgeLn.Addr()), Brand: brand, Logf: logf,
+		Instance: hex.EncodeToString(instance),
+	})
+	apiSrv := api.New(st, ctl, logf)
+
+	info := Info{APIURL: "http://" + loopback(apiLn.Addr()), EdgeURL: (control.Names{Domain: cfg.Domain, Port: edgePort}).URL(cfg.Domain),
+	}
+	if info.Key, err = bootstrapKey(ctx, st, cfg.BootstrapKey); err != nil {
+		return err
+	}
+
+	errc := make(chan error, 3)
+	serve := func(name string, ln net.Listener, h http.Handler) *http.Server {
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("serving %s: %w", name, err)
+			}
+		}()
+		return srv
+	}
+	edgeSrv := serve("edge", edgeLn, e)
+	apiHTTP := serve("api", apiLn, apiSrv)
+	ctlCtx, stopCtl := context.WithCancel(ctx)
+	ctlDone := make(chan struct{})
+	go func() {
+		defer close(ctlDone)
+		if err := ctl.Run(ctlCtx); err != nil {
+			errc <- err
+		}
+	}()
+	if cfg.Ready != nil {
+		cfg.Ready(info)
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	apiHTTP.Shutdown(shutdown)
+	stopCtl()
+	<-ctlDone
+	edgeSrv.Shutdown(shutdown)
+	return err
+}
+
+// loopback turns a listener's address into one a local client can dial.
+func loopback(a net.Addr) string {
+	t := a.(*net.TCPAddr)
+	if t.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(t.Port))
+	}
+	return t.String()
+}
+
+// secretFile reads n random bytes kept in path, making them on first use.
+func secretFile(path string, n int) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) == n {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if err == nil {
+		return nil, fmt.Errorf("%s holds %d bytes, not %d: restore it from a backup", path, len(b), n)
+	}
+	b = make([]byte, n)
+	rand.Read(b)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("making %s: %w", filepath.Dir(path), err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// registerLocalHost records the local engine as the pool host, pointing
+// it at this process's agent listener.
+func registerLocalHost(ctx context.Context, st store.Store, url, secret string) error {
+	hosts, err := st.ListHosts(ctx)
+	if err != nil {
+		return fmt.Errorf("listing hosts: %w", err)
+	}
+	now := time.Now().UTC()
+	for _, h := range hosts {
+		if h.Kind == store.HostPool {
+			h.AgentURL, h.AgentSecret, h.State, h.StateReason = url, secret, "active", ""
+			if err := st.UpdateHost(ctx, h); err != nil {
+				return fmt.Errorf("updating the local host: %w", err)
+			}
+			return nil
+		}
+	}
+	h := &store.Host{ID: id.New(id.Host), Kind: store.HostPool, State: "active", AgentURL: url, AgentSecret: secret, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateHost(ctx, h); err != nil {
+		return fmt.Errorf("recording the local host: %w", err)
+	}
+	return nil
+}
+
+// bootstrapKey makes the platform admin key on first start (or makes
+// sure the given one exists) and returns its secret when it is new.
+func bootstrapKey(ctx context.Context, st store.Store, given string) (string, error) {
+	n, err := st.CountAPIKeys(ctx)
+	if err != nil {
+		return "", fmt.Errorf("counting keys: %w", err)
+	}
+	secret := strings.TrimSpace(given)
+	if secret != "" {
+		if _, err := st.GetAPIKeyByHash(ctx, api.HashKey(secret)); err == nil {
+			return "", nil
+		}
+	} else if n > 0 {
+		return "", nil
+	} else {
+		secret = api.NewSecret()
+	}
+	k := &store.APIKey{ID: id.New(id.APIKey), Name: "bootstrap admin", Hash: api.HashKey(secret), Prefix: secret[:min(12, len(secret))],
+		Role: store.RoleAdmin, CreatedAt: time.Now().UTC()}
+	if err := st.CreateAPIKey(ctx, k); err != nil {
+		return "", fmt.Errorf("creating the admin key: %w", err)
+	}
+	return secret, nil
+}
