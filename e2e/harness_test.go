@@ -31,7 +31,7 @@ type platform struct {
 	web      *http.Client
 }
 
-func requireDocker(t *testing.T) {
+func requireDocker(t testing.TB) {
 	t.Helper()
 	if err := exec.Command("docker", "info").Run(); err != nil {
 		t.Skip("no Docker engine answers `docker info`; `make test` starts one")
@@ -39,7 +39,7 @@ func requireDocker(t *testing.T) {
 }
 
 // start runs `berth up` in this process until the test ends.
-func start(t *testing.T) *platform {
+func start(t testing.TB) *platform {
 	t.Helper()
 	requireDocker(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -87,7 +87,7 @@ func webClient(edgeAddr string) *http.Client {
 }
 
 // removeContainers removes what a test's berth left on the engine.
-func removeContainers(t *testing.T, dataDir string) {
+func removeContainers(t testing.TB, dataDir string) {
 	inst, err := os.ReadFile(filepath.Join(dataDir, "instance"))
 	if err != nil {
 		return
@@ -112,7 +112,7 @@ func hexOf(b []byte) string {
 }
 
 // get fetches a URL through the edge.
-func (p *platform) get(t *testing.T, rawURL string) (int, string, http.Header) {
+func (p *platform) get(t testing.TB, rawURL string) (int, string, http.Header) {
 	t.Helper()
 	resp, err := p.web.Get(rawURL)
 	if err != nil {
@@ -124,7 +124,7 @@ func (p *platform) get(t *testing.T, rawURL string) (int, string, http.Header) {
 }
 
 // eventually retries f until it returns true or d passes.
-func eventually(t *testing.T, d time.Duration, what string, f func() bool) {
+func eventually(t testing.TB, d time.Duration, what string, f func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !f() {
@@ -136,7 +136,7 @@ func eventually(t *testing.T, d time.Duration, what string, f func() bool) {
 }
 
 // tenant makes an org, a workspace and a project.
-func (p *platform) tenant(t *testing.T, name string) (*client.Org, *client.Workspace, *client.Project) {
+func (p *platform) tenant(t testing.TB, name string) (*client.Org, *client.Workspace, *client.Project) {
 	t.Helper()
 	ctx := context.Background()
 	o, err := p.api.CreateOrg(ctx, client.CreateOrg{Name: name, ExternalID: "ext-" + name})

@@ -197,7 +197,7 @@ func TestCoreLoop(t *testing.T) {
 // DrainMargin lets the loop run past the old container's drain.
 const DrainMargin = 2500 * time.Millisecond
 
-func waitReady(t *testing.T, p *platform, depID, relID string) *client.Deployment {
+func waitReady(t testing.TB, p *platform, depID, relID string) *client.Deployment {
 	t.Helper()
 	var d *client.Deployment
 	eventually(t, 3*time.Minute, "deployment ready on "+relID, func() bool {

@@ -96,7 +96,15 @@ func (s *Server) routes() {
 func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
 
 // ServeHTTP serves the API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// A path with dot segments is refused here, before the mux would clean it
+// and redirect somewhere the caller did not name.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.Contains(r.URL.Path+"/", "/../") || strings.Contains(r.URL.Path+"/", "/./") {
+		problem.Write(w, problem.BadRequest("path_escape", "the path %q has . or .. segments; name files by their path inside the sandbox", r.URL.Path), nil)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p *principal) error
 

@@ -56,6 +56,7 @@ type Control struct {
 	agents map[string]*agent.Client
 
 	routesMu sync.Mutex
+	retiring sync.WaitGroup
 }
 
 // New returns a Control; call Run to start its reconcilers.
@@ -98,6 +99,7 @@ func (c *Control) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			c.queue.wait()
+			c.retiring.Wait()
 			return nil
 		case <-t.C:
 		}

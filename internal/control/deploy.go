@@ -179,8 +179,10 @@ func (c *Control) DeploymentURL(ctx context.Context, d *store.Deployment) string
 
 func imageRef(releaseID string) string { return "berth-app/" + releaseID + ":latest" }
 
+// containerName is unique per rollout, so a rollout never collides with a
+// container of the same release that is still draining.
 func containerName(d *store.Deployment, releaseID string) string {
-	return "berth-" + d.ID + "-" + releaseID
+	return "berth-" + d.ID + "-" + releaseID + "-" + id.Random(6)
 }
 
 // reconcileDeployment drives one deployment toward its desired release.
@@ -204,7 +206,7 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 	} else if a, err = c.hostAgent(ctx, d.HostID); err != nil {
 		return err
 	}
-	if d.ServingReleaseID == d.ReleaseID && d.ContainerID != "" {
+	if d.ContainerID != "" && (d.ServingReleaseID == d.ReleaseID || d.Status == store.DeploymentFailed) {
 		return c.keepServing(ctx, a, d)
 	}
 	if d.Status == store.DeploymentFailed {
@@ -255,7 +257,7 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 		Name: name, Image: image, Env: envList(env), Ports: []int{rel.Build.Port}, Restart: "unless-stopped", Init: true,
 		Labels: c.labels("berth.kind", "deployment", "berth.deployment", d.ID, "berth.release", rel.ID),
 	}
-	if _, err := a.CreateContainer(ctx, spec); err != nil && !errors.Is(err, agent.ErrConflict) {
+	if _, err := a.CreateContainer(ctx, spec); err != nil {
 		return c.fail(ctx, d, "creating the container: %v", err)
 	}
 	if err := a.StartContainer(ctx, name); err != nil {
@@ -286,15 +288,31 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 		return err
 	}
 	if old != "" && old != info.ID {
-		time.Sleep(DrainTime)
-		if err := a.StopContainer(ctx, old, 10*time.Second); err != nil && !errors.Is(err, agent.ErrNotFound) {
-			c.logf("stopping replaced container: %v", err)
-		}
-		if err := a.RemoveContainer(ctx, old); err != nil {
-			c.logf("removing replaced container: %v", err)
-		}
+		c.retire(ctx, a, old)
 	}
 	return nil
+}
+
+// retire lets a replaced container finish the requests it has, then stops
+// and removes it, without holding up the deployment's next change. A
+// crash before it is done leaves a container no record points at, which
+// the sweep at the next start removes.
+func (c *Control) retire(ctx context.Context, a *agent.Client, containerID string) {
+	c.retiring.Add(1)
+	go func() {
+		defer c.retiring.Done()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(DrainTime):
+		}
+		if err := a.StopContainer(ctx, containerID, 5*time.Second); err != nil && !errors.Is(err, agent.ErrNotFound) {
+			c.logf("stopping replaced container: %v", err)
+		}
+		if err := a.RemoveContainer(ctx, containerID); err != nil {
+			c.logf("removing replaced container: %v", err)
+		}
+	}()
 }
 
 // keepServing makes sure the serving container runs and the route points
@@ -334,7 +352,7 @@ func (c *Control) keepServing(ctx context.Context, a *agent.Client, d *store.Dep
 			return err
 		}
 	}
-	if d.Status != store.DeploymentReady {
+	if d.Status != store.DeploymentReady && d.ServingReleaseID == d.ReleaseID {
 		return c.confirm(ctx, d)
 	}
 	return nil
@@ -400,9 +418,6 @@ func (c *Control) sweep(ctx context.Context) error {
 	keep := map[string]bool{}
 	for _, d := range deps {
 		keep[d.ContainerID] = true
-		if d.ReleaseID != d.ServingReleaseID && d.Status != store.DeploymentFailed {
-			keep[containerName(d, d.ReleaseID)] = true
-		}
 	}
 	for _, s := range sbxs {
 		keep["berth-"+s.ID] = true

@@ -128,8 +128,7 @@ func Run(ctx context.Context, cfg Config) error {
 	})
 	apiSrv := api.New(st, ctl, logf)
 
-	info := Info{APIURL: "http://" + loopback(apiLn.Addr()), EdgeURL: (control.Names{Domain: cfg.Domain, Port: edgePort}).URL(cfg.Domain),
-	}
+	info := Info{APIURL: "http://" + loopback(apiLn.Addr()), EdgeURL: (control.Names{Domain: cfg.Domain, Port: edgePort}).URL(cfg.Domain)}
 	if info.Key, err = bootstrapKey(ctx, st, cfg.BootstrapKey); err != nil {
 		return err
 	}

@@ -66,8 +66,10 @@ func Open(path string, sealKey []byte) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("opening database: path %q must be a file name without ? or #", path)
+	// The reader and writer pools must share one file: an in-memory
+	// database would be one per connection.
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "?") {
+		return nil, fmt.Errorf("opening database: %q is not a plain file path", path)
 	}
 	pragmas := []string{"busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"}
 	wq := url.Values{"_pragma": slices.Concat(pragmas, []string{"journal_mode(WAL)"}), "_txlock": {"immediate"}}
@@ -75,8 +77,12 @@ func Open(path string, sealKey []byte) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
-	// One writer: SQLite allows no more, and queueing here rather than in
-	// SQLite's busy handler is fair and never times out.
+	// One writer: SQLite allows no more at a time, and writers queueing
+	// for this connection are served in turn, where SQLite's busy handler
+	// would have them poll and, past busy_timeout, fail. Transactions
+	// still begin IMMEDIATE (take the write lock at once) so that another
+	// process writing to the file cannot make a read-then-write
+	// transaction fail halfway.
 	write.SetMaxOpenConns(1)
 	if err := migrate(write); err != nil {
 		write.Close()
@@ -119,7 +125,7 @@ func migrate(db *sql.DB) error {
 
 // InTx runs fn with a DB bound to one write transaction. Called on a DB
 // that is already bound to one, it runs fn in that same transaction.
-func (d *DB) InTx(ctx context.Context, fn func(tx store.Store) error) (err error) {
+func (d *DB) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 	if d.pools == nil {
 		return fn(d)
 	}
@@ -134,8 +140,8 @@ func (d *DB) InTx(ctx context.Context, fn func(tx store.Store) error) (err error
 		}
 	}()
 	if err := fn(&DB{r: tx, w: tx, seal: d.seal}); err != nil {
-		// fn's error is what the caller wants to see; a failed rollback
-		// leaves nothing behind anyway, since the connection drops it.
+		// fn's error is the one the caller acts on: a rollback error
+		// would only hide it.
 		tx.Rollback()
 		return err
 	}

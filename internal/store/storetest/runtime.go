@@ -109,23 +109,21 @@ func testSandboxes(f *fixture) {
 	same(t, got, s)
 
 	is(t, st.UpdateSandbox(ctx, &store.Sandbox{ID: "sbx_missing"}), store.ErrNotFound, "updating a missing sandbox")
-	s2.ExternalID = "sb-3"
-	s.ExternalID = "sb-3"
-	ok(t, st.UpdateSandbox(ctx, s2))
-	is(t, st.UpdateSandbox(ctx, s), store.ErrNotFound, "updating a sandbox to an external id taken in its project")
-	ok(t, nil)
+	clash := *bare
+	clash.ExternalID = s2.ExternalID
+	is(t, st.UpdateSandbox(ctx, &clash), store.ErrConflict, "updating a sandbox to an external id taken in its project")
 
 	for _, c := range []struct {
 		what string
 		f    store.ListFilter
 		want []*store.Sandbox
 	}{
-		{"all", store.ListFilter{}, []*store.Sandbox{got, bare, s2}},
-		{"by org", store.ListFilter{OrgID: o.ID}, []*store.Sandbox{got, bare, s2}},
-		{"by workspace", store.ListFilter{WorkspaceID: w.ID}, []*store.Sandbox{got, bare, s2}},
+		{"all", store.ListFilter{}, []*store.Sandbox{s, bare, s2}},
+		{"by org", store.ListFilter{OrgID: o.ID}, []*store.Sandbox{s, bare, s2}},
+		{"by workspace", store.ListFilter{WorkspaceID: w.ID}, []*store.Sandbox{s, bare, s2}},
 		{"by project", store.ListFilter{ProjectID: p2.ID}, []*store.Sandbox{bare, s2}},
-		{"by external id", store.ListFilter{ExternalID: "sb-3"}, []*store.Sandbox{s2}},
-		{"after", store.ListFilter{After: got.ID, Limit: 1}, []*store.Sandbox{bare}},
+		{"by external id", store.ListFilter{ExternalID: "sb-1"}, []*store.Sandbox{s2}},
+		{"after", store.ListFilter{After: s.ID, Limit: 1}, []*store.Sandbox{bare}},
 		{"by another org", store.ListFilter{OrgID: "org_other"}, nil},
 	} {
 		list, err := st.ListSandboxes(ctx, c.f)
