@@ -836,3 +836,75 @@ func TestOpenAPIProblemCodes(t *testing.T) {
 		}
 	}
 }
+
+// zero is a value of the JSON type a property schema names.
+func zero(s node) any {
+	switch t := schemaTypes(s); {
+	case s["$ref"] != nil || slices.Contains(t, "object"):
+		return map[string]any{}
+	case slices.Contains(t, "array"):
+		return []any{}
+	case slices.Contains(t, "integer"), slices.Contains(t, "number"):
+		return 0
+	case slices.Contains(t, "boolean"):
+		return false
+	}
+	return ""
+}
+
+// TestOpenAPIRequestFields checks that the handlers take every field the
+// spec documents, including those of bodies without a client type, and
+// refuse others.
+func TestOpenAPIRequestFields(t *testing.T) {
+	spec := loadSpec(t)
+	h := newHarness(t)
+	for _, o := range spec.operations() {
+		name := spec.jsonBodySchema(o)
+		if name == "" {
+			continue
+		}
+		props, _ := spec.get("components", "schemas", name)["properties"].(node)
+		body := map[string]any{}
+		for f, p := range props {
+			body[f] = zero(p.(node))
+		}
+		path := fill(o.path, nil)
+		if status, code, b := h.do(o.method, path, body, nil); code == "unknown_field" || code == "invalid_json" {
+			t.Errorf("%s refuses the documented fields of %s: %d %s: %s", o, name, status, code, b)
+		}
+		body["not_a_field"] = ""
+		if status, code, _ := h.do(o.method, path, body, nil); code != "unknown_field" {
+			t.Errorf("%s with an unknown field: %d %q, want unknown_field", o, status, code)
+		}
+	}
+
+	rec := httptest.NewRecorder()
+	h.srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, apiPrefix+"/healthz", nil))
+	var health node
+	json.Unmarshal(rec.Body.Bytes(), &health)
+	if got := keys(health); !slices.Equal(got, inlineSchemas["Health"]) {
+		t.Errorf("GET /healthz answers fields %v, want %v", got, inlineSchemas["Health"])
+	}
+}
+
+// TestOpenAPIRefs checks that every $ref of the spec points at something.
+func TestOpenAPIRefs(t *testing.T) {
+	spec := loadSpec(t)
+	var walk func(where string, v any)
+	walk = func(where string, v any) {
+		switch v := v.(type) {
+		case node:
+			if _, ok := v["$ref"].(string); ok {
+				spec.deref(t, v)
+			}
+			for k, c := range v {
+				walk(where+"/"+k, c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(where, c)
+			}
+		}
+	}
+	walk("", spec.root)
+}
