@@ -163,6 +163,31 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s %s %s: %d %+v, want %d %s", c.method, c.path, c.body, status, prob, c.status, c.code)
 		}
 	}
+	// Idempotency: a retry replays, the same key on another request is refused.
+	post := func(body, key string) (int, string) {
+		req, _ := http.NewRequest("POST", p.apiURL+"/api/v1/orgs", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+adminKey)
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	s1, b1 := post(`{"name":"Idem"}`, "k-1")
+	s2, b2 := post(`{"name":"Idem"}`, "k-1")
+	s3, b3 := post(`{"name":"Other"}`, "k-1")
+	if s1 != 201 || s2 != 201 || b1 != b2 || s3 != 422 || !strings.Contains(b3, "idempotency_key_reused") {
+		t.Errorf("idempotency: %d %s / %d %s / %d %s", s1, b1, s2, b2, s3, b3)
+	}
+	var orgs client.List[client.Org]
+	p.api.Do(ctx, "GET", "/orgs", nil, "", &orgs)
+	if len(orgs.Data) != 3 {
+		t.Errorf("orgs = %d, want 3 (two tenants and one idempotent create)", len(orgs.Data))
+	}
+
 	if n := releases(); n != 1 {
 		t.Fatalf("releases = %d, want the one valid release", n)
 	}

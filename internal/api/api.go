@@ -4,6 +4,7 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -149,29 +151,39 @@ type owner struct{ org, workspace, project string }
 
 // can reports whether the key may act on a resource owned by o; write
 // asks for more than reading.
+// Ownership is checked before the role, so a key of another tenant learns
+// nothing, not even that an id exists.
 func (p *principal) can(o owner, write bool) error {
 	k := p.key
-	if write && k.Role == store.RoleViewer {
-		return problem.New(http.StatusForbidden, "forbidden", "this key can only read; use a deployer or admin key")
-	}
-	if k.OrgID == "" {
-		return nil // platform key
-	}
-	ok := k.OrgID == o.org &&
-		(k.WorkspaceID == "" || k.WorkspaceID == o.workspace) &&
-		(k.ProjectID == "" || k.ProjectID == o.project)
+	ok := k.OrgID == "" || // platform key
+		k.OrgID == o.org &&
+			(k.WorkspaceID == "" || k.WorkspaceID == o.workspace) &&
+			(k.ProjectID == "" || k.ProjectID == o.project)
 	if !ok {
 		return store.ErrNotFound
+	}
+	if write && k.Role == store.RoleViewer {
+		return problem.New(http.StatusForbidden, "forbidden", "this key can only read; use a deployer or admin key")
 	}
 	return nil
 }
 
 // admin asks for an admin key over o.
 func (p *principal) admin(o owner) error {
+	if err := p.can(o, true); err != nil {
+		return err
+	}
 	if p.key.Role != store.RoleAdmin {
 		return problem.New(http.StatusForbidden, "forbidden", "this needs an admin key")
 	}
-	return p.can(o, true)
+	return nil
+}
+
+// hasType reports whether the request's media type is want, whatever its
+// parameters.
+func hasType(r *http.Request, want string) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == want
 }
 
 // decode reads a JSON body strictly: unknown fields and trailing data are
@@ -196,6 +208,16 @@ func decode(r *http.Request, v any) error {
 		return problem.BadRequest("invalid_json", "the body has data after the JSON value")
 	}
 	return nil
+}
+
+// decodeOptional is decode for a body that may be absent.
+func decodeOptional(r *http.Request, v any) error {
+	br := bufio.NewReader(r.Body)
+	if _, err := br.Peek(1); err == io.EOF {
+		return nil
+	}
+	r.Body = io.NopCloser(br)
+	return decode(r, v)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -2,9 +2,12 @@ package api
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -153,19 +156,33 @@ func (s *Server) idempotent(fn handlerFunc) handlerFunc {
 			return problem.BadRequest("invalid_idempotency_key", "Idempotency-Key is at most 255 characters")
 		}
 		scoped := r.URL.Path + "|" + key
+		// The request's digest covers the method, query and body, read as
+		// the handler reads it, so a large upload is never held in memory.
+		h := sha256.New()
+		io.WriteString(h, r.Method+" "+r.URL.RequestURI()+"\n")
 		if prev, err := s.st.GetIdempotent(r.Context(), p.key.ID, scoped); err == nil {
+			io.Copy(h, r.Body)
+			if "sha256:"+hex.EncodeToString(h.Sum(nil)) != prev.Request {
+				return problem.Unprocessable("idempotency_key_reused", "Idempotency-Key %q was used for a different request; use a new key for a new request", key)
+			}
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Idempotent-Replayed", "true")
 			w.WriteHeader(prev.Status)
 			w.Write(prev.Body)
 			return nil
 		}
+		body := r.Body
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.TeeReader(body, h), body}
 		rec := &recorder{ResponseWriter: w}
 		if err := fn(rec, r, p); err != nil {
 			return err
 		}
+		io.Copy(h, r.Body)
 		if rec.status >= 200 && rec.status < 300 {
-			err := s.st.PutIdempotent(r.Context(), &store.Idempotent{KeyID: p.key.ID, IdemKey: scoped,
+			err := s.st.PutIdempotent(r.Context(), &store.Idempotent{KeyID: p.key.ID, IdemKey: scoped, Request: "sha256:" + hex.EncodeToString(h.Sum(nil)),
 				Status: rec.status, Body: rec.body.Bytes(), CreatedAt: time.Now().UTC()})
 			if err != nil {
 				s.logf("recording idempotency key: %v", err)

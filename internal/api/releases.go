@@ -31,7 +31,7 @@ func releaseView(r *store.Release) client.Release {
 
 // createRelease freezes a tar body into a release: the CLI's publish.
 func (s *Server) createRelease(w http.ResponseWriter, r *http.Request, p *principal) error {
-	if ct := r.Header.Get("Content-Type"); ct != "application/x-tar" {
+	if !hasType(r, "application/x-tar") {
 		return problem.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "POST /releases takes the files as a tar with Content-Type application/x-tar")
 	}
 	q := r.URL.Query()
@@ -159,10 +159,8 @@ func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request, p *princi
 
 func (s *Server) rollback(w http.ResponseWriter, r *http.Request, p *principal) error {
 	var req client.Rollback
-	if r.ContentLength != 0 {
-		if err := decode(r, &req); err != nil {
-			return err
-		}
+	if err := decodeOptional(r, &req); err != nil {
+		return err
 	}
 	d, err := s.deployment(r, p, true)
 	if err != nil {

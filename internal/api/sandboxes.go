@@ -156,7 +156,7 @@ func (s *Server) uploadTar(w http.ResponseWriter, r *http.Request, p *principal)
 	if err != nil {
 		return err
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/x-tar" {
+	if !hasType(r, "application/x-tar") {
 		return problem.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "PUT /files takes a tar with Content-Type application/x-tar; write single files at /files/{path}")
 	}
 	n, err := s.ctl.UploadTar(r.Context(), sb.ID, r.Body)

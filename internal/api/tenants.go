@@ -81,17 +81,9 @@ func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request, p *principal) 
 	if err != nil {
 		return err
 	}
+	p.scope(&f)
 	if p.key.OrgID != "" {
-		o, err := s.st.GetOrg(r.Context(), p.key.OrgID)
-		if err != nil {
-			return err
-		}
-		list := []*store.Org{}
-		if f.ExternalID == "" || f.ExternalID == o.ExternalID {
-			list = append(list, o)
-		}
-		writeJSON(w, http.StatusOK, page(list, store.ListFilter{}, orgView))
-		return nil
+		f.After = "" // one org at most: a key's own
 	}
 	list, err := s.st.ListOrgs(r.Context(), f)
 	if err != nil {
@@ -135,11 +127,11 @@ func (s *Server) createWorkspace(w http.ResponseWriter, r *http.Request, p *prin
 	if err != nil {
 		return err
 	}
+	if p.key.OrgID == o.ID && (p.key.WorkspaceID != "" || p.key.ProjectID != "") {
+		return problem.New(http.StatusForbidden, "forbidden", "creating workspaces needs an org-wide admin key")
+	}
 	if err := p.admin(owner{org: o.ID}); err != nil {
 		return orgMissing(err, req.OrgID)
-	}
-	if p.key.WorkspaceID != "" || p.key.ProjectID != "" {
-		return problem.New(http.StatusForbidden, "forbidden", "creating workspaces needs an org-wide admin key")
 	}
 	slug, err := slugFor(req.Slug, req.Name)
 	if err != nil {
@@ -167,26 +159,12 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request, p *princ
 	}
 	f.OrgID = r.URL.Query().Get("org_id")
 	p.scope(&f)
-	f.ProjectID = ""
 	list, err := s.st.ListWorkspaces(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	if p.key.WorkspaceID != "" {
-		list = filterSlice(list, func(ws *store.Workspace) bool { return ws.ID == p.key.WorkspaceID })
-	}
 	writeJSON(w, http.StatusOK, page(list, f, workspaceView))
 	return nil
-}
-
-func filterSlice[T any](in []T, keep func(T) bool) []T {
-	out := in[:0]
-	for _, v := range in {
-		if keep(v) {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -249,14 +227,9 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request, p *princip
 	q := r.URL.Query()
 	f.OrgID, f.WorkspaceID = q.Get("org_id"), q.Get("workspace_id")
 	p.scope(&f)
-	pid := f.ProjectID
-	f.ProjectID = ""
 	list, err := s.st.ListProjects(r.Context(), f)
 	if err != nil {
 		return err
-	}
-	if pid != "" {
-		list = filterSlice(list, func(pr *store.Project) bool { return pr.ID == pid })
 	}
 	writeJSON(w, http.StatusOK, page(list, f, projectView))
 	return nil

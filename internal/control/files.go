@@ -214,7 +214,7 @@ type ExecRequest struct {
 // relaunched whenever the sandbox's container starts.
 func (c *Control) Exec(ctx context.Context, sid string, req ExecRequest) (agent.ExecResult, *store.Process, error) {
 	if strings.TrimSpace(req.Command) == "" {
-		return agent.ExecResult{}, nil, problem.BadRequest("missing_command", "give the command to run in \"command\"")
+		return agent.ExecResult{}, nil, problem.Unprocessable("missing_command", "give the command to run in \"command\"")
 	}
 	if err := validateEnv(req.Env); err != nil {
 		return agent.ExecResult{}, nil, err

@@ -305,8 +305,11 @@ type Event struct {
 
 // Idempotent is the recorded response to a POST with an Idempotency-Key.
 type Idempotent struct {
-	KeyID     string
-	IdemKey   string
+	KeyID   string
+	IdemKey string
+	// Request is a digest of the request the answer was for; a retry with
+	// the same key and another request is refused.
+	Request   string
 	Status    int
 	Body      []byte
 	CreatedAt time.Time

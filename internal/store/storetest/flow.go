@@ -69,7 +69,7 @@ func testIdempotency(f *fixture) {
 	_, err := st.GetIdempotent(ctx, "key_1", "/api/v1/orgs|abc")
 	is(t, err, store.ErrNotFound, "getting an unrecorded response")
 
-	r := &store.Idempotent{KeyID: "key_1", IdemKey: "/api/v1/orgs|abc", Status: 201,
+	r := &store.Idempotent{KeyID: "key_1", IdemKey: "/api/v1/orgs|abc", Request: "sha256:req", Status: 201,
 		Body: []byte(`{"id":"org_1"}` + "\n"), CreatedAt: at(0)}
 	ok(t, st.PutIdempotent(ctx, r))
 	got, err := st.GetIdempotent(ctx, r.KeyID, r.IdemKey)

@@ -161,6 +161,7 @@ CREATE INDEX events_resource_id ON events (resource_id, seq);
 CREATE TABLE idempotency (
     key_id     TEXT NOT NULL,
     idem_key   TEXT NOT NULL,
+    request    TEXT NOT NULL,
     status     INTEGER NOT NULL,
     body       BLOB NOT NULL,
     created_at TEXT NOT NULL,
