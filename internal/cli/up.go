@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/internal/docker"
@@ -18,6 +19,8 @@ import (
 func upCmd() *cobra.Command {
 	var cfg up.Config
 	var imageFlags []string
+	var memory string
+	var cpus float64
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run Berth on this machine: API, agent, edge and store in one process",
@@ -27,6 +30,13 @@ func upCmd() *cobra.Command {
 				return err
 			}
 			cfg.Images = imgs
+			if cfg.Limits.MemoryBytes, err = units.RAMInBytes(memory); err != nil || cfg.Limits.MemoryBytes < 6<<20 {
+				return fmt.Errorf("--container-memory %q: give a size of at least 6MiB, such as 512MiB or 2GiB", memory)
+			}
+			if cpus <= 0 || cpus > 1024 {
+				return fmt.Errorf("--container-cpus %v: give a number of CPUs such as 0.5 or 2", cpus)
+			}
+			cfg.Limits.NanoCPUs = int64(cpus * 1e9)
 			cfg.BootstrapKey = os.Getenv("BERTH_BOOTSTRAP_KEY")
 			logger := log.New(cmd.ErrOrStderr(), "", log.LstdFlags)
 			cfg.Logf = logger.Printf
@@ -61,6 +71,9 @@ func upCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.EdgeListen, "edge-listen", "127.0.0.1:7780", "address of the edge that serves apps and previews")
 	cmd.Flags().StringVar(&cfg.Domain, "domain", "localhost", "platform domain: apps get {project}.{org}.DOMAIN")
 	cmd.Flags().StringVar(&cfg.DockerHost, "docker-host", "", "Docker engine address (default: the environment's)")
+	cmd.Flags().StringVar(&memory, "container-memory", "512MiB", "memory limit of every app and sandbox container")
+	cmd.Flags().Float64Var(&cpus, "container-cpus", 1, "CPU limit of every container, in CPUs")
+	cmd.Flags().Int64Var(&cfg.Limits.PidsLimit, "container-pids", 512, "process limit of every container")
 	cmd.Flags().StringArrayVar(&imageFlags, "image", nil, "base image of a runtime, as NAME=REF (e.g. nginx=nginx:1.27); default: the local berth/* images")
 	return cmd
 }

@@ -19,6 +19,13 @@ import (
 	"github.com/berth-dev/berth/internal/templates"
 )
 
+// Limits are per-container resource limits.
+type Limits struct {
+	MemoryBytes int64
+	NanoCPUs    int64
+	PidsLimit   int64
+}
+
 // RouteSink receives every new route table.
 type RouteSink interface {
 	SetTable(*edge.Table)
@@ -37,6 +44,9 @@ type Config struct {
 	// Brand is the platform's default branding for edge pages.
 	Brand edge.Brand
 	Logf  func(format string, args ...any)
+	// Limits are the resources every container gets (zero: the runtime's
+	// floor).
+	Limits Limits
 	// Instance names this control plane's containers (a label), so two
 	// installations sharing one engine never touch each other's.
 	Instance string

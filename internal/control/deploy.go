@@ -255,6 +255,7 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 	env["PORT"] = strconv.Itoa(rel.Build.Port)
 	spec := agent.ContainerSpec{
 		Name: name, Image: image, Env: envList(env), Ports: []int{rel.Build.Port}, Restart: "unless-stopped", Init: true,
+		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
 		Labels: c.labels("berth.kind", "deployment", "berth.deployment", d.ID, "berth.release", rel.ID),
 	}
 	if _, err := a.CreateContainer(ctx, spec); err != nil {

@@ -184,6 +184,7 @@ func (c *Control) reconcileSandbox(ctx context.Context, sid string) error {
 			Name: name, Image: c.cfg.Templates.ImageRef(t),
 			Entrypoint: []string{"sleep"}, Cmd: []string{"infinity"},
 			Env: envList(env), WorkDir: Workdir, Ports: s.Ports, Init: true, Restart: "unless-stopped",
+			MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
 			Volumes: []agent.Mount{{Volume: s.Volume, Target: Workdir}},
 			Labels:  c.labels("berth.kind", "sandbox", "berth.sandbox", s.ID),
 		}

@@ -38,6 +38,9 @@ type Config struct {
 	// DockerHost is the engine's address; empty uses the environment.
 	DockerHost string
 	Images     templates.Images
+	// Limits are every container's resources; zero fields take the
+	// runtime's floor.
+	Limits control.Limits
 	// BootstrapKey, when set, is the platform admin key instead of a
 	// random one.
 	BootstrapKey string
@@ -124,7 +127,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Store: st, Artifacts: artifacts, Templates: templates.New(cfg.Images),
 		Names: control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort},
 		Edge:  e, EdgeAddr: loopback(edgeLn.Addr()), Brand: brand, Logf: logf,
-		Instance: hex.EncodeToString(instance),
+		Instance: hex.EncodeToString(instance), Limits: cfg.Limits,
 	})
 	apiSrv := api.New(st, ctl, logf)
 
