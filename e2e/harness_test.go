@@ -98,8 +98,10 @@ func removeContainers(t testing.TB, dataDir string) {
 	if len(ids) > 0 {
 		exec.Command("docker", append([]string{"rm", "-f", "-v"}, ids...)...).Run()
 	}
-	vols, _ := exec.Command("docker", "volume", "ls", "-q", "--filter", "name=berth-sbx-").Output()
-	_ = vols // sandbox volumes are named by sandbox id; tests leave them to `docker volume prune`.
+	vols, _ := exec.Command("docker", "volume", "ls", "-q", "--filter", "label="+label).Output()
+	if v := strings.Fields(string(vols)); len(v) > 0 {
+		exec.Command("docker", append([]string{"volume", "rm", "-f"}, v...)...).Run()
+	}
 }
 
 func hexOf(b []byte) string {

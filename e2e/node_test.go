@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-dev/berth/client"
 )
@@ -55,5 +58,33 @@ func TestNodeTemplate(t *testing.T) {
 		if e == "hello" {
 			t.Fatal("deployment view shows an env value")
 		}
+	}
+
+	// The deployment's events stream as server-sent events.
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(sctx, "GET", p.apiURL+"/api/v1/events?resource_id="+d.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("events content type %q", ct)
+	}
+	var seen []string
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if typ, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+			seen = append(seen, typ)
+			if typ == "deployment.ready" {
+				break
+			}
+		}
+	}
+	if len(seen) < 3 || seen[len(seen)-1] != "deployment.ready" || seen[0] != "deployment.pending" {
+		t.Fatalf("streamed events %v", seen)
 	}
 }

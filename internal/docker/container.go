@@ -151,8 +151,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec agent.ContainerSpec)
 		return "", fmt.Errorf("creating container %s: %w", spec.Name, err)
 	}
 	for _, m := range hc.Mounts {
-		// Creating a volume that exists returns the existing one.
-		res, err := r.c.VolumeCreate(ctx, client.VolumeCreateOptions{Name: m.Source, Driver: "local"})
+		// Creating a volume that exists returns the existing one. A new
+		// one carries the container's labels, so its owner can be found.
+		res, err := r.c.VolumeCreate(ctx, client.VolumeCreateOptions{Name: m.Source, Driver: "local", Labels: spec.Labels})
 		if err != nil {
 			return "", fmt.Errorf("creating volume %s: %w", m.Source, err)
 		}
