@@ -89,6 +89,8 @@ func (s *Server) routes() {
 	h("GET /api/v1/events", s.events)
 	h("GET /api/v1/docker-deploy/templates", s.listTemplates)
 	h("GET /api/v1/docker-deploy/templates/{id}", s.getTemplate)
+	s.hostRoutes(h, idem)
+	s.databaseRoutes(h, idem)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.NotFound("route_not_found", "no API route %s %s; see api/openapi.yaml", r.Method, r.URL.Path), nil)
 	})

@@ -47,6 +47,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(upCmd(), imagesCmd(), loginCmd(), orgsCmd(), workspacesCmd(), projectsCmd(), deployCmd(), rollbackCmd())
+	root.AddCommand(extraCommands()...)
 	return root
 }
 

@@ -133,6 +133,9 @@ func (c *Control) kickAll(ctx context.Context) {
 			c.queue.kick(s.ID)
 		}
 	}
+	for _, rid := range c.moreToReconcile(ctx) {
+		c.queue.kick(rid)
+	}
 }
 
 func (c *Control) reconcile(ctx context.Context, resourceID string) {
@@ -142,6 +145,10 @@ func (c *Control) reconcile(ctx context.Context, resourceID string) {
 		err = c.reconcileDeployment(ctx, resourceID)
 	case id.HasPrefix(resourceID, id.Sandbox):
 		err = c.reconcileSandbox(ctx, resourceID)
+	case id.HasPrefix(resourceID, id.Host):
+		err = c.reconcileHost(ctx, resourceID)
+	case id.HasPrefix(resourceID, id.Database):
+		err = c.reconcileDatabase(ctx, resourceID)
 	}
 	if err != nil && ctx.Err() == nil {
 		c.logf("reconciling %s: %v", resourceID, err)

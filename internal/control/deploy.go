@@ -193,18 +193,12 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 	if err != nil {
 		return err
 	}
-	if d.Product == store.ProductDockerDeploy {
-		return c.setStatus(ctx, d, store.DeploymentPending, "waiting for the workspace's Docker Deploy host, which is not active")
-	}
-	var a *agent.Client
-	if d.HostID == "" {
-		h, ha, err := c.poolHost(ctx)
-		if err != nil {
-			return c.setStatus(ctx, d, store.DeploymentPending, "waiting for a host with free capacity")
-		}
-		d.HostID, a = h.ID, ha
-	} else if a, err = c.hostAgent(ctx, d.HostID); err != nil {
+	a, waiting, err := c.placeDeployment(ctx, d)
+	if err != nil {
 		return err
+	}
+	if waiting != "" {
+		return c.setStatus(ctx, d, store.DeploymentPending, waiting)
 	}
 	if d.ContainerID != "" && (d.ServingReleaseID == d.ReleaseID || d.Status == store.DeploymentFailed) {
 		return c.keepServing(ctx, a, d)
@@ -245,16 +239,18 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 	}
 	c.event(ctx, d.ID, "deployment.starting", "starting release %s", rel.ID)
 	name := containerName(d, rel.ID)
+	run := c.runShape(rel, d)
 	env := map[string]string{}
-	healthPath := "/"
-	if t, ok := c.cfg.Templates.Get(rel.Build.TemplateID); ok {
-		maps.Copy(env, t.Env)
-		healthPath = t.HealthPath
+	maps.Copy(env, run.Env)
+	boot, err := c.bootEnv(ctx, d.ProjectID, d.ID)
+	if err != nil {
+		return err
 	}
+	maps.Copy(env, boot)
 	maps.Copy(env, d.Env)
-	env["PORT"] = strconv.Itoa(rel.Build.Port)
+	env["PORT"] = strconv.Itoa(run.Port)
 	spec := agent.ContainerSpec{
-		Name: name, Image: image, Env: envList(env), Ports: []int{rel.Build.Port}, Restart: "unless-stopped", Init: true,
+		Name: name, Image: image, Env: envList(env), Ports: []int{run.Port}, Cmd: run.Cmd, Restart: "unless-stopped", Init: true,
 		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
 		Labels: c.labels("berth.kind", "deployment", "berth.deployment", d.ID, "berth.release", rel.ID),
 	}
@@ -265,7 +261,7 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 		a.RemoveContainer(ctx, name)
 		return c.fail(ctx, d, "starting the container: %v", err)
 	}
-	if _, err := a.Probe(ctx, name, agent.ProbeRequest{Port: rel.Build.Port, Path: healthPath, Timeout: 2 * time.Minute}); err != nil {
+	if _, err := a.Probe(ctx, name, agent.ProbeRequest{Port: run.Port, Path: run.HealthPath, Timeout: 2 * time.Minute}); err != nil {
 		a.RemoveContainer(ctx, name)
 		var ae *agent.Error
 		if errors.As(err, &ae) {
@@ -278,7 +274,7 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 		return err
 	}
 	old := d.ContainerID
-	d.ServingReleaseID, d.ContainerID, d.Upstream = rel.ID, info.ID, info.Ports[rel.Build.Port]
+	d.ServingReleaseID, d.ContainerID, d.Upstream = rel.ID, info.ID, info.Ports[run.Port]
 	if err := c.st.UpdateDeployment(ctx, d); err != nil {
 		return err
 	}
@@ -344,7 +340,7 @@ func (c *Control) keepServing(ctx context.Context, a *agent.Client, d *store.Dep
 	if err != nil {
 		return err
 	}
-	if up := info.Ports[rel.Build.Port]; up != d.Upstream {
+	if up := info.Ports[c.runShape(rel, d).Port]; up != d.Upstream {
 		d.Upstream = up
 		if err := c.st.UpdateDeployment(ctx, d); err != nil {
 			return err

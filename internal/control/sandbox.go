@@ -179,6 +179,11 @@ func (c *Control) reconcileSandbox(ctx context.Context, sid string) error {
 	if errors.Is(err, agent.ErrNotFound) {
 		env := map[string]string{}
 		maps.Copy(env, t.Env)
+		boot, err := c.bootEnv(ctx, s.ProjectID, s.ID)
+		if err != nil {
+			return err
+		}
+		maps.Copy(env, boot)
 		maps.Copy(env, s.Env)
 		spec := agent.ContainerSpec{
 			Name: name, Image: c.cfg.Templates.ImageRef(t),

@@ -21,6 +21,10 @@ const (
 	APIKey     = "key"
 	Event      = "evt"
 	Process    = "proc"
+	Database   = "db"
+	Bucket     = "bkt"
+	Cron       = "cron"
+	Domain     = "dom"
 )
 
 // alphabet is Crockford's base32 in lower case: sortable as bytes and free

@@ -43,10 +43,8 @@ type Store interface {
 	GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
 	CountAPIKeys(ctx context.Context) (int, error)
 
-	CreateHost(ctx context.Context, h *Host) error
-	GetHost(ctx context.Context, id string) (*Host, error)
-	UpdateHost(ctx context.Context, h *Host) error
-	ListHosts(ctx context.Context) ([]*Host, error)
+	HostStore
+	DatabaseStore
 
 	CreateSandbox(ctx context.Context, s *Sandbox) error
 	GetSandbox(ctx context.Context, id string) (*Sandbox, error)

@@ -1,0 +1,4 @@
+package store
+
+// DatabaseStore holds managed data services and their links.
+type DatabaseStore interface{}
