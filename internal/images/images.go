@@ -70,12 +70,13 @@ type image struct {
 	dir  string
 }
 
-// all is in dependency order.
-var all = []image{
+// all is in dependency order: the core images, then those of the
+// templates and of the data services (each list in its own file).
+var all = slices.Concat([]image{
 	{ref: Debian},
 	{ref: Nginx, base: Debian, dir: "nginx"},
 	{ref: Node, base: Debian, dir: "node"},
-}
+}, templateImages, dataImages)
 
 // Refs returns the images Build makes, bases first.
 func Refs() []string {

@@ -1,0 +1,4 @@
+package images
+
+// dataImages are the managed data services' images, in dependency order.
+var dataImages = []image{}
