@@ -88,6 +88,9 @@ type BuildRequest struct {
 	// empty.
 	DockerfilePath string            `json:"dockerfile_path,omitempty"`
 	Labels         map[string]string `json:"labels,omitempty"`
+	// Files are added at the root of the build context (and kept out of
+	// the app's COPY by .dockerignore), e.g. an extra CA bundle.
+	Files map[string]string `json:"files,omitempty"`
 }
 
 // ExecRequest is a one-shot or detached command.
@@ -155,9 +158,24 @@ func (s *Server) buildImage(w http.ResponseWriter, r *http.Request) {
 	defer f.Close()
 	dockerfile := req.DockerfilePath
 	var ctxTar io.Reader = f
+	files := map[string]string{}
+	for name, body := range req.Files {
+		if name == "" || strings.ContainsAny(name, "/\\") || name == ".dockerignore" {
+			writeError(w, http.StatusBadRequest, "invalid_file", "extra build files are plain names at the context root")
+			return
+		}
+		files[name] = body
+	}
 	if req.Dockerfile != "" {
 		dockerfile = "Dockerfile.berth"
-		ctxTar, err = withFiles(f, map[string]string{dockerfile: req.Dockerfile}, dockerfile, ".dockerignore")
+		files[dockerfile] = req.Dockerfile
+	}
+	if len(files) > 0 {
+		ignore := []string{".dockerignore"}
+		for name := range files {
+			ignore = append(ignore, name)
+		}
+		ctxTar, err = withFiles(f, files, ignore...)
 		if err != nil {
 			s.fail(w, err)
 			return
