@@ -214,7 +214,8 @@ func (c *Control) reconcileSandbox(ctx context.Context, sid string) error {
 		}
 	}
 	started := info.StartedAt.UTC().Format(time.RFC3339Nano)
-	if s.ProcsStartedAt != started {
+	relaunched := s.ProcsStartedAt != started
+	if relaunched {
 		procs, err := c.st.ListProcesses(ctx, s.ID)
 		if err != nil {
 			return err
@@ -227,6 +228,9 @@ func (c *Control) reconcileSandbox(ctx context.Context, sid string) error {
 		s.ProcsStartedAt = started
 	}
 	changed := s.ContainerID != info.ID || s.Status != store.SandboxRunning || !maps.Equal(s.Upstreams, info.Ports)
+	if !changed && !relaunched {
+		return nil // the periodic resync found everything as recorded
+	}
 	s.ContainerID, s.Upstreams = info.ID, info.Ports
 	s.Status, s.StatusReason = store.SandboxRunning, ""
 	if err := c.st.UpdateSandbox(ctx, s); err != nil {
