@@ -161,6 +161,7 @@ type Template struct {
 	Description   string            `json:"description"`
 	Runtime       string            `json:"runtime"`
 	Dockerfile    string            `json:"dockerfile"`
+	Compose       string            `json:"compose,omitempty"`
 	DevCommand    string            `json:"dev_command"`
 	BuildCommand  string            `json:"build_command,omitempty"`
 	StartCommand  string            `json:"start_command"`

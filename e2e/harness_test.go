@@ -38,20 +38,24 @@ func requireDocker(t testing.TB) {
 	}
 }
 
-// start runs `berth up` in this process until the test ends.
-func start(t testing.TB) *platform {
+// start runs `berth up` in this process until the test ends; opts
+// change its configuration.
+func start(t testing.TB, opts ...func(*up.Config)) *platform {
 	t.Helper()
 	requireDocker(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan up.Info, 1)
 	done := make(chan error, 1)
 	dir := t.TempDir()
-	go func() {
-		done <- up.Run(ctx, up.Config{
-			DataDir: dir, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Domain: "localhost",
-			BootstrapKey: adminKey, Logf: t.Logf, Ready: func(i up.Info) { ready <- i },
-		})
-	}()
+	cfg := up.Config{
+		DataDir: dir, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Domain: "localhost",
+		BootstrapKey: adminKey, Logf: t.Logf, Ready: func(i up.Info) { ready <- i }, AgentBinary: berthBin,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	dir = cfg.DataDir
+	go func() { done <- up.Run(ctx, cfg) }()
 	var info up.Info
 	select {
 	case info = <-ready:
@@ -101,6 +105,11 @@ func removeContainers(t testing.TB, dataDir string) {
 	vols, _ := exec.Command("docker", "volume", "ls", "-q", "--filter", "label="+label).Output()
 	if v := strings.Fields(string(vols)); len(v) > 0 {
 		exec.Command("docker", append([]string{"volume", "rm", "-f"}, v...)...).Run()
+	}
+	// Networks too: the engine has address pools for about 30.
+	nets, _ := exec.Command("docker", "network", "ls", "-q", "--filter", "label="+label).Output()
+	if n := strings.Fields(string(nets)); len(n) > 0 {
+		exec.Command("docker", append([]string{"network", "rm"}, n...)...).Run()
 	}
 }
 

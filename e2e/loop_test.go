@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -87,13 +88,18 @@ func TestCoreLoop(t *testing.T) {
 	if err != nil || res.ExitCode != 3 || res.Stdout != "out\n" || res.Stderr != "err\n" {
 		t.Fatalf("exec = %+v, %v", res, err)
 	}
-	if _, err := p.api.StartProcess(ctx, sb.ID, client.Exec{Command: "while [ ! -e /tmp/stop ]; do date > tick.txt; sleep 0.2; done; rm -f tick.txt"}); err != nil {
+	if _, err := p.api.StartProcess(ctx, sb.ID, client.Exec{Command: "while [ ! -e /tmp/stop ]; do echo $TICK_LABEL > tick.txt; sleep 0.2; done; rm -f tick.txt",
+		Env: map[string]string{"TICK_LABEL": "label-s3cret"}}); err != nil {
 		t.Fatalf("background: %v", err)
 	}
 	eventually(t, 5*time.Second, "background process writes", func() bool {
 		b, err := p.api.ReadFile(ctx, sb.ID, "tick.txt")
-		return err == nil && len(b) > 0
+		return err == nil && string(b) == "label-s3cret\n"
 	})
+	var raw bytes.Buffer
+	if err := p.api.Do(ctx, "GET", "/sandboxes/"+sb.ID, nil, "", &raw); err != nil || strings.Contains(raw.String(), "label-s3cret") {
+		t.Fatalf("the sandbox shows a background process's env value: %s %v", raw.String(), err)
+	}
 	p.api.DeleteFile(ctx, sb.ID, "tick.txt")
 
 	// Restarting the container keeps the URL and relaunches processes.

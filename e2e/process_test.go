@@ -135,6 +135,21 @@ func TestKillMidDeploy(t *testing.T) {
 	if _, err := p.api.GetRelease(ctx, relA.ID); err != nil {
 		t.Fatalf("release A lost: %v", err)
 	}
+
+	// A second berth on the same data dir refuses to start and leaves the
+	// running one alone.
+	second := exec.Command(berthBin, "up", "--data-dir", u.dataDir, "--listen", freePort(t), "--edge-listen", freePort(t))
+	second.Env = u.env
+	out, err = second.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "another berth is running") {
+		t.Fatalf("second berth up: %v\n%s", err, out)
+	}
+	if _, body, _ := p.get(t, cur.URL); !strings.Contains(body, "release B") {
+		t.Fatalf("after a refused second start: %q", body)
+	}
+	if _, err := p.api.CreateSandbox(ctx, client.CreateSandbox{ProjectID: pr.ID, TemplateID: "static-html"}); err != nil {
+		t.Fatalf("the running berth broke after a refused second start: %v", err)
+	}
 }
 
 // TestCLIDeploy runs `berth deploy DIR` against a running berth and

@@ -7,6 +7,8 @@ set -euo pipefail
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server) # the ssh provisioner's test server
+[ -x /usr/bin/chromium ] || need+=(chromium) # the portal's browser test
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing: ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then

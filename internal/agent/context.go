@@ -9,9 +9,9 @@ import (
 )
 
 // withFiles streams the artifact tar in and returns a build context with
-// extra files added at its root. The extra files are listed in the
-// context's .dockerignore (created or extended) so that `COPY . .` in the
-// app's image does not copy Berth's own files.
+// extra files added at its root, listed in the context's .dockerignore
+// (created or extended): the engine then leaves the generated Dockerfile
+// out of what `COPY . .` copies.
 func withFiles(artifact io.Reader, files map[string]string, ignore ...string) (io.Reader, error) {
 	pr, pw := io.Pipe()
 	go func() {

@@ -82,6 +82,14 @@ type ContainerSpec struct {
 	Restart string
 	// Init runs a minimal init as PID 1 that reaps zombies.
 	Init bool
+	// Network, when set, is a user-defined bridge network the container
+	// joins instead of the engine's default bridge; the runtime creates it
+	// (labelled as Berth's) when missing. Containers on one network reach
+	// each other by name.
+	Network string
+	// Aliases are extra names other containers on Network reach this one
+	// by. They need Network.
+	Aliases []string
 }
 
 // Mount is a named volume mounted into a container.

@@ -88,8 +88,10 @@ type BuildRequest struct {
 	// empty.
 	DockerfilePath string            `json:"dockerfile_path,omitempty"`
 	Labels         map[string]string `json:"labels,omitempty"`
-	// Files are added at the root of the build context (and kept out of
-	// the app's COPY by .dockerignore), e.g. an extra CA bundle.
+	// Files are added at the root of the build context, e.g. an extra CA
+	// bundle. The engine's classic builder drops only the Dockerfile and
+	// .dockerignore when .dockerignore lists them, so a `COPY . .` still
+	// copies these: a Dockerfile that uses one removes it after use.
 	Files map[string]string `json:"files,omitempty"`
 }
 
@@ -333,13 +335,20 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	delay := 20 * time.Millisecond
+	var firstStart time.Time
 	for {
 		info, err := s.rt.InspectContainer(ctx, r.PathValue("id"))
 		if err != nil {
 			s.fail(w, err)
 			return
 		}
-		if !info.Running && info.State != "created" && info.State != "restarting" {
+		if firstStart.IsZero() && info.Running {
+			firstStart = info.StartedAt
+		}
+		// With a restart policy a crashed app comes back at once: a new
+		// start time, or the engine restarting it, means it exited.
+		restarted := info.State == "restarting" || (!firstStart.IsZero() && !info.StartedAt.Equal(firstStart))
+		if restarted || (!info.Running && info.State != "created") {
 			logs, _ := s.rt.Logs(ctx, info.ID, 20)
 			writeError(w, http.StatusUnprocessableEntity, "container_exited",
 				fmt.Sprintf("the app exited with code %d before answering HTTP; last output:\n%s", info.ExitCode, logs))

@@ -41,8 +41,12 @@ func (s *Server) resourceOwner(r *http.Request, rid string) (owner, error) {
 			return owner{}, err
 		}
 		return owner{rel.OrgID, rel.WorkspaceID, rel.ProjectID}, nil
+	case id.HasPrefix(rid, id.Host):
+		return s.hostOwner(r, rid)
+	case id.HasPrefix(rid, id.Database):
+		return s.databaseOwner(r, rid)
 	}
-	return owner{}, problem.BadRequest("invalid_resource_id", "resource_id must be the id of a deployment, sandbox or release")
+	return owner{}, problem.BadRequest("invalid_resource_id", "resource_id must be the id of a deployment, sandbox, release or Docker Deploy host")
 }
 
 // events lists a resource's events, or streams them as server-sent events
@@ -60,7 +64,17 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, p *principal) er
 	if err := p.can(o, false); err != nil {
 		return err
 	}
-	after, _ := strconv.ParseInt(q.Get("after"), 10, 64)
+	after, err := strconv.ParseInt(q.Get("after"), 10, 64)
+	if q.Get("after") == "" {
+		after, err = 0, nil
+	}
+	// A reconnecting EventSource says where it stopped.
+	if last := r.Header.Get("Last-Event-ID"); last != "" {
+		after, err = strconv.ParseInt(last, 10, 64)
+	}
+	if err != nil || after < 0 {
+		return problem.BadRequest("invalid_after", "after (or Last-Event-ID) must be the seq of an event, a number from 0")
+	}
 	if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 		list, err := s.st.ListEvents(r.Context(), rid, after, 1000)
 		if err != nil {
@@ -120,7 +134,7 @@ func (s *Server) templateView(id string) (client.Template, bool) {
 		return client.Template{}, false
 	}
 	df, _ := cat.Dockerfile(t, t.Port)
-	return client.Template{ID: t.ID, Name: t.Name, Description: t.Description, Runtime: t.Runtime, Dockerfile: df,
+	return client.Template{ID: t.ID, Name: t.Name, Description: t.Description, Runtime: t.Runtime, Dockerfile: df, Compose: cat.Compose(t),
 		DevCommand: t.DevCommand, BuildCommand: t.BuildCommand, StartCommand: t.StartCommand, Port: t.Port,
 		Env: t.Env, Volumes: t.Volumes, HealthPath: t.HealthPath, DesignContext: t.DesignContext}, true
 }

@@ -48,6 +48,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.AddCommand(upCmd(), imagesCmd(), loginCmd(), orgsCmd(), workspacesCmd(), projectsCmd(), deployCmd(), rollbackCmd())
 	root.AddCommand(extraCommands()...)
+	root.AddCommand(agentCmd())
 	return root
 }
 

@@ -18,6 +18,7 @@ import (
 func deployCmd() *cobra.Command {
 	var projectID, templateID string
 	var port int
+	var dockerDeploy bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "deploy [DIR]",
@@ -58,9 +59,16 @@ func deployCmd() *cobra.Command {
 				return err
 			}
 			p.step("release %s (%s)", rel.ID, rel.Digest[:19])
-			d, err := c.Deploy(ctx, client.CreateDeployment{ProjectID: projectID, ReleaseID: rel.ID})
+			product := "standard"
+			if dockerDeploy {
+				product = "docker_deploy"
+			}
+			d, err := c.Deploy(ctx, client.CreateDeployment{ProjectID: projectID, ReleaseID: rel.ID, DeploymentProduct: product})
 			if err != nil {
 				return err
+			}
+			if d.Status == "pending" && d.StatusReason != "" {
+				p.step("%s", d.StatusReason) // waiting for the workspace's Docker Deploy host
 			}
 			d, err = follow(ctx, c, d, p)
 			if err != nil {
@@ -73,6 +81,7 @@ func deployCmd() *cobra.Command {
 	cmd.Flags().StringVar(&projectID, "project", "", "project id")
 	cmd.Flags().StringVar(&templateID, "template", "", "template id (default: detected from the files)")
 	cmd.Flags().IntVar(&port, "port", 0, "port the app listens on (default: the template's)")
+	cmd.Flags().BoolVar(&dockerDeploy, "docker-deploy", false, "run it on the workspace's Docker Deploy host (waits for the host when it is not active)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 15*time.Minute, "how long to wait for the deployment")
 	return cmd
 }

@@ -42,7 +42,7 @@ func upCmd() *cobra.Command {
 			cfg.Logf = logger.Printf
 			out := cmd.OutOrStdout()
 			cfg.Ready = func(info up.Info) {
-				fmt.Fprintf(out, "Berth is up.\n  API:  %s\n  Apps: %s (deployments at https://{project}.{org}.%s)\n", info.APIURL, info.EdgeURL, cfg.Domain)
+				fmt.Fprintf(out, "Berth is up.\n  API:  %s\n  Apps: %s (an app answers at {project}.{org}.%s, a preview at {sandbox}.sandbox.{org}.%s)\n", info.APIURL, info.EdgeURL, cfg.Domain, cfg.Domain)
 				saved := loadConfig()
 				if info.Key != "" || saved.APIURL != info.APIURL {
 					key := info.Key
@@ -74,7 +74,8 @@ func upCmd() *cobra.Command {
 	cmd.Flags().StringVar(&memory, "container-memory", "512MiB", "memory limit of every app and sandbox container")
 	cmd.Flags().Float64Var(&cpus, "container-cpus", 1, "CPU limit of every container, in CPUs")
 	cmd.Flags().Int64Var(&cfg.Limits.PidsLimit, "container-pids", 512, "process limit of every container")
-	cmd.Flags().StringArrayVar(&imageFlags, "image", nil, "base image of a runtime, as NAME=REF (e.g. nginx=nginx:1.27); default: the local berth/* images")
+	cmd.Flags().StringArrayVar(&imageFlags, "image", nil, "base image of a runtime, as NAME=REF (e.g. node=node:22-bookworm); default: the local berth/* images")
+	cmd.Flags().StringVar(&cfg.BuildCABundle, "build-ca-bundle", "", "PEM file of CAs that image builds trust for npm and pip downloads (e.g. /etc/ssl/certs/ca-certificates.crt behind a TLS-intercepting proxy); default: none")
 	return cmd
 }
 

@@ -1,15 +1,33 @@
 package control
 
-import "context"
+import (
+	"context"
+	"errors"
+	"maps"
+
+	"github.com/berth-dev/berth/internal/store"
+)
 
 // bootEnv returns the variables a sandbox or deployment (targetID) of a
 // project gets at boot from the data services linked to it.
 func (c *Control) bootEnv(ctx context.Context, projectID, targetID string) (map[string]string, error) {
-	return nil, nil
+	links, err := c.st.ListDatabaseLinks(ctx, store.DatabaseLinkFilter{TargetID: targetID})
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for _, l := range links {
+		db, err := c.st.GetDatabase(ctx, l.DatabaseID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if db.ProjectID != projectID || db.Status == store.DatabaseDeleting {
+			continue
+		}
+		maps.Copy(env, c.DatabaseEnv(db))
+	}
+	return env, nil
 }
-
-// reconcileDatabase drives a managed data service toward healthy.
-func (c *Control) reconcileDatabase(ctx context.Context, dbID string) error { return nil }
-
-// databasesToReconcile lists the data services the periodic resync kicks.
-func (c *Control) databasesToReconcile(ctx context.Context) []string { return nil }

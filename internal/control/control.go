@@ -53,6 +53,12 @@ type Config struct {
 	// Resync is how often every resource is reconciled even when nothing
 	// asked (0: 10s).
 	Resync time.Duration
+	// Hosts wires the workspaces' Docker Deploy hosts.
+	Hosts HostConfig
+	// BuildCABundle is a PEM file of CAs that image builds trust for
+	// their downloads (npm, pip), added to the build context of a
+	// Dockerfile that names it; empty: none.
+	BuildCABundle string
 }
 
 // Control is the control plane's core.
@@ -201,7 +207,7 @@ func (c *Control) agent(h *store.Host) *agent.Client {
 	key := h.ID + "|" + h.AgentURL
 	a, ok := c.agents[key]
 	if !ok {
-		a = agent.NewClient(h.AgentURL, h.AgentSecret)
+		a = c.agentClient(h)
 		c.agents[key] = a
 	}
 	return a

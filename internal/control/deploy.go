@@ -82,7 +82,7 @@ func (c *Control) Deploy(ctx context.Context, req DeployRequest) (*store.Deploym
 		}
 		maps.Copy(d.Env, req.Env)
 		maps.Copy(d.Metadata, req.Metadata)
-		d.ReleaseID, d.Status, d.StatusReason = rel.ID, store.DeploymentPending, ""
+		d.ReleaseID, d.Status, d.StatusReason = rel.ID, store.DeploymentPending, c.pendingReason(ctx, d)
 		if created {
 			err = tx.CreateDeployment(ctx, d)
 		} else {
@@ -177,7 +177,7 @@ func (c *Control) DeploymentURL(ctx context.Context, d *store.Deployment) string
 	return c.cfg.Names.URL(c.cfg.Names.DeploymentHost(c.orgSlug(ctx, d.OrgID), p.Slug))
 }
 
-func imageRef(releaseID string) string { return "berth-app/" + releaseID + ":latest" }
+func imageRef(releaseID string) string { return "apps/" + releaseID + ":latest" }
 
 // containerName is unique per rollout, so a rollout never collides with a
 // container of the same release that is still draining.
@@ -200,7 +200,7 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 	if waiting != "" {
 		return c.setStatus(ctx, d, store.DeploymentPending, waiting)
 	}
-	if d.ContainerID != "" && (d.ServingReleaseID == d.ReleaseID || d.Status == store.DeploymentFailed) {
+	if d.ContainerID != "" && ((d.ServingReleaseID == d.ReleaseID && d.Status != store.DeploymentPending) || d.Status == store.DeploymentFailed) {
 		return c.keepServing(ctx, a, d)
 	}
 	if d.Status == store.DeploymentFailed {
@@ -221,17 +221,17 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 		}
 		c.event(ctx, d.ID, "deployment.uploading", "sending release %s to the host", rel.ID)
 		if err := a.PushBlob(ctx, rel.Digest, c.cfg.Artifacts.Path(rel.Digest)); err != nil {
-			return c.fail(ctx, d, "sending the release to the host: %v", err)
+			return c.fail(ctx, d, "sending the release to the host: %s", c.reason(err))
 		}
-		dockerfile, _, err := c.dockerfileFor(rel)
+		dockerfile, files, err := c.dockerfileFor(rel, d)
 		if err != nil {
 			return c.fail(ctx, d, "%v", err)
 		}
 		c.event(ctx, d.ID, "deployment.building", "building the image of release %s", rel.ID)
 		err = a.Build(ctx, agent.BuildRequest{Image: image, Digest: rel.Digest, Dockerfile: dockerfile,
-			DockerfilePath: rel.Build.Dockerfile, Labels: c.labels("berth.release", rel.ID)})
+			DockerfilePath: rel.Build.Dockerfile, Files: files, Labels: c.labels("berth.release", rel.ID)})
 		if err != nil {
-			return c.fail(ctx, d, "the image build failed: %v", err)
+			return c.fail(ctx, d, "the image build failed: %s", c.reason(err))
 		}
 	}
 	if err := c.setStatus(ctx, d, store.DeploymentStarting, ""); err != nil {
@@ -251,15 +251,16 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 	env["PORT"] = strconv.Itoa(run.Port)
 	spec := agent.ContainerSpec{
 		Name: name, Image: image, Env: envList(env), Ports: []int{run.Port}, Cmd: run.Cmd, Restart: "unless-stopped", Init: true,
+		Network:     c.appNetwork(ctx, d.ProjectID, d.ID),
 		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
 		Labels: c.labels("berth.kind", "deployment", "berth.deployment", d.ID, "berth.release", rel.ID),
 	}
 	if _, err := a.CreateContainer(ctx, spec); err != nil {
-		return c.fail(ctx, d, "creating the container: %v", err)
+		return c.fail(ctx, d, "creating the container: %s", c.reason(err))
 	}
 	if err := a.StartContainer(ctx, name); err != nil {
 		a.RemoveContainer(ctx, name)
-		return c.fail(ctx, d, "starting the container: %v", err)
+		return c.fail(ctx, d, "starting the container: %s", c.reason(err))
 	}
 	if _, err := a.Probe(ctx, name, agent.ProbeRequest{Port: run.Port, Path: run.HealthPath, Timeout: 2 * time.Minute}); err != nil {
 		a.RemoveContainer(ctx, name)
@@ -267,7 +268,7 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 		if errors.As(err, &ae) {
 			return c.fail(ctx, d, "%s", ae.Detail)
 		}
-		return c.fail(ctx, d, "health check: %v", err)
+		return c.fail(ctx, d, "health check: %s", c.reason(err))
 	}
 	info, err := a.InspectContainer(ctx, name)
 	if err != nil {
@@ -330,7 +331,7 @@ func (c *Control) keepServing(ctx context.Context, a *agent.Client, d *store.Dep
 	}
 	if !info.Running {
 		if err := a.StartContainer(ctx, info.ID); err != nil {
-			return c.fail(ctx, d, "restarting the stopped container: %v", err)
+			return c.fail(ctx, d, "restarting the stopped container: %s", c.reason(err))
 		}
 		if info, err = a.InspectContainer(ctx, info.ID); err != nil {
 			return err
@@ -430,7 +431,7 @@ func (c *Control) sweep(ctx context.Context) error {
 			continue
 		}
 		for _, ct := range list {
-			if keep[ct.ID] || keep[ct.Name] {
+			if keep[ct.ID] || keep[ct.Name] || ct.Labels["berth.kind"] == "database" { // reconcileDatabase owns those
 				continue
 			}
 			c.logf("removing orphan container %s", ct.Name)

@@ -231,10 +231,7 @@ func (c *Control) Exec(ctx context.Context, sid string, req ExecRequest) (agent.
 		return agent.ExecResult{}, nil, err
 	}
 	if req.Background {
-		p := &store.Process{ID: id.New(id.Process), SandboxID: s.ID, Command: req.Command, Cwd: cwd, CreatedAt: time.Now().UTC()}
-		if len(req.Env) > 0 {
-			p.Command = "env " + strings.Join(quoteAll(envList(req.Env)), " ") + " " + req.Command
-		}
+		p := &store.Process{ID: id.New(id.Process), SandboxID: s.ID, Command: req.Command, Cwd: cwd, Env: req.Env, CreatedAt: time.Now().UTC()}
 		if err := c.st.CreateProcess(ctx, p); err != nil {
 			return agent.ExecResult{}, nil, err
 		}
@@ -245,8 +242,11 @@ func (c *Control) Exec(ctx context.Context, sid string, req ExecRequest) (agent.
 		return agent.ExecResult{}, p, nil
 	}
 	timeout := req.Timeout
-	if timeout <= 0 || timeout > 10*time.Minute {
+	switch {
+	case timeout == 0:
 		timeout = time.Minute
+	case timeout < 0 || timeout > 10*time.Minute:
+		return agent.ExecResult{}, nil, problem.Unprocessable("invalid_timeout", "timeout_seconds must be from 1 to 600; run longer commands with \"background\": true")
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -255,14 +255,6 @@ func (c *Control) Exec(ctx context.Context, sid string, req ExecRequest) (agent.
 		return agent.ExecResult{}, nil, problem.New(408, "exec_timeout", "the command ran longer than %s; run it with \"background\": true", timeout)
 	}
 	return res, nil, err
-}
-
-func quoteAll(ss []string) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = shellQuote(s)
-	}
-	return out
 }
 
 // artifactProblem turns an artifact refusal into a 422.

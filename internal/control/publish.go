@@ -3,19 +3,22 @@ package control
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/artifact"
+	"github.com/berth-dev/berth/internal/compose"
 	"github.com/berth-dev/berth/internal/id"
 	"github.com/berth-dev/berth/internal/problem"
 	"github.com/berth-dev/berth/internal/store"
-	"github.com/berth-dev/berth/internal/templates"
 )
 
 // ReleaseRequest describes files to freeze into a release.
@@ -73,7 +76,12 @@ func (c *Control) freeze(ctx context.Context, in io.Reader, strip string, req Re
 	if err != nil {
 		return nil, artifactProblem(err)
 	}
-	build, err := c.buildShape(info, req)
+	build, err := c.buildShape(info, req, func(name string) ([]byte, error) {
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		return artifact.ReadFile(tmp, name, 1<<20)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +119,9 @@ func (c *Control) freeze(ctx context.Context, in io.Reader, strip string, req Re
 		Digest: info.Digest, Size: info.Size, EnvNames: slices.Sorted(maps.Keys(names)), Build: build,
 		Provenance: prov, ExternalID: req.ExternalID, CreatedAt: now,
 	}
-	if err := c.st.CreateRelease(ctx, r); err != nil {
+	if err := c.st.CreateRelease(ctx, r); errors.Is(err, store.ErrConflict) {
+		return nil, problem.Conflict("external_id_taken", "a release with external_id %q already exists in this project", req.ExternalID)
+	} else if err != nil {
 		return nil, fmt.Errorf("recording release: %w", err)
 	}
 	c.event(ctx, r.ID, "release.created", "release %s frozen: %d files, %d bytes", info.Digest, len(files), info.Size)
@@ -119,23 +129,24 @@ func (c *Control) freeze(ctx context.Context, in io.Reader, strip string, req Re
 }
 
 // buildShape decides how a release becomes an image, or says what to add.
-func (c *Control) buildShape(info artifact.Info, req ReleaseRequest) (store.Build, error) {
+// read returns a (small) file of the release. A release with its own
+// Dockerfile builds with it unless it names a template; otherwise the
+// template is the one named, else the one its files show (a package.json
+// depending on next or vite, a compose file, an index.html, a package.json
+// or server.js, a requirements.txt or main.py).
+func (c *Control) buildShape(info artifact.Info, req ReleaseRequest, read func(string) ([]byte, error)) (store.Build, error) {
 	has := func(p string) bool { return artifact.Lookup(info.Files, p) }
 	b := store.Build{TemplateID: req.TemplateID, Port: req.Port, Command: req.Command}
 	if has("Dockerfile") && (req.TemplateID == "" || req.TemplateID == "dockerfile") {
 		b.TemplateID, b.Dockerfile = "", "Dockerfile"
 		if b.Port == 0 {
-			b.Port = 8080
+			b.Port = exposedPort(read)
 		}
 		return b, nil
 	}
 	if b.TemplateID == "" {
-		switch {
-		case has("index.html"):
-			b.TemplateID = "static-html"
-		case has("package.json") || has("server.js"):
-			b.TemplateID = "express-api"
-		default:
+		b.TemplateID = c.detectTemplate(has, read)
+		if b.TemplateID == "" {
 			return b, problem.Unprocessable("no_build_shape",
 				"cannot tell how to run these files: add a Dockerfile, or an index.html for a static site, or name a template (one of: %s)",
 				strings.Join(c.cfg.Templates.IDs(), ", "))
@@ -146,8 +157,20 @@ func (c *Control) buildShape(info artifact.Info, req ReleaseRequest) (store.Buil
 		return b, problem.Unprocessable("missing_index_html",
 			"a %s release needs an index.html at the root of its files: add index.html (the page served at /)", t.ID)
 	}
-	if t.ID == "express-api" && !has("server.js") && !has("package.json") {
-		return b, problem.Unprocessable("missing_entrypoint", "a %s release needs server.js at the root of its files", t.ID)
+	var missing []string
+	for _, f := range t.Requires {
+		if !has(f) {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		return b, problem.Unprocessable("missing_entrypoint", "a %s release needs %s at the root of its files: add %s",
+			t.ID, strings.Join(t.Requires, " and "), strings.Join(missing, " and "))
+	}
+	if t.ComposeFile != "" {
+		if err := checkCompose(has, read); err != nil {
+			return b, err
+		}
 	}
 	if b.Port == 0 {
 		b.Port = t.Port
@@ -156,6 +179,87 @@ func (c *Control) buildShape(info artifact.Info, req ReleaseRequest) (store.Buil
 		b.Command = t.StartCommand
 	}
 	return b, nil
+}
+
+// detectTemplate names the template a release's files show, or "".
+func (c *Control) detectTemplate(has func(string) bool, read func(string) ([]byte, error)) string {
+	if has("package.json") {
+		var pkg struct {
+			Dependencies    map[string]string `json:"dependencies"`
+			DevDependencies map[string]string `json:"devDependencies"`
+		}
+		if data, err := read("package.json"); err == nil && json.Unmarshal(data, &pkg) == nil {
+			deps := map[string]bool{}
+			for name := range pkg.Dependencies {
+				deps[name] = true
+			}
+			for name := range pkg.DevDependencies {
+				deps[name] = true
+			}
+			for _, t := range c.cfg.Templates.List() {
+				if t.Detect != nil && t.Detect(deps) {
+					return t.ID
+				}
+			}
+		}
+	}
+	for _, f := range compose.MainFiles {
+		if has(f) {
+			return "compose-full-stack"
+		}
+	}
+	switch {
+	case has("index.html"):
+		return "static-html"
+	case has("package.json") || has("server.js"):
+		return "express-api"
+	case has("requirements.txt") || has("main.py"):
+		return "fastapi-service"
+	}
+	return ""
+}
+
+// checkCompose parses a compose release's compose file (and its override)
+// and refuses what a tenant's app may not have.
+func checkCompose(has func(string) bool, read func(string) ([]byte, error)) error {
+	var files []compose.File
+	for _, names := range [][]string{compose.MainFiles, compose.OverrideFiles} {
+		for _, name := range names {
+			if !has(name) {
+				continue
+			}
+			data, err := read(name)
+			if err != nil {
+				return problem.Unprocessable("compose_invalid", "%s cannot be read: keep it under 1 MiB", name)
+			}
+			files = append(files, compose.File{Name: name, Content: data})
+			break
+		}
+	}
+	if len(files) == 0 {
+		return problem.Unprocessable("missing_entrypoint", "a compose release needs compose.yaml at the root of its files")
+	}
+	_, err := compose.Parse(files, nil)
+	return err
+}
+
+// exposedPort is the first port a release's Dockerfile EXPOSEs, or 0.
+func exposedPort(read func(string) ([]byte, error)) int {
+	data, err := read("Dockerfile")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.EqualFold(f[0], "EXPOSE") {
+			continue
+		}
+		port, _, _ := strings.Cut(f[1], "/")
+		if n, err := strconv.Atoi(port); err == nil && n > 0 && n < 65536 {
+			return n
+		}
+	}
+	return 0
 }
 
 // envExample returns the variable names a .env.example at the root lists.
@@ -180,18 +284,4 @@ func (c *Control) envExample(info artifact.Info, tar *os.File) []string {
 		}
 	}
 	return names
-}
-
-// dockerfileFor returns the generated Dockerfile of a release, or "" when
-// the release brings its own.
-func (c *Control) dockerfileFor(r *store.Release) (string, *templates.Template, error) {
-	if r.Build.Dockerfile != "" {
-		return "", nil, nil
-	}
-	t, ok := c.cfg.Templates.Get(r.Build.TemplateID)
-	if !ok {
-		return "", nil, fmt.Errorf("release %s names unknown template %s", r.ID, r.Build.TemplateID)
-	}
-	df, err := c.cfg.Templates.Dockerfile(t, r.Build.Port)
-	return df, t, err
 }

@@ -116,8 +116,7 @@ func (c *Control) WaitSandbox(ctx context.Context, sid string, timeout time.Dura
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-c.queue.kick(sid):
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
@@ -191,10 +190,11 @@ func (c *Control) reconcileSandbox(ctx context.Context, sid string) error {
 			Env: envList(env), WorkDir: Workdir, Ports: s.Ports, Init: true, Restart: "unless-stopped",
 			MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
 			Volumes: []agent.Mount{{Volume: s.Volume, Target: Workdir}},
+			Network: c.appNetwork(ctx, s.ProjectID, s.ID),
 			Labels:  c.labels("berth.kind", "sandbox", "berth.sandbox", s.ID),
 		}
 		if _, err := a.CreateContainer(ctx, spec); err != nil && !errors.Is(err, agent.ErrConflict) {
-			return fail("creating the sandbox container: %v", err)
+			return fail("creating the sandbox container: %s", c.reason(err))
 		}
 		fresh = true
 	} else if err != nil {
@@ -202,7 +202,7 @@ func (c *Control) reconcileSandbox(ctx context.Context, sid string) error {
 	}
 	if fresh || !info.Running {
 		if err := a.StartContainer(ctx, name); err != nil {
-			return fail("starting the sandbox container: %v", err)
+			return fail("starting the sandbox container: %s", c.reason(err))
 		}
 	}
 	if info, err = a.InspectContainer(ctx, name); err != nil {
@@ -210,7 +210,7 @@ func (c *Control) reconcileSandbox(ctx context.Context, sid string) error {
 	}
 	if fresh {
 		if err := c.seed(ctx, a, s, t.SystemFiles, s.ContainerID == ""); err != nil {
-			return fail("writing the template's files: %v", err)
+			return fail("writing the template's files: %s", c.reason(err))
 		}
 	}
 	started := info.StartedAt.UTC().Format(time.RFC3339Nano)
@@ -288,10 +288,11 @@ func (c *Control) seed(ctx context.Context, a *agent.Client, s *store.Sandbox, s
 // writeTarFile adds a file and the directories above it.
 func writeTarFile(tw *tar.Writer, name string, data []byte, mode int64) {
 	parts := strings.Split(name, "/")
+	now := time.Now()
 	for i := 1; i < len(parts); i++ {
-		tw.WriteHeader(&tar.Header{Name: strings.Join(parts[:i], "/") + "/", Typeflag: tar.TypeDir, Mode: 0o755})
+		tw.WriteHeader(&tar.Header{Name: strings.Join(parts[:i], "/") + "/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: now})
 	}
-	tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: mode, Size: int64(len(data))})
+	tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: mode, Size: int64(len(data)), ModTime: now})
 	tw.Write(data)
 }
 
@@ -299,7 +300,7 @@ func writeTarFile(tw *tar.Writer, name string, data []byte, mode int64) {
 // file beside it.
 func (c *Control) launch(ctx context.Context, a *agent.Client, containerID string, p *store.Process) error {
 	script := fmt.Sprintf("cd %s && exec sh -c %s >>/tmp/%s.log 2>&1", shellQuote(p.Cwd), shellQuote(p.Command), p.ID)
-	_, err := a.Exec(ctx, containerID, agent.ExecRequest{Cmd: []string{"sh", "-c", script}, Detach: true})
+	_, err := a.Exec(ctx, containerID, agent.ExecRequest{Cmd: []string{"sh", "-c", script}, Env: envList(p.Env), Detach: true})
 	return err
 }
 

@@ -73,8 +73,12 @@ func containerConfig(spec agent.ContainerSpec) (*container.Config, *container.Ho
 	useInit := spec.Init
 	pids := positiveOr(spec.PidsLimit, DefaultPidsLimit)
 	memory := positiveOr(spec.MemoryBytes, DefaultMemoryBytes)
+	mode, err := networkMode(spec)
+	if err != nil {
+		return nil, nil, err
+	}
 	hc := &container.HostConfig{
-		NetworkMode:   network.NetworkBridge,
+		NetworkMode:   mode,
 		RestartPolicy: restart,
 		Init:          &useInit,
 		Privileged:    false,
@@ -164,10 +168,24 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec agent.ContainerSpec)
 			return "", fmt.Errorf("creating container %s: volume %s has driver %q and options %v; only plain local volumes are mounted", spec.Name, m.Source, v.Driver, v.Options)
 		}
 	}
+	var nc *network.NetworkingConfig
+	if spec.Network != "" {
+		// Held until the container exists, so that pruning cannot remove
+		// the network between its creation and the container's.
+		r.netMu.Lock()
+		defer r.netMu.Unlock()
+		if err := r.ensureNetwork(ctx, spec.Network, spec.Labels); err != nil {
+			return "", fmt.Errorf("creating container %s: %w", spec.Name, err)
+		}
+		nc = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+			spec.Network: {Aliases: slices.Clone(spec.Aliases)},
+		}}
+	}
 	res, err := r.c.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name:       spec.Name,
-		Config:     cfg,
-		HostConfig: hc,
+		Name:             spec.Name,
+		Config:           cfg,
+		HostConfig:       hc,
+		NetworkingConfig: nc,
 	})
 	if err != nil {
 		if cerrdefs.IsConflict(err) {
@@ -198,11 +216,24 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, timeout time.Dur
 }
 
 // RemoveContainer removes a container, running or not, with its anonymous
-// volumes; named volumes stay. A missing container is not an error.
+// volumes; named volumes stay, and so do the networks it joined that other
+// containers use (the others, which the runtime made, go). A missing
+// container is not an error.
 func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
+	var nets []string
+	if res, err := r.c.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); err == nil && res.Container.NetworkSettings != nil {
+		for name := range res.Container.NetworkSettings.Networks {
+			if !reservedNetworks[name] {
+				nets = append(nets, name)
+			}
+		}
+	}
 	_, err := r.c.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 	if err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("removing container %s: %w", id, err)
+	}
+	for _, name := range nets {
+		r.pruneNetwork(ctx, name)
 	}
 	return nil
 }

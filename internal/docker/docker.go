@@ -7,7 +7,8 @@
 // and NET_BIND_SERVICE: enough for an nginx master that starts as root
 // and switches to a worker user, or an entrypoint that chowns its data
 // directory), never privileged,
-// only the default bridge network, no bind mounts (only the named volumes
+// only the default bridge network or a user-defined bridge the spec names
+// (created when missing), no bind mounts (only the named volumes
 // of the spec), memory, CPU and pids limits with floors when the spec
 // leaves them at zero, and ports published on 127.0.0.1 only, at
 // ephemeral host ports.
@@ -17,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -26,7 +28,8 @@ import (
 
 // Runtime drives one Docker Engine. It is safe for concurrent use.
 type Runtime struct {
-	c *client.Client
+	c     *client.Client
+	netMu sync.Mutex // serializes network creation; see ensureNetwork
 }
 
 // New returns a Runtime for the engine at host, such as

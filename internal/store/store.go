@@ -145,25 +145,6 @@ type APIKey struct {
 	CreatedAt   time.Time
 }
 
-// Host kinds and states.
-const (
-	HostPool         = "pool"
-	HostDockerDeploy = "docker_deploy"
-)
-
-// Host is execution capacity behind an agent.
-type Host struct {
-	ID          string
-	Kind        string
-	WorkspaceID string
-	State       string
-	StateReason string
-	AgentURL    string // never shown by the public API
-	AgentSecret string // never shown by the public API
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-}
-
 // Sandbox statuses.
 const (
 	SandboxPending = "pending"
@@ -207,6 +188,8 @@ type Process struct {
 	SandboxID string
 	Command   string
 	Cwd       string
+	// Env is sealed at rest; the command line never carries it.
+	Env       map[string]string
 	CreatedAt time.Time
 }
 

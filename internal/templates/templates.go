@@ -13,8 +13,13 @@ import (
 	"text/template"
 )
 
-//go:embed starters
+//go:embed all:starters
 var starters embed.FS
+
+// BuildCAFile is the name under which the platform's extra CA bundle for
+// builds is added to a build context. A Dockerfile that names it trusts
+// it; the generated ones do so only when the platform has one.
+const BuildCAFile = "berth-ca.crt"
 
 // Template is one app shape.
 type Template struct {
@@ -22,20 +27,33 @@ type Template struct {
 	Name        string
 	Description string
 	Runtime     string
-	// Image is the logical base image ("nginx", "node") that Images maps
-	// to a reference.
+	// Image is the logical image ("nginx", "node-build", "python") that
+	// Images maps to a reference: the sandbox's dev image.
 	Image string
-	// Dockerfile is a text/template executed with {{.Image}} and {{.Port}}.
-	Dockerfile   string
+	// Dockerfile is a text/template executed with the fields of
+	// dockerfileData; {{image "name"}} is the reference of a logical
+	// image. Empty for a compose template.
+	Dockerfile string
+	// ComposeFile is the compose file a release of a compose template
+	// brings, at the root of its files.
+	ComposeFile  string
 	DevCommand   string
 	BuildCommand string
+	// StartCommand is what the image runs: the CMD of the Dockerfile.
 	StartCommand string
 	Port         int
 	Env          map[string]string
 	Volumes      []string
 	HealthPath   string
-	// Static templates need an index.html at the root of a release.
-	Static        bool
+	// Requires are files a release of the template must have at the root.
+	Requires []string
+	// Static templates serve their files as they are: a release needs an
+	// index.html at its root.
+	Static bool
+	// Detect tells whether a release's package.json (its dependency
+	// names) is of this template, when no template is named.
+	Detect func(deps map[string]bool) bool
+	// DesignContext is what an AI agent reads before writing the app.
 	DesignContext string
 	// SystemFiles are written into a sandbox's container (absolute paths)
 	// before its dev command starts.
@@ -47,7 +65,12 @@ type Images map[string]string
 
 // DefaultImages are the images `berth images build` makes locally.
 func DefaultImages() Images {
-	return Images{"nginx": "berth/nginx:bookworm", "node": "berth/node:bookworm"}
+	return Images{
+		"nginx":      "berth/nginx:bookworm",
+		"node":       "berth/node:bookworm",
+		"node-build": "berth/node-build:bookworm",
+		"python":     "berth/python:bookworm",
+	}
 }
 
 // Catalogue is the set of templates with the images they run on.
@@ -84,18 +107,70 @@ func (c *Catalogue) IDs() []string {
 	return slices.Sorted(maps.Keys(c.byID))
 }
 
-// ImageRef is the reference a template's sandbox and builds start from.
+// ImageRef is the reference a template's sandbox starts from.
 func (c *Catalogue) ImageRef(t *Template) string { return c.images[t.Image] }
 
-// Dockerfile renders the template's Dockerfile for a release whose app
-// listens on port.
+// BuildOptions say how a release's Dockerfile is rendered.
+type BuildOptions struct {
+	// Port is where the release's app listens.
+	Port int
+	// BuildCA adds the platform's build CA bundle (BuildCAFile, in the
+	// build context) to the build stages' trust.
+	BuildCA bool
+}
+
+// dockerfileData is what a template's Dockerfile is executed with.
+type dockerfileData struct {
+	Image   string
+	Port    int
+	BuildCA bool
+}
+
+// caPath is where a build stage keeps the build CA bundle.
+const caPath = "/etc/ssl/berth-build-ca.crt"
+
+// common are the named templates every Dockerfile may use.
+const common = `{{define "build-ca"}}{{if .BuildCA}}
+# Trust the platform's extra CA bundle in this stage's downloads.
+COPY ` + BuildCAFile + ` ` + caPath + `
+ENV NODE_EXTRA_CA_CERTS=` + caPath + ` \
+    SSL_CERT_FILE=` + caPath + ` \
+    PIP_CERT=` + caPath + ` \
+    npm_config_cafile=` + caPath + `{{end}}{{end}}
+{{- define "drop-build-ca"}}{{if .BuildCA}}
+RUN rm -f ` + BuildCAFile + `{{end}}{{end}}
+{{- define "npm-install"}}
+COPY package.json package-lock.json* ./
+RUN if [ -f package-lock.json ]; then npm ci{{.}}; else npm install{{.}}; fi{{end}}`
+
+// Dockerfile renders the template's Dockerfile as a user sees it: for a
+// release whose app listens on port, without the platform's build CA.
 func (c *Catalogue) Dockerfile(t *Template, port int) (string, error) {
-	tpl, err := template.New(t.ID).Option("missingkey=error").Parse(t.Dockerfile)
-	if err != nil {
+	return c.Render(t, BuildOptions{Port: port})
+}
+
+// Render renders the template's Dockerfile for a build.
+func (c *Catalogue) Render(t *Template, o BuildOptions) (string, error) {
+	if t.Dockerfile == "" {
+		return "", nil
+	}
+	image := func(name string) (string, error) {
+		ref, ok := c.images[name]
+		if !ok {
+			return "", fmt.Errorf("no image named %q", name)
+		}
+		return ref, nil
+	}
+	tpl := template.New(t.ID).Option("missingkey=error").Funcs(template.FuncMap{"image": image})
+	if _, err := tpl.Parse(common); err != nil {
+		return "", fmt.Errorf("parsing dockerfile of %s: %w", t.ID, err)
+	}
+	if _, err := tpl.Parse(t.Dockerfile); err != nil {
 		return "", fmt.Errorf("parsing dockerfile of %s: %w", t.ID, err)
 	}
 	var b bytes.Buffer
-	if err := tpl.Execute(&b, map[string]any{"Image": c.ImageRef(t), "Port": port}); err != nil {
+	data := dockerfileData{Image: c.ImageRef(t), Port: o.Port, BuildCA: o.BuildCA}
+	if err := tpl.Execute(&b, data); err != nil {
 		return "", fmt.Errorf("rendering dockerfile of %s: %w", t.ID, err)
 	}
 	return b.String(), nil
@@ -110,76 +185,15 @@ func (c *Catalogue) Starter(t *Template) (fs.FS, error) {
 	return sub, nil
 }
 
-const nginxDevConf = `daemon off;
-pid /tmp/nginx.pid;
-error_log stderr;
-events {}
-http {
-  include /etc/nginx/mime.types;
-  access_log off;
-  sendfile off;
-  etag off;
-  client_body_temp_path /tmp/nginx-body;
-  proxy_temp_path /tmp/nginx-proxy;
-  fastcgi_temp_path /tmp/nginx-fastcgi;
-  uwsgi_temp_path /tmp/nginx-uwsgi;
-  scgi_temp_path /tmp/nginx-scgi;
-  server {
-    listen 8080;
-    root /workspace;
-    index index.html;
-    add_header Cache-Control no-store;
-    location / { try_files $uri $uri/ $uri.html =404; }
-  }
-}
-`
-
-func builtin() []*Template {
-	return []*Template{
-		{
-			ID:          "static-html",
-			Name:        "Static HTML Site",
-			Description: "Plain HTML, CSS and JavaScript served by nginx.",
-			Runtime:     "nginx",
-			Image:       "nginx",
-			Dockerfile: `FROM {{.Image}}
-COPY . /usr/share/nginx/html/
-EXPOSE 8080
-`,
-			DevCommand:   "nginx -c /etc/berth/nginx-dev.conf",
-			StartCommand: "nginx",
-			Port:         8080,
-			Env:          map[string]string{},
-			Volumes:      []string{},
-			HealthPath:   "/",
-			Static:       true,
-			DesignContext: "A static site: index.html at the root, with relative links to " +
-				"CSS, JavaScript and images beside it. No build step and no server code; " +
-				"every path is served as a file, and /about serves about.html.",
-			SystemFiles: map[string]string{"/etc/berth/nginx-dev.conf": nginxDevConf},
-		},
-		{
-			ID:          "express-api",
-			Name:        "Express / Node API",
-			Description: "A Node.js HTTP API listening on $PORT.",
-			Runtime:     "node",
-			Image:       "node",
-			Dockerfile: `FROM {{.Image}}
-WORKDIR /app
-COPY . .
-ENV NODE_ENV=production PORT={{.Port}}
-EXPOSE {{.Port}}
-CMD ["node", "server.js"]
-`,
-			DevCommand:   "node --watch server.js",
-			StartCommand: "node server.js",
-			Port:         3000,
-			Env:          map[string]string{"PORT": "3000"},
-			Volumes:      []string{},
-			HealthPath:   "/health",
-			DesignContext: "A Node.js API: server.js listens on 0.0.0.0:$PORT and answers JSON. " +
-				"Keep GET /health answering 200. Read configuration from environment " +
-				"variables; never hard-code secrets.",
-		},
+// Compose returns the compose file of a compose template's starter, or ""
+// for other templates.
+func (c *Catalogue) Compose(t *Template) string {
+	if t.ComposeFile == "" {
+		return ""
 	}
+	b, err := fs.ReadFile(starters, "starters/"+t.ID+"/"+t.ComposeFile)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/berth-dev/berth/internal/agent"
@@ -44,7 +45,13 @@ type Config struct {
 	// BootstrapKey, when set, is the platform admin key instead of a
 	// random one.
 	BootstrapKey string
-	Logf         func(format string, args ...any)
+	// AgentBinary is the berth binary the Docker Deploy hosts' agents
+	// and portals run from (default: this process's executable).
+	AgentBinary string
+	// BuildCABundle is a PEM file of extra CAs that image builds trust
+	// (for npm and pip behind a TLS-intercepting proxy); empty: none.
+	BuildCABundle string
+	Logf          func(format string, args ...any)
 	// Ready is called once everything listens, with what to tell the user.
 	Ready func(Info)
 }
@@ -66,9 +73,19 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("making data dir: %w", err)
 	}
+	unlock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	instance, err := secretFile(filepath.Join(cfg.DataDir, "instance"), 8)
 	if err != nil {
 		return err
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "berth.db")); err == nil {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, "seal.key")); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s is missing but berth.db is there: restore seal.key from your backup; without it the secrets in the database cannot be read", filepath.Join(cfg.DataDir, "seal.key"))
+		}
 	}
 	sealKey, err := secretFile(filepath.Join(cfg.DataDir, "seal.key"), 32)
 	if err != nil {
@@ -121,13 +138,21 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("listening for the API on %s: %w", cfg.Listen, err)
 	}
 	edgePort := edgeLn.Addr().(*net.TCPAddr).Port
+	hosts, stopHosts, err := hostConfig(cfg, "http://"+loopback(apiLn.Addr()), logf)
+	if err != nil {
+		edgeLn.Close()
+		apiLn.Close()
+		return err
+	}
+	defer stopHosts()
 	brand := edge.Brand{Name: "Apps", PrimaryColor: "#2563eb"}
 	e := edge.New(edge.Config{Brand: brand, Logf: logf})
 	ctl := control.New(control.Config{
 		Store: st, Artifacts: artifacts, Templates: templates.New(cfg.Images),
 		Names: control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort},
 		Edge:  e, EdgeAddr: loopback(edgeLn.Addr()), Brand: brand, Logf: logf,
-		Instance: hex.EncodeToString(instance), Limits: cfg.Limits,
+		Instance: hex.EncodeToString(instance), Limits: cfg.Limits, Hosts: hosts,
+		BuildCABundle: cfg.BuildCABundle,
 	})
 	apiSrv := api.New(st, ctl, logf)
 
@@ -251,4 +276,19 @@ func bootstrapKey(ctx context.Context, st store.Store, given string) (string, er
 		return "", fmt.Errorf("creating the admin key: %w", err)
 	}
 	return secret, nil
+}
+
+// lockDataDir makes sure one process at a time uses a data dir: a second
+// `berth up` on it fails at once instead of taking over the first one's
+// hosts and database.
+func lockDataDir(dir string) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the data dir lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("another berth is running with data dir %s: stop it first, or give --data-dir another folder", dir)
+	}
+	return func() { f.Close() }, nil
 }

@@ -90,6 +90,7 @@ CREATE TABLE processes (
     sandbox_id TEXT NOT NULL REFERENCES sandboxes (id),
     command    TEXT NOT NULL,
     cwd        TEXT NOT NULL,
+    env        TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
 CREATE INDEX processes_sandbox_id ON processes (sandbox_id);

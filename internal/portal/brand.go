@@ -1,0 +1,161 @@
+package portal
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Brand is everything that makes the portal look like its owner's: the
+// one place the pages take a name, a logo and colours from. Today the name
+// is the org's; a branding API will fill the rest.
+type Brand struct {
+	// Name is who the portal belongs to, shown in the header and titles.
+	Name string
+	// LogoURL is an https (or data:image) URL of the logo; empty shows the
+	// name's initial instead.
+	LogoURL string
+	Colors  Colors
+}
+
+// Colors are CSS hex colours (#rgb or #rrggbb).
+type Colors struct {
+	Primary    string // buttons, links, the monogram
+	OnPrimary  string // text on Primary
+	Background string // the page
+	Surface    string // cards
+	Text       string
+	Muted      string // secondary text
+	Border     string
+}
+
+// DefaultColors are neutral, so an unbranded portal looks like nobody's.
+func DefaultColors() Colors {
+	return Colors{
+		Primary:    "#374151",
+		OnPrimary:  "#ffffff",
+		Background: "#f5f6f8",
+		Surface:    "#ffffff",
+		Text:       "#111827",
+		Muted:      "#6b7280",
+		Border:     "#e5e7eb",
+	}
+}
+
+var hexColor = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+
+// normalized fills what is missing or unsafe with defaults, so a bad value
+// from a branding record can never break out of the stylesheet or the
+// image tag.
+func (b Brand) normalized() Brand {
+	def := DefaultColors()
+	pick := func(v, d string) string {
+		if hexColor.MatchString(v) {
+			return v
+		}
+		return d
+	}
+	c := b.Colors
+	b.Colors = Colors{
+		Primary: pick(c.Primary, def.Primary), OnPrimary: pick(c.OnPrimary, def.OnPrimary),
+		Background: pick(c.Background, def.Background), Surface: pick(c.Surface, def.Surface),
+		Text: pick(c.Text, def.Text), Muted: pick(c.Muted, def.Muted), Border: pick(c.Border, def.Border),
+	}
+	if !safeLogo(b.LogoURL) {
+		b.LogoURL = ""
+	}
+	b.Name = strings.TrimSpace(b.Name)
+	return b
+}
+
+func safeLogo(raw string) bool {
+	if strings.HasPrefix(raw, "data:image/") && !strings.HasPrefix(raw, "data:image/svg") {
+		return true
+	}
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == "https" && u.Host != ""
+}
+
+// Initial is the monogram shown when there is no logo.
+func (b Brand) Initial() string {
+	for _, r := range b.Name {
+		return strings.ToUpper(string(r))
+	}
+	return "·"
+}
+
+// CSS is the stylesheet of the brand's colours, as custom properties the
+// static stylesheet uses.
+func (b Brand) CSS() string {
+	c := b.normalized().Colors
+	return fmt.Sprintf(":root{--primary:%s;--on-primary:%s;--bg:%s;--surface:%s;--text:%s;--muted:%s;--border:%s}\n",
+		c.Primary, c.OnPrimary, c.Background, c.Surface, c.Text, c.Muted, c.Border)
+}
+
+// loadBrand reads the brand from the API: the org's name, neutral colours.
+func (s *Server) loadBrand(ctx context.Context) (Brand, string, error) {
+	ws, err := s.workspace(ctx)
+	if err != nil {
+		return Brand{}, "", err
+	}
+	s.reached.Store(true)
+	b := Brand{Name: ws.Name, Colors: DefaultColors()}
+	if o, err := s.org(ctx, ws.OrgID); err == nil {
+		b.Name = o.Name
+	} else {
+		s.logf("portal: reading the org's name: %v", err)
+	}
+	return b.normalized(), ws.Name, nil
+}
+
+// brandCache keeps the brand for a while: the sign-in page and the
+// stylesheet need it on every request, and it rarely changes.
+type brandCache struct {
+	load func(context.Context) (Brand, string, error)
+	ttl  time.Duration
+
+	mu        sync.Mutex
+	brand     Brand
+	workspace string
+	next      time.Time // when to ask the API again
+}
+
+// brandRetry is how soon a failed read is tried again: requests that
+// anyone can send must not each become a call to the API.
+const brandRetry = 5 * time.Second
+
+// get returns the brand and the workspace's name; when the API cannot be
+// reached it returns the last one known (or a neutral one).
+func (c *brandCache) get(ctx context.Context, logf func(string, ...any)) (Brand, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	if now.Before(c.next) {
+		return c.brand, c.workspace
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	b, ws, err := c.load(ctx)
+	if err != nil {
+		logf("portal: reading the brand: %v", err)
+		if c.next.IsZero() {
+			c.brand = Brand{Colors: DefaultColors()}
+		}
+		c.next = now.Add(brandRetry)
+		return c.brand, c.workspace
+	}
+	c.brand, c.workspace, c.next = b, ws, now.Add(c.ttl)
+	return b, ws
+}
+
+func (s *Server) brandCSS(w http.ResponseWriter, r *http.Request) {
+	b, _ := s.brands.get(r.Context(), s.logf)
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write([]byte(b.CSS()))
+}

@@ -1,0 +1,101 @@
+package portal
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// loginFormTTL is how long a sign-in form stays valid.
+const loginFormTTL = time.Hour
+
+func digest(password string) [32]byte { return sha256.Sum256([]byte(password)) }
+
+// clientAddr is who a failed sign-in is counted against.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type loginData struct {
+	Token string
+	Error string
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	if s.sessions.fromRequest(r, time.Now()) != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.renderLogin(w, r, http.StatusOK, "")
+}
+
+// renderLogin shows the sign-in form with a fresh token bound to a fresh
+// cookie.
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	// A browser keeps one sign-in nonce, so forms open in two tabs both work.
+	nonce := randomID()
+	if c, err := r.Cookie(loginCookie); err == nil && len(c.Value) == len(nonce) {
+		nonce = c.Value
+	}
+	setCookie(w, r, loginCookie, nonce, loginFormTTL)
+	s.render(w, r, status, "login", "Sign in", loginData{Token: s.sessions.formToken("login", nonce), Error: msg})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderLogin(w, r, http.StatusBadRequest, "The form could not be read. Try again.")
+		return
+	}
+	nonce := ""
+	if c, err := r.Cookie(loginCookie); err == nil {
+		nonce = c.Value
+	}
+	if !s.sessions.checkFormToken("login", nonce, r.PostForm.Get("csrf")) {
+		s.renderLogin(w, r, http.StatusForbidden, "The sign-in form expired. Enter your password again.")
+		return
+	}
+	who := clientAddr(r)
+	if wait := s.throttle.blocked(who, now); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
+		s.renderLogin(w, r, http.StatusTooManyRequests, "Too many wrong passwords. Wait a minute, then try again.")
+		return
+	}
+	got := digest(r.PostForm.Get("password"))
+	if subtle.ConstantTimeCompare(got[:], s.password[:]) != 1 {
+		s.throttle.fail(who, now)
+		s.logf("portal: wrong password from %s", who)
+		s.renderLogin(w, r, http.StatusUnauthorized, "That password is not right.")
+		return
+	}
+	s.throttle.reset(who)
+	_, token := s.sessions.issue(now)
+	setCookie(w, r, loginCookie, "", -1)
+	setCookie(w, r, sessionCookie, token, s.sessions.ttl)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	sess := s.sessions.fromRequest(r, now)
+	if sess == nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil || !s.sessions.checkFormToken("logout", sess.id, r.PostForm.Get("csrf")) {
+		s.renderMessage(w, r, http.StatusForbidden, "Request refused", "This sign-out request did not come from this site. Open the page again and retry.")
+		return
+	}
+	s.sessions.revoke(sess, now)
+	setCookie(w, r, sessionCookie, "", -1)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}

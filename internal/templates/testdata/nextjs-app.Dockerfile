@@ -1,0 +1,20 @@
+# Build: install the dependencies, then next build (output: "standalone").
+FROM berth/node-build:bookworm AS build
+WORKDIR /app
+ENV NEXT_TELEMETRY_DISABLED=1
+COPY package.json package-lock.json* ./
+RUN if [ -f package-lock.json ]; then npm ci; else npm install; fi
+COPY . .
+RUN mkdir -p public && npm run build
+RUN test -f .next/standalone/server.js \
+ || { echo 'no .next/standalone/server.js: next.config.mjs must set output: "standalone"' >&2; exit 1; }
+
+# Run: the standalone server and its static files, on Node without npm.
+FROM berth/node:bookworm
+WORKDIR /app
+ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 HOSTNAME=0.0.0.0 PORT=3000
+COPY --from=build /app/public ./public
+COPY --from=build /app/.next/standalone ./
+COPY --from=build /app/.next/static ./.next/static
+EXPOSE 3000
+CMD ["node", "server.js"]

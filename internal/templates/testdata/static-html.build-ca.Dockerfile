@@ -1,0 +1,3 @@
+FROM berth/nginx:bookworm
+COPY . /usr/share/nginx/html/
+EXPOSE 8080

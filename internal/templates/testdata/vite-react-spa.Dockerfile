@@ -1,0 +1,21 @@
+# Build: install the dependencies, then vite build into dist/.
+FROM berth/node-build:bookworm AS build
+WORKDIR /app
+COPY package.json package-lock.json* ./
+RUN if [ -f package-lock.json ]; then npm ci; else npm install; fi
+COPY . .
+RUN npm run build
+
+# Run: nginx serves dist/; a path that is no file gets index.html, for
+# the client-side router.
+FROM berth/nginx:bookworm
+RUN printf '%s\n' \
+      'server {' \
+      '    listen 8080 default_server;' \
+      '    root /usr/share/nginx/html;' \
+      '    absolute_redirect off;' \
+      '    location / { try_files $uri $uri/ /index.html; }' \
+      '    location /assets/ { expires 1y; add_header Cache-Control "public, immutable"; }' \
+      '}' > /etc/nginx/conf.d/default.conf
+COPY --from=build /app/dist/ /usr/share/nginx/html/
+EXPOSE 8080

@@ -1,0 +1,42 @@
+package up
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/pki"
+	"github.com/berth-dev/berth/internal/provision"
+)
+
+// hostConfig wires the workspaces' Docker Deploy hosts: the CA in the data
+// dir, and the provisioners, local (the default) and ssh, which run the
+// hosts' roles from the berth binary (ssh copies it to the servers). stop
+// ends the local roles' processes.
+func hostConfig(cfg Config, apiURL string, logf func(string, ...any)) (hc control.HostConfig, stop func(), err error) {
+	bin := cfg.AgentBinary
+	if bin == "" {
+		if bin, err = os.Executable(); err != nil {
+			return hc, nil, fmt.Errorf("finding the berth binary the hosts' agents run from: %w", err)
+		}
+	}
+	ca, err := pki.LoadOrCreate(filepath.Join(cfg.DataDir, "pki"))
+	if err != nil {
+		return hc, nil, err
+	}
+	local := &provision.Local{Binary: bin, Dir: filepath.Join(cfg.DataDir, "hosts"), DockerHost: cfg.DockerHost, Logf: logf}
+	hc = control.HostConfig{
+		Provisioners: map[string]control.Provisioner{"local": local, "ssh": &provision.SSH{Binary: bin, Logf: logf}},
+		Default:      "local",
+		CA:           ca,
+		APIURL:       apiURL,
+	}
+	return hc, func() { local.Close() }, nil
+}
+
+// Interface guards.
+var (
+	_ control.Provisioner = (*provision.Local)(nil)
+	_ control.Provisioner = (*provision.SSH)(nil)
+)
