@@ -23,8 +23,11 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
+# The engine-restart test stops every container on the engine, so it runs
+# alone, after the suite.
 test: images vet
 	$(GO) test -race -count=1 -timeout 25m ./...
+	BERTH_ENGINE_RESTART=1 $(GO) test -count=1 -timeout 10m -run '^TestEngineRestart$$' ./e2e
 
 bench: images
 	bash scripts/bench.sh

@@ -31,3 +31,20 @@ func (c *Control) bootEnv(ctx context.Context, projectID, targetID string) (map[
 	}
 	return env, nil
 }
+
+// containerEnv is the env a sandbox's or deployment's container starts
+// with: the template's defaults, then the linked data services', then the
+// resource's own, each overriding the one before.
+func (c *Control) containerEnv(ctx context.Context, projectID, targetID string, defaults, own map[string]string) (map[string]string, error) {
+	boot, err := c.bootEnv(ctx, projectID, targetID)
+	if err != nil {
+		return nil, err
+	}
+	env := maps.Clone(defaults)
+	if env == nil {
+		env = map[string]string{}
+	}
+	maps.Copy(env, boot)
+	maps.Copy(env, own)
+	return env, nil
+}

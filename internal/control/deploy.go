@@ -240,14 +240,10 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 	c.event(ctx, d.ID, "deployment.starting", "starting release %s", rel.ID)
 	name := containerName(d, rel.ID)
 	run := c.runShape(rel, d)
-	env := map[string]string{}
-	maps.Copy(env, run.Env)
-	boot, err := c.bootEnv(ctx, d.ProjectID, d.ID)
+	env, err := c.containerEnv(ctx, d.ProjectID, d.ID, run.Env, d.Env)
 	if err != nil {
 		return err
 	}
-	maps.Copy(env, boot)
-	maps.Copy(env, d.Env)
 	env["PORT"] = strconv.Itoa(run.Port)
 	spec := agent.ContainerSpec{
 		Name: name, Image: image, Env: envList(env), Ports: []int{run.Port}, Cmd: run.Cmd, Restart: "unless-stopped", Init: true,

@@ -176,14 +176,10 @@ func (c *Control) reconcileSandbox(ctx context.Context, sid string) error {
 	info, err := a.InspectContainer(ctx, name)
 	fresh := false
 	if errors.Is(err, agent.ErrNotFound) {
-		env := map[string]string{}
-		maps.Copy(env, t.Env)
-		boot, err := c.bootEnv(ctx, s.ProjectID, s.ID)
+		env, err := c.containerEnv(ctx, s.ProjectID, s.ID, t.Env, s.Env)
 		if err != nil {
 			return err
 		}
-		maps.Copy(env, boot)
-		maps.Copy(env, s.Env)
 		spec := agent.ContainerSpec{
 			Name: name, Image: c.cfg.Templates.ImageRef(t),
 			Entrypoint: []string{"sleep"}, Cmd: []string{"infinity"},

@@ -17,7 +17,7 @@ func TestContainerConfigHardensWhateverTheSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hc.Privileged || hc.NetworkMode != "bridge" || len(hc.Binds) != 0 || hc.PublishAllPorts {
+	if hc.Privileged || hc.NetworkMode != IsolatedNetwork || len(hc.Binds) != 0 || hc.PublishAllPorts {
 		t.Errorf("privileged=%v network=%q binds=%v publishAll=%v", hc.Privileged, hc.NetworkMode, hc.Binds, hc.PublishAllPorts)
 	}
 	if strings.Join(hc.CapDrop, ",") != "ALL" {

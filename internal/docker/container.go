@@ -169,11 +169,15 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec agent.ContainerSpec)
 		}
 	}
 	var nc *network.NetworkingConfig
-	if spec.Network != "" {
-		// Held until the container exists, so that pruning cannot remove
-		// the network between its creation and the container's.
-		r.netMu.Lock()
-		defer r.netMu.Unlock()
+	// Held until the container exists, so that pruning cannot remove the
+	// network between its creation and the container's.
+	r.netMu.Lock()
+	defer r.netMu.Unlock()
+	if spec.Network == "" {
+		if err := r.ensureIsolated(ctx); err != nil {
+			return "", fmt.Errorf("creating container %s: %w", spec.Name, err)
+		}
+	} else {
 		if err := r.ensureNetwork(ctx, spec.Network, spec.Labels); err != nil {
 			return "", fmt.Errorf("creating container %s: %w", spec.Name, err)
 		}

@@ -18,6 +18,9 @@ import (
 
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/images"
+	"os"
+	"strconv"
+	"sync"
 )
 
 // These tests run against the real engine (DOCKER_HOST or the default
@@ -102,19 +105,40 @@ func untar(t *testing.T, r io.Reader) map[string]string {
 	}
 }
 
-// loopImage builds a tiny image that idles until stopped.
+// loop is the tiny image that idles until stopped, built once for the
+// package: parallel builds of identical layers that are removed while
+// another build uses them trip the engine ("failed to get digest").
+var loop struct {
+	once sync.Once
+	ref  string
+	err  error
+}
+
+// loopImage returns the idling image, building it on first use.
 func loopImage(t *testing.T, rt *Runtime) string {
 	t.Helper()
-	ref := testName(t) + ":latest"
-	ctx := tarOf(t, map[string]string{
-		"Dockerfile": "FROM " + images.Debian + "\nCOPY hello.txt /hello.txt\nCMD [\"sh\", \"-c\", \"while :; do sleep 1; done\"]\n",
-		"hello.txt":  "hello\n",
+	loop.once.Do(func() {
+		ref := "berthtest-loop-" + strconv.Itoa(os.Getpid()) + ":latest"
+		ctx := tarOf(t, map[string]string{
+			"Dockerfile": "FROM " + images.Debian + "\nCOPY hello.txt /hello.txt\nCMD [\"sh\", \"-c\", \"while :; do sleep 1; done\"]\n",
+			"hello.txt":  "hello\n",
+		})
+		loop.ref, loop.err = ref, rt.BuildImage(context.Background(), ref, ctx, "Dockerfile", nil, io.Discard)
 	})
-	if err := rt.BuildImage(t.Context(), ref, ctx, "Dockerfile", nil, tlog{t}); err != nil {
-		t.Fatal(err)
+	if loop.err != nil {
+		t.Fatal(loop.err)
 	}
-	t.Cleanup(func() { rt.RemoveImage(context.Background(), ref) })
-	return ref
+	return loop.ref
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if loop.ref != "" {
+		if rt, err := New(""); err == nil {
+			rt.RemoveImage(context.Background(), loop.ref)
+		}
+	}
+	os.Exit(code)
 }
 
 // run creates and starts a container from spec, removed at the end.
@@ -235,7 +259,7 @@ func TestHardening(t *testing.T) {
 	if hc.Privileged {
 		t.Error("privileged")
 	}
-	if string(hc.NetworkMode) != "bridge" {
+	if string(hc.NetworkMode) != IsolatedNetwork {
 		t.Errorf("network mode %q", hc.NetworkMode)
 	}
 	if strings.Join(hc.CapDrop, ",") != "ALL" {
@@ -270,7 +294,7 @@ func TestHardening(t *testing.T) {
 			}
 		}
 	}
-	if n := len(res.Container.NetworkSettings.Networks); n != 1 || res.Container.NetworkSettings.Networks["bridge"] == nil {
+	if n := len(res.Container.NetworkSettings.Networks); n != 1 || res.Container.NetworkSettings.Networks[IsolatedNetwork] == nil {
 		t.Errorf("networks = %v", res.Container.NetworkSettings.Networks)
 	}
 

@@ -7,7 +7,6 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 
 	"github.com/berth-dev/berth/internal/agent"
@@ -28,14 +27,20 @@ var alias = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,61}[a-zA-Z0-9])?$`)
 // networkLabel marks the networks the runtime created.
 const networkLabel = "berth.network"
 
-// networkMode is the engine's network mode for spec: the default bridge,
+// IsolatedNetwork is where a container that names no network goes: a
+// bridge on which containers cannot reach one another, unlike the
+// engine's default bridge, so one tenant's app never reaches another's by
+// its address. Published ports still work: they are on the host.
+const IsolatedNetwork = "berth-isolated"
+
+// networkMode is the engine's network mode for spec: the isolated bridge,
 // or the user-defined bridge it names.
 func networkMode(spec agent.ContainerSpec) (container.NetworkMode, error) {
 	if spec.Network == "" {
 		if len(spec.Aliases) > 0 {
 			return "", fmt.Errorf("aliases %v need a network", spec.Aliases)
 		}
-		return network.NetworkBridge, nil
+		return IsolatedNetwork, nil
 	}
 	if !networkName.MatchString(spec.Network) || reservedNetworks[spec.Network] {
 		return "", fmt.Errorf("invalid network name %q", spec.Network)
@@ -75,6 +80,29 @@ func (r *Runtime) ensureNetwork(ctx context.Context, name string, labels map[str
 	}
 	if _, err := r.c.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: nl}); err != nil {
 		return fmt.Errorf("creating network %s: %w", name, err)
+	}
+	return nil
+}
+
+// ensureIsolated creates the isolated network unless it exists; it is
+// shared by every installation on the engine and never pruned. An existing
+// one that lets containers reach each other is refused.
+func (r *Runtime) ensureIsolated(ctx context.Context) error {
+	const icc = "com.docker.network.bridge.enable_icc"
+	res, err := r.c.NetworkInspect(ctx, IsolatedNetwork, client.NetworkInspectOptions{})
+	if err == nil {
+		if res.Network.Driver != "bridge" || res.Network.Options[icc] != "false" {
+			return fmt.Errorf("network %s exists but lets containers reach each other; remove it and Berth makes it again", IsolatedNetwork)
+		}
+		return nil
+	}
+	if !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("inspecting network %s: %w", IsolatedNetwork, err)
+	}
+	_, err = r.c.NetworkCreate(ctx, IsolatedNetwork, client.NetworkCreateOptions{Driver: "bridge",
+		Options: map[string]string{icc: "false"}, Labels: map[string]string{"berth.managed": "true"}})
+	if err != nil {
+		return fmt.Errorf("creating network %s: %w", IsolatedNetwork, err)
 	}
 	return nil
 }

@@ -9,6 +9,9 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/berth-dev/berth/internal/agent"
+	"github.com/berth-dev/berth/internal/images"
+	"net/http"
+	"time"
 )
 
 func TestNetworkConfigRejects(t *testing.T) {
@@ -106,5 +109,49 @@ func TestNetworkAliases(t *testing.T) {
 	}
 	if exists() {
 		t.Error("the network stayed after its last container went")
+	}
+}
+
+// TestIsolatedNetwork checks that containers naming no network cannot
+// reach each other by address, while their published ports still serve.
+func TestIsolatedNetwork(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	img := loopImage(t, rt)
+	web := run(t, rt, agent.ContainerSpec{Image: images.Nginx, Ports: []int{8080}})
+	other := run(t, rt, agent.ContainerSpec{Image: img, Init: true})
+
+	ins, err := rt.c.ContainerInspect(t.Context(), web, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := ins.Container.NetworkSettings.Networks[IsolatedNetwork]
+	if ep == nil {
+		t.Fatalf("networks = %v", ins.Container.NetworkSettings.Networks)
+	}
+	res, err := rt.c.NetworkInspect(t.Context(), IsolatedNetwork, client.NetworkInspectOptions{})
+	if err != nil || res.Network.Options["com.docker.network.bridge.enable_icc"] != "false" {
+		t.Fatalf("isolated network options %v, %v", res.Network.Options, err)
+	}
+	info, err := rt.InspectContainer(t.Context(), web)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp *http.Response
+	for range 50 {
+		if resp, err = http.Get("http://" + info.Ports[8080] + "/"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("published port does not serve: %v", err)
+	}
+	var out bytes.Buffer
+	probe := "timeout 3 bash -c 'exec 3<>/dev/tcp/" + ep.IPAddress.String() + "/8080' && echo reached"
+	code, err := rt.Exec(t.Context(), other, agent.ExecSpec{Cmd: []string{"bash", "-c", probe}}, &out, &out)
+	if err != nil || code == 0 || strings.Contains(out.String(), "reached") {
+		t.Fatalf("a container reached another's address: exit %d %v %q", code, err, out.String())
 	}
 }
