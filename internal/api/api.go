@@ -91,6 +91,8 @@ func (s *Server) routes() {
 	h("GET /api/v1/docker-deploy/templates/{id}", s.getTemplate)
 	s.hostRoutes(h, idem)
 	s.databaseRoutes(h, idem)
+	s.domainRoutes(h, idem)
+	s.cronRoutes(h, idem)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.NotFound("route_not_found", "no API route %s %s; see api/openapi.yaml", r.Method, r.URL.Path), nil)
 	})

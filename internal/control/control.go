@@ -108,12 +108,18 @@ func (c *Control) Run(ctx context.Context) error {
 		c.logf("sweeping orphans: %v", err)
 	}
 	c.queue.start(ctx)
+	scheduler := make(chan struct{})
+	go func() {
+		defer close(scheduler)
+		c.runScheduler(ctx)
+	}()
 	t := time.NewTicker(c.cfg.Resync)
 	defer t.Stop()
 	for {
 		c.kickAll(ctx)
 		select {
 		case <-ctx.Done():
+			<-scheduler
 			c.queue.wait()
 			c.retiring.Wait()
 			return nil
@@ -155,6 +161,8 @@ func (c *Control) reconcile(ctx context.Context, resourceID string) {
 		err = c.reconcileHost(ctx, resourceID)
 	case id.HasPrefix(resourceID, id.Database):
 		err = c.reconcileDatabase(ctx, resourceID)
+	case id.HasPrefix(resourceID, id.Domain):
+		err = c.reconcileDomain(ctx, resourceID)
 	}
 	if err != nil && ctx.Err() == nil {
 		c.logf("reconciling %s: %v", resourceID, err)

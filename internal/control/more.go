@@ -8,5 +8,6 @@ func (c *Control) moreToReconcile(ctx context.Context) []string {
 	var ids []string
 	ids = append(ids, c.hostsToReconcile(ctx)...)
 	ids = append(ids, c.databasesToReconcile(ctx)...)
+	ids = append(ids, c.domainsToReconcile(ctx)...)
 	return ids
 }

@@ -45,6 +45,8 @@ type Store interface {
 
 	HostStore
 	DatabaseStore
+	DomainStore
+	CronStore
 
 	CreateSandbox(ctx context.Context, s *Sandbox) error
 	GetSandbox(ctx context.Context, id string) (*Sandbox, error)

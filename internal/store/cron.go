@@ -1,0 +1,4 @@
+package store
+
+// CronStore holds cron jobs and their runs.
+type CronStore interface{}

@@ -1,0 +1,4 @@
+package store
+
+// DomainStore holds branding and custom domains.
+type DomainStore interface{}
