@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ type upProcess struct {
 	log                       *bytes.Buffer
 }
 
-func startProcess(t *testing.T, u *upProcess) {
+func startProcess(t testing.TB, u *upProcess) {
 	t.Helper()
 	u.cmd = exec.Command(berthBin, "up", "--data-dir", u.dataDir, "--listen", u.apiAddr, "--edge-listen", u.edgeAdr)
 	u.cmd.Env = u.env
