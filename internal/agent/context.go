@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 )
 
@@ -12,15 +13,34 @@ import (
 // extra files added at its root, listed in the context's .dockerignore
 // (created or extended): the engine then leaves the generated Dockerfile
 // out of what `COPY . .` copies.
-func withFiles(artifact io.Reader, files map[string]string, ignore ...string) (io.Reader, error) {
+//
+// A non-empty dir keeps only the artifact's entries under dir, named
+// relative to it.
+func withFiles(artifact io.Reader, dir string, files map[string]string, ignore ...string) (io.Reader, error) {
 	pr, pw := io.Pipe()
 	go func() {
-		pw.CloseWithError(copyWithFiles(pw, artifact, files, ignore))
+		pw.CloseWithError(copyWithFiles(pw, artifact, dir, files, ignore))
 	}()
 	return pr, nil
 }
 
-func copyWithFiles(w io.Writer, artifact io.Reader, files map[string]string, ignore []string) error {
+// contextDir cleans a build context directory relative to the artifact's
+// root: "" for the root itself, an error for one outside it.
+func contextDir(dir string) (string, error) {
+	if dir == "" {
+		return "", nil
+	}
+	d := path.Clean(strings.TrimPrefix(dir, "./"))
+	if d == "." {
+		return "", nil
+	}
+	if path.IsAbs(d) || d == ".." || strings.HasPrefix(d, "../") {
+		return "", fmt.Errorf("the build context %q is outside the release's files", dir)
+	}
+	return d, nil
+}
+
+func copyWithFiles(w io.Writer, artifact io.Reader, dir string, files map[string]string, ignore []string) error {
 	tr := tar.NewReader(artifact)
 	tw := tar.NewWriter(w)
 	dockerignore := ""
@@ -33,6 +53,22 @@ func copyWithFiles(w io.Writer, artifact io.Reader, files map[string]string, ign
 			return fmt.Errorf("reading artifact: %w", err)
 		}
 		name := strings.TrimPrefix(hdr.Name, "./")
+		if dir != "" {
+			rest, ok := strings.CutPrefix(name, dir+"/")
+			if !ok || rest == "" {
+				continue
+			}
+			name = rest
+			hdr.Name = name
+			if hdr.Typeflag == tar.TypeLink {
+				// A hard link to a file outside dir has nothing to point at.
+				target, ok := strings.CutPrefix(strings.TrimPrefix(hdr.Linkname, "./"), dir+"/")
+				if !ok {
+					continue
+				}
+				hdr.Linkname = target
+			}
+		}
 		if _, replaced := files[name]; replaced {
 			continue
 		}

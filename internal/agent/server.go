@@ -93,6 +93,10 @@ type BuildRequest struct {
 	// .dockerignore when .dockerignore lists them, so a `COPY . .` still
 	// copies these: a Dockerfile that uses one removes it after use.
 	Files map[string]string `json:"files,omitempty"`
+	// ContextDir, when set, is the directory of the artifact the build
+	// runs in (a compose service's build context): only its files are
+	// sent, and DockerfilePath and Files are relative to it.
+	ContextDir string `json:"context_dir,omitempty"`
 }
 
 // ExecRequest is a one-shot or detached command.
@@ -172,12 +176,17 @@ func (s *Server) buildImage(w http.ResponseWriter, r *http.Request) {
 		dockerfile = "Dockerfile.berth"
 		files[dockerfile] = req.Dockerfile
 	}
-	if len(files) > 0 {
+	dir, err := contextDir(req.ContextDir)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_context_dir", err.Error())
+		return
+	}
+	if len(files) > 0 || dir != "" {
 		ignore := []string{".dockerignore"}
 		for name := range files {
 			ignore = append(ignore, name)
 		}
-		ctxTar, err = withFiles(f, files, ignore...)
+		ctxTar, err = withFiles(f, dir, files, ignore...)
 		if err != nil {
 			s.fail(w, err)
 			return

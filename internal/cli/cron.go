@@ -1,5 +1,223 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
 
-func cronCmd() *cobra.Command { return nil }
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/client"
+)
+
+func cronCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "cron", Short: "Manage cron jobs: scheduled HTTP requests and commands against a deployment"}
+	cmd.AddCommand(cronCreateCmd(), cronListCmd(), cronRunsCmd(), cronRunCmd(), cronPauseCmd(true), cronPauseCmd(false), cronDeleteCmd())
+	return cmd
+}
+
+func cronCreateCmd() *cobra.Command {
+	var in client.CreateCronJob
+	var headers []string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a cron job (--path for an HTTP request, --command for a command)",
+		Example: `  berth cron create cleanup --project prj_… --deployment dep_… --schedule "*/5 * * * *" --path /tasks/cleanup --method POST
+  berth cron create report --project prj_… --deployment dep_… --schedule "0 9 * * 1-5" --time-zone Europe/Berlin --command "node report.js"`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if in.ProjectID == "" {
+				return errors.New("give the project with --project ID")
+			}
+			switch {
+			case in.Target.Command != "" && in.Target.Path != "":
+				return errors.New("give either --path or --command, not both")
+			case in.Target.Command != "":
+				in.Target.Type = "command"
+			default:
+				in.Target.Type = "http"
+			}
+			for _, h := range headers {
+				k, v, ok := strings.Cut(h, ":")
+				if !ok {
+					return fmt.Errorf("--header %q: want Name: value", h)
+				}
+				if in.Target.Headers == nil {
+					in.Target.Headers = map[string]string{}
+				}
+				in.Target.Headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+			in.TimeoutSeconds = int(timeout / time.Second)
+			c, err := apiClient()
+			if err != nil {
+				return err
+			}
+			in.Name = args[0]
+			j, err := c.CreateCronJob(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), j)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&in.ProjectID, "project", "", "project id")
+	f.StringVar(&in.Target.DeploymentID, "deployment", "", "the deployment the job targets")
+	f.StringVar(&in.Schedule, "schedule", "", `five fields: minute hour day-of-month month day-of-week, as in "*/5 * * * *"`)
+	f.StringVar(&in.TimeZone, "time-zone", "UTC", "IANA time zone the schedule is read in")
+	f.StringVar(&in.Target.Path, "path", "", "HTTP target: the path to request on the deployment's URL")
+	f.StringVar(&in.Target.Method, "method", "GET", "HTTP target: GET or POST")
+	f.StringArrayVar(&headers, "header", nil, `HTTP target: a header "Name: value" (repeatable)`)
+	f.StringVar(&in.Target.Body, "body", "", "HTTP target: the POST body")
+	f.StringVar(&in.Target.Command, "command", "", "command target: run with sh -c in a one-off container of the release")
+	f.StringVar(&in.Concurrency, "concurrency", "forbid", "forbid (skip a run while one runs) or allow")
+	f.DurationVar(&timeout, "timeout", time.Minute, "how long one run may take")
+	return cmd
+}
+
+func cronListCmd() *cobra.Command {
+	var projectID string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List cron jobs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := apiClient()
+			if err != nil {
+				return err
+			}
+			jobs, err := c.ListCronJobs(cmd.Context(), projectID)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tSCHEDULE\tZONE\tTARGET\tNEXT RUN\tPROJECT")
+			for _, j := range jobs {
+				next := "paused"
+				if j.NextRunAt != nil {
+					next = j.NextRunAt.Format(time.RFC3339)
+				}
+				target := j.Target.Method + " " + j.Target.Path
+				if j.Target.Type == "command" {
+					target = j.Target.Command
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Name, j.Schedule, j.TimeZone, target, next, j.ProjectID)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&projectID, "project", "", "only this project's")
+	return cmd
+}
+
+func cronRunsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "runs JOB_ID",
+		Short: "List a cron job's runs, oldest first",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := apiClient()
+			if err != nil {
+				return err
+			}
+			runs, err := c.CronRuns(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tTRIGGER\tSCHEDULED\tSTATUS\tRESULT\tDURATION\tREASON")
+			for _, r := range runs {
+				result, took := "", ""
+				switch {
+				case r.HTTPStatus != 0:
+					result = fmt.Sprintf("HTTP %d", r.HTTPStatus)
+				case r.ExitCode != nil:
+					result = fmt.Sprintf("exit %d", *r.ExitCode)
+				}
+				if r.DurationMS != nil {
+					took = (time.Duration(*r.DurationMS) * time.Millisecond).String()
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Trigger, r.ScheduledAt.Format(time.RFC3339), r.Status, result, took, r.Reason)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func cronRunCmd() *cobra.Command {
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:     "run JOB_ID",
+		Aliases: []string{"trigger"},
+		Short:   "Run a cron job now and print the run once it ends",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := apiClient()
+			if err != nil {
+				return err
+			}
+			r, err := c.RunCronJob(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			deadline := time.Now().Add(wait)
+			for (r.Status == "scheduled" || r.Status == "running") && time.Now().Before(deadline) {
+				time.Sleep(250 * time.Millisecond)
+				if r, err = c.CronRun(cmd.Context(), args[0], r.ID); err != nil {
+					return err
+				}
+			}
+			if err := printJSON(cmd.OutOrStdout(), r); err != nil {
+				return err
+			}
+			if r.Status != "succeeded" && r.Status != "scheduled" && r.Status != "running" {
+				return fmt.Errorf("the run %s: %s", r.Status, r.Reason)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().DurationVar(&wait, "wait", 2*time.Minute, "wait this long for the run to end (0: do not wait)")
+	return cmd
+}
+
+func cronPauseCmd(pause bool) *cobra.Command {
+	use, short := "resume JOB_ID", "Resume a paused cron job"
+	if pause {
+		use, short = "pause JOB_ID", "Pause a cron job (no scheduled runs until resumed)"
+	}
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := apiClient()
+			if err != nil {
+				return err
+			}
+			enabled := !pause
+			j, err := c.UpdateCronJob(cmd.Context(), args[0], client.UpdateCronJob{Enabled: &enabled})
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), j)
+		},
+	}
+}
+
+func cronDeleteCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete JOB_ID",
+		Short: "Delete a cron job and its run history",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := apiClient()
+			if err != nil {
+				return err
+			}
+			return c.DeleteCronJob(cmd.Context(), args[0])
+		},
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -280,6 +281,17 @@ func dbShellCmd() *cobra.Command {
 				return fmt.Errorf("the service is not running yet (%s)", db.Status)
 			}
 			name, argv, env, err := shellCommand(db.Engine, cr)
+			if errors.Is(err, errNoClient) {
+				// No client here: run the one in the service's own image, in
+				// a container on the project's network, when this machine's
+				// engine is the service's host.
+				var cerr error
+				if name, argv, env, cerr = containerShell(cmd.Context(), db, cr); cerr != nil {
+					return fmt.Errorf("%w; %w", err, cerr)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s is not installed here; running it from %s on the project's network\n", engineClient[db.Engine], db.Image)
+				err = nil
+			}
 			if err != nil {
 				return err
 			}
@@ -324,8 +336,64 @@ func shellCommand(engine string, cr *client.DatabaseCredentials) (name string, a
 		return "", nil, nil, fmt.Errorf("no shell for engine %q", engine)
 	}
 	if name = find(candidates...); name == "" {
-		return "", nil, nil, fmt.Errorf("%s is not installed here: install it (e.g. apt-get install %s), or connect any client to %s with the credentials of `berth db reveal`",
-			strings.Join(candidates, " or "), map[string]string{"postgres": "postgresql-client", "mysql": "mariadb-client", "redis": "redis-tools"}[engine], u.Redacted())
+		return "", nil, nil, fmt.Errorf("%w: %s is not installed here (e.g. apt-get install %s), or connect any client to %s with the credentials of `berth db reveal`",
+			errNoClient, strings.Join(candidates, " or "), map[string]string{"postgres": "postgresql-client", "mysql": "mariadb-client", "redis": "redis-tools"}[engine], u.Redacted())
 	}
 	return name, args, env, nil
+}
+
+// errNoClient is the engine's client missing on this machine.
+var errNoClient = errors.New("no local client")
+
+// engineClient is the client each engine's image carries.
+var engineClient = map[string]string{"postgres": "psql", "mysql": "mariadb", "redis": "redis-cli"}
+
+// containerShell is `docker run` of the client in the service's own image,
+// on the project's network, reaching the service by its name: for a
+// machine without the client whose Docker engine is the service's host
+// (the `berth up` machine, or a Docker Deploy host the operator is logged
+// in to). The password travels in the environment (`-e NAME` copies it
+// from ours), never in arguments. Elsewhere it fails, saying what to run
+// on the host.
+func containerShell(ctx context.Context, db *client.Database, cr *client.DatabaseCredentials) (name string, args, env []string, err error) {
+	network := "berth-" + strings.ReplaceAll(db.ProjectID, "_", "-")
+	cmd, ok := engineClient[db.Engine]
+	if !ok {
+		return "", nil, nil, fmt.Errorf("no shell for engine %q", db.Engine)
+	}
+	port := strconv.Itoa(cr.Port)
+	var clientArgs []string
+	switch db.Engine {
+	case "postgres":
+		clientArgs = []string{"-h", cr.Host, "-p", port, "-U", cr.Username, "-d", cr.Database}
+		env = []string{"PGPASSWORD=" + cr.Password}
+	case "mysql":
+		clientArgs = []string{"--protocol=TCP", "-h", cr.Host, "-P", port, "-u", cr.Username, "-D", cr.Database}
+		env = []string{"MYSQL_PWD=" + cr.Password}
+	case "redis":
+		clientArgs = []string{"--no-auth-warning", "-h", cr.Host, "-p", port, "--user", cr.Username}
+		env = []string{"REDISCLI_AUTH=" + cr.Password}
+	}
+	secretVar, _, _ := strings.Cut(env[0], "=")
+	manual := fmt.Sprintf("on the service's host run: docker run --rm -it --network %s -e %s %s %s %s (with %s set to the password of `berth db reveal %s`)",
+		network, secretVar, db.Image, cmd, strings.Join(clientArgs, " "), secretVar, db.ID)
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("docker is not installed here either: %s", manual)
+	}
+	if out, err := exec.CommandContext(ctx, docker, "network", "inspect", "--format", "{{.Name}}", network).CombinedOutput(); err != nil {
+		return "", nil, nil, fmt.Errorf("this machine's Docker engine is not the service's host (no network %s: %s): %s", network, strings.TrimSpace(string(out)), manual)
+	}
+	tty := "-i"
+	if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		tty = "-it"
+	}
+	args = []string{"run", "--rm", tty, "--network", network, "-e", secretVar, "--entrypoint", cmd, db.Image}
+	if db.Engine == "mysql" {
+		// MariaDB's images carry mariadb, MySQL's mysql.
+		args = []string{"run", "--rm", tty, "--network", network, "-e", secretVar, "--entrypoint", "sh", db.Image,
+			"-c", `exec "$(command -v mariadb || command -v mysql)" "$@"`, "mysql"}
+	}
+	args = append(args, clientArgs...)
+	return docker, args, env, nil
 }

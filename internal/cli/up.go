@@ -75,6 +75,8 @@ func upCmd() *cobra.Command {
 	cmd.Flags().Float64Var(&cpus, "container-cpus", 1, "CPU limit of every container, in CPUs")
 	cmd.Flags().Int64Var(&cfg.Limits.PidsLimit, "container-pids", 512, "process limit of every container")
 	cmd.Flags().StringArrayVar(&imageFlags, "image", nil, "base image of a runtime, as NAME=REF (e.g. node=node:22-bookworm); default: the local berth/* images")
+	cmd.Flags().StringVar(&cfg.DNSResolver, "dns-resolver", "", "nameserver (host:port) that custom domains' TXT verification records are looked up at; default: the system's resolver")
+	cmd.Flags().StringVar(&cfg.DomainTarget, "domain-target", "", "hostname custom domains point their CNAME at to reach the edge; default: the platform domain")
 	cmd.Flags().StringVar(&cfg.BuildCABundle, "build-ca-bundle", "", "PEM file of CAs that image builds trust for npm and pip downloads (e.g. /etc/ssl/certs/ca-certificates.crt behind a TLS-intercepting proxy); default: none")
 	return cmd
 }

@@ -59,6 +59,9 @@ type Config struct {
 	// their downloads (npm, pip), added to the build context of a
 	// Dockerfile that names it; empty: none.
 	BuildCABundle string
+	// Domains configures custom domains: how they are verified and where
+	// their traffic goes.
+	Domains DomainConfig
 }
 
 // Control is the control plane's core.
@@ -113,6 +116,11 @@ func (c *Control) Run(ctx context.Context) error {
 		defer close(scheduler)
 		c.runScheduler(ctx)
 	}()
+	watcher := make(chan struct{})
+	go func() {
+		defer close(watcher)
+		c.watchDatabases(ctx)
+	}()
 	t := time.NewTicker(c.cfg.Resync)
 	defer t.Stop()
 	for {
@@ -120,6 +128,7 @@ func (c *Control) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			<-scheduler
+			<-watcher
 			c.queue.wait()
 			c.retiring.Wait()
 			return nil

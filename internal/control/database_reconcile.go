@@ -28,17 +28,34 @@ const (
 	// dbLogTail is how many lines of a failed server's output its status
 	// reason carries.
 	dbLogTail = 15
+	// dbWatchInterval is how often watchDatabases looks for servers that
+	// went down.
+	dbWatchInterval = 2 * time.Second
 )
 
 // placeDatabase returns the agent of the host that runs db, choosing one
 // (and recording it in db.HostID) on first use. Data services run on the
-// project's host, where its sandboxes and deployments run too, since
-// they reach each other on the project's network: for now, the pool.
-// When no host can take it yet, waiting says why.
+// project's host, where its apps run too, since they reach each other on
+// the project's network: the workspace's Docker Deploy host when the
+// workspace has one, else the pool. A service of a workspace with a host
+// waits while that host is not active (waiting says why) and never falls
+// back to the pool; the host reconciler kicks it when the host turns
+// active.
 func (c *Control) placeDatabase(ctx context.Context, db *store.Database) (a *agent.Client, waiting string, err error) {
 	if db.HostID != "" {
 		a, err := c.hostAgent(ctx, db.HostID)
 		return a, "", err
+	}
+	switch _, err := c.st.GetWorkspaceHost(ctx, db.WorkspaceID); {
+	case err == nil:
+		h, waiting, err := c.workspaceHost(ctx, db.WorkspaceID)
+		if err != nil || waiting != "" {
+			return nil, waiting, err
+		}
+		db.HostID = h.ID
+		return c.agent(h), "", nil
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, "", err
 	}
 	h, a, err := c.poolHost(ctx)
 	if err != nil {
@@ -46,6 +63,74 @@ func (c *Control) placeDatabase(ctx context.Context, db *store.Database) (a *age
 	}
 	db.HostID = h.ID
 	return a, "", nil
+}
+
+// kickWorkspaceDatabases reconciles the data services of a workspace:
+// those waiting for its Docker Deploy host proceed.
+func (c *Control) kickWorkspaceDatabases(ctx context.Context, workspaceID string) {
+	dbs, err := listAll(ctx, func(ctx context.Context, f store.ListFilter) ([]*store.Database, error) {
+		f.WorkspaceID = workspaceID
+		return c.st.ListDatabases(ctx, f)
+	})
+	if err != nil {
+		c.logf("listing data services of %s: %v", workspaceID, err)
+		return
+	}
+	for _, db := range dbs {
+		if db.HostID == "" {
+			c.queue.kick(db.ID)
+		}
+	}
+}
+
+// wentDown says whether the server in info went down since db was last
+// seen healthy: it is not running, restarting, or started after that.
+func wentDown(info agent.ContainerInfo, db *store.Database) bool {
+	return !info.Running || info.State == "restarting" || info.StartedAt.After(db.UpdatedAt)
+}
+
+// watchDatabases notices within dbWatchInterval a data service whose
+// server went down (a SIGKILL, a crash, an engine restart) and reconciles
+// it, which reports it unhealthy at once and healthy again once its issued
+// login works; an unhealthy one is re-checked at the same pace. The
+// periodic resync's real logins stay at their own, slower pace.
+func (c *Control) watchDatabases(ctx context.Context) {
+	t := time.NewTicker(dbWatchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		dbs, err := listAll(ctx, c.st.ListDatabases)
+		if err != nil {
+			continue
+		}
+		for _, db := range dbs {
+			if db.HostID == "" {
+				continue
+			}
+			switch db.Status {
+			case store.DatabaseUnhealthy:
+				c.queue.kick(db.ID)
+			case store.DatabaseHealthy, store.DatabaseFailed:
+				a, err := c.hostAgent(ctx, db.HostID)
+				if err != nil {
+					continue
+				}
+				info, err := a.InspectContainer(ctx, dbContainer(db))
+				switch {
+				case db.Status == store.DatabaseHealthy && (errors.Is(err, agent.ErrNotFound) || err == nil && wentDown(info, db)):
+					c.queue.kick(db.ID)
+				case db.Status == store.DatabaseFailed && err == nil && !info.Running && info.State != "restarting":
+					// Failed, then stopped (a kill during its first boot):
+					// the reconciler starts it again.
+					c.queue.kick(db.ID)
+				}
+			}
+		}
+	}
 }
 
 // databasesToReconcile lists the data services the periodic resync
@@ -89,6 +174,21 @@ func (c *Control) reconcileDatabase(ctx context.Context, dbID string) error {
 	eng := engines[db.Engine]
 	name := dbContainer(db)
 	info, err := a.InspectContainer(ctx, name)
+	restarted := false
+	if err == nil && db.Status == store.DatabaseHealthy && wentDown(info, db) {
+		// The server went down since it was last seen healthy (killed,
+		// crashed, restarted by hand): say so now rather than at the next
+		// failed login, then wait for its boot below.
+		restarted = true
+		why := "the server restarted unexpectedly (killed or crashed)"
+		if !info.Running {
+			why = fmt.Sprintf("the server stopped (exit code %d)", info.ExitCode)
+		}
+		if err := c.databaseDown(ctx, &before, db, "%s; Berth is bringing it back and reports it healthy once the issued login works again", why); err != nil {
+			return err
+		}
+		before = *db
+	}
 	started := false
 	switch {
 	case errors.Is(err, agent.ErrNotFound):
@@ -117,10 +217,24 @@ func (c *Control) reconcileDatabase(ctx context.Context, dbID string) error {
 		}
 	}
 	wait := time.Duration(0)
-	if started || db.Status == store.DatabaseProvisioning {
+	switch {
+	case started || restarted || db.Status == store.DatabaseProvisioning:
 		wait = dbBootTimeout
+	case db.Status == store.DatabaseUnhealthy && time.Since(info.StartedAt) < dbBootTimeout:
+		// A server that went down and came back gets a moment to boot;
+		// only a moment, so that a delete or a rotation does not wait
+		// behind it: the watch checks an unhealthy service again soon.
+		wait = min(dbBootTimeout-time.Since(info.StartedAt), 5*time.Second)
 	}
 	version, err := c.checkDatabase(ctx, a, name, db, eng, wait)
+	if err != nil && wait == 0 && db.Status == store.DatabaseHealthy {
+		if now, ierr := a.InspectContainer(ctx, name); ierr == nil && wentDown(now, db) {
+			// The server went down during the login: that, not the login,
+			// is what to report; the next run waits for its boot.
+			c.queue.kick(db.ID)
+			return c.databaseDown(ctx, &before, db, "the server restarted unexpectedly (killed or crashed); Berth is bringing it back and reports it healthy once the issued login works again")
+		}
+	}
 	if err != nil {
 		if db.Status == store.DatabaseProvisioning || db.Status == store.DatabaseFailed {
 			return c.databaseFailed(ctx, &before, db, "%v", err)
@@ -150,12 +264,27 @@ func (c *Control) reconcileDatabase(ctx context.Context, dbID string) error {
 	return c.restartLinked(ctx, db)
 }
 
-// saveDatabase writes db unless nothing changed since before.
+// saveDatabase writes db unless nothing changed since before. A delete or
+// a rotation the API recorded while the reconciler worked wins: db is
+// then not written, and the service is reconciled again from the record.
 func (c *Control) saveDatabase(ctx context.Context, before, db *store.Database) error {
 	if *before == *db {
 		return nil
 	}
-	return c.st.UpdateDatabase(ctx, db)
+	return c.st.InTx(ctx, func(tx store.Store) error {
+		cur, err := tx.GetDatabase(ctx, db.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if cur.Status == store.DatabaseDeleting && db.Status != store.DatabaseDeleting || cur.CredentialsVersion != db.CredentialsVersion {
+			c.queue.kick(db.ID)
+			return nil
+		}
+		return tx.UpdateDatabase(ctx, db)
+	})
 }
 
 // databaseFailed reports that the service cannot run.
@@ -281,6 +410,10 @@ func previousCredentials(db *store.Database) dbCredentials {
 func (c *Control) checkDatabase(ctx context.Context, a *agent.Client, name string, db *store.Database, eng dbEngine, wait time.Duration) (string, error) {
 	deadline := time.Now().Add(wait)
 	delay := 100 * time.Millisecond
+	// A server seen restarting on several polls is in a crash loop (the
+	// engine's restart delay doubles each time), not in one restart after
+	// a kill: waiting out the boot time would only hide why.
+	restarts := 0
 	for {
 		res, err := a.Exec(ctx, name, eng.check(credentialsOf(db)))
 		if err == nil {
@@ -295,13 +428,17 @@ func (c *Control) checkDatabase(ctx context.Context, a *agent.Client, name strin
 			return "", ierr
 		}
 		stopped := !info.Running && info.State != "restarting" && info.State != "created"
-		if stopped || time.Now().After(deadline) {
+		if info.State == "restarting" {
+			restarts++
+		}
+		looping := restarts >= 4
+		if stopped || looping || time.Now().After(deadline) {
 			logs, _ := a.Logs(ctx, name, dbLogTail)
 			switch {
 			case stopped:
-				return "", fmt.Errorf("the server exited with code %d; its last output:\n%s", info.ExitCode, strings.TrimSpace(logs))
-			case info.State == "restarting":
-				return "", fmt.Errorf("the server keeps exiting (code %d); its last output:\n%s", info.ExitCode, strings.TrimSpace(logs))
+				return "", fmt.Errorf("the server exited with code %d; %s; its last output:\n%s", info.ExitCode, damagedHint(db), strings.TrimSpace(logs))
+			case looping || info.State == "restarting":
+				return "", fmt.Errorf("the server keeps exiting (code %d); %s; its last output:\n%s", info.ExitCode, damagedHint(db), strings.TrimSpace(logs))
 			case wait > 0:
 				return "", fmt.Errorf("%v (waited %s); the server's last output:\n%s", err, wait, strings.TrimSpace(logs))
 			}
@@ -314,6 +451,12 @@ func (c *Control) checkDatabase(ctx context.Context, a *agent.Client, name strin
 		}
 		delay = min(delay*2, 500*time.Millisecond)
 	}
+}
+
+// damagedHint says what to do about a server that exits on start, which
+// after a first boot that worked usually means damaged data.
+func damagedHint(db *store.Database) string {
+	return fmt.Sprintf("if its output names the data directory, the data volume %s is damaged or was written by another version: restore it from a backup, or delete the service with ?purge=true and create it again", db.Volume)
 }
 
 // dataSize is the size of the service's data directory on disk.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/store"
@@ -145,5 +146,26 @@ func TestDatabaseNames(t *testing.T) {
 	}
 	if got := redact("login failed for s3cret", "s3cret"); got != "login failed for [redacted]" {
 		t.Errorf("redact = %q", got)
+	}
+}
+
+// TestWentDown pins when a healthy service's server counts as gone down
+// since it was last seen healthy: what makes the watcher report it at
+// once instead of at the next failed login.
+func TestWentDown(t *testing.T) {
+	seen := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	db := &store.Database{UpdatedAt: seen}
+	for _, tc := range []struct {
+		info agent.ContainerInfo
+		want bool
+	}{
+		{agent.ContainerInfo{State: "running", Running: true, StartedAt: seen.Add(-time.Minute)}, false},
+		{agent.ContainerInfo{State: "running", Running: true, StartedAt: seen.Add(time.Second)}, true},
+		{agent.ContainerInfo{State: "restarting", Running: true, StartedAt: seen.Add(-time.Minute)}, true},
+		{agent.ContainerInfo{State: "exited", ExitCode: 137, StartedAt: seen.Add(-time.Minute)}, true},
+	} {
+		if got := wentDown(tc.info, db); got != tc.want {
+			t.Errorf("wentDown(%+v) = %v, want %v", tc.info, got, tc.want)
+		}
 	}
 }

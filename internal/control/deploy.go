@@ -174,7 +174,7 @@ func (c *Control) DeploymentURL(ctx context.Context, d *store.Deployment) string
 	if err != nil {
 		return ""
 	}
-	return c.cfg.Names.URL(c.cfg.Names.DeploymentHost(c.orgSlug(ctx, d.OrgID), p.Slug))
+	return c.cfg.Names.URL(c.deploymentHost(ctx, d, p.Slug))
 }
 
 func imageRef(releaseID string) string { return "apps/" + releaseID + ":latest" }
@@ -199,6 +199,9 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 	}
 	if waiting != "" {
 		return c.setStatus(ctx, d, store.DeploymentPending, waiting)
+	}
+	if handled, err := c.reconcileCompose(ctx, a, d); handled {
+		return err
 	}
 	if d.ContainerID != "" && ((d.ServingReleaseID == d.ReleaseID && d.Status != store.DeploymentPending) || d.Status == store.DeploymentFailed) {
 		return c.keepServing(ctx, a, d)
@@ -427,7 +430,7 @@ func (c *Control) sweep(ctx context.Context) error {
 			continue
 		}
 		for _, ct := range list {
-			if keep[ct.ID] || keep[ct.Name] || ct.Labels["berth.kind"] == "database" { // reconcileDatabase owns those
+			if keep[ct.ID] || keep[ct.Name] || ct.Labels["berth.kind"] == "database" || composeKeeps(deps, ct) { // reconcileDatabase owns those
 				continue
 			}
 			c.logf("removing orphan container %s", ct.Name)

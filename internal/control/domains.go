@@ -1,6 +1,417 @@
 package control
 
-import "context"
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/internal/dnsverify"
+	"github.com/berth-dev/berth/internal/edge"
+	"github.com/berth-dev/berth/internal/id"
+	"github.com/berth-dev/berth/internal/problem"
+	"github.com/berth-dev/berth/internal/store"
+)
+
+// TXTLookup finds the TXT records at a name; dnsverify.Resolver is the
+// real one.
+type TXTLookup interface {
+	LookupTXT(ctx context.Context, name string) ([]string, error)
+}
+
+// DomainConfig configures custom domains.
+type DomainConfig struct {
+	// DNS answers the verification lookups (nil: nothing verifies).
+	DNS TXTLookup
+	// Target is the hostname a custom domain's CNAME points at for
+	// traffic to reach the edge (empty: the platform domain).
+	Target string
+}
+
+// ChallengePrefix is the label in front of a hostname where its TXT
+// verification record lives.
+const ChallengePrefix = "_berth-challenge."
+
+// DomainRequest asks for a custom domain at one level: exactly one of
+// OrgID, WorkspaceID and DeploymentID names the owner, already resolved
+// (and authorized) by the caller into Org, Workspace and Deployment.
+type DomainRequest struct {
+	Hostname   string
+	Org        *store.Org
+	Workspace  *store.Workspace
+	Deployment *store.Deployment
+}
+
+// DNSRecord is one record a domain's owner creates.
+type DNSRecord struct {
+	Type, Name, Value string
+}
+
+// DomainRecords are the records that verify d and send its traffic to
+// the edge.
+func (c *Control) DomainRecords(d *store.Domain) []DNSRecord {
+	target := c.cfg.Domains.Target
+	if target == "" {
+		target = c.cfg.Names.Domain
+	}
+	recs := []DNSRecord{{Type: "TXT", Name: ChallengePrefix + d.Hostname, Value: d.Token}}
+	recs = append(recs, DNSRecord{Type: "CNAME", Name: d.Hostname, Value: target})
+	if d.DeploymentID == "" {
+		// Org and workspace domains serve every name under them.
+		recs = append(recs, DNSRecord{Type: "CNAME", Name: "*." + d.Hostname, Value: target})
+	}
+	return recs
+}
+
+var labelRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// NormalizeHostname checks a custom hostname and returns it lowercased,
+// without a trailing dot. Names are ASCII: give an internationalized
+// name in its xn-- form.
+func NormalizeHostname(h string) (string, error) {
+	h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+	bad := func(format string, args ...any) (string, error) {
+		return "", problem.Unprocessable("invalid_hostname", format, args...)
+	}
+	switch {
+	case h == "":
+		return bad("give a hostname such as \"apps.example.com\"")
+	case len(h) > 253:
+		return bad("the hostname is %d characters; at most 253", len(h))
+	case strings.Contains(h, "*"):
+		return bad("wildcards are not supported: an org or workspace domain already serves every name under it")
+	}
+	for _, r := range h {
+		if r > 127 {
+			return bad("give an internationalized hostname in its ASCII (xn--) form")
+		}
+	}
+	labels := strings.Split(h, ".")
+	if len(labels) < 2 {
+		return bad("%q is a single label; give a full hostname such as \"apps.example.com\"", h)
+	}
+	for _, l := range labels {
+		if !labelRE.MatchString(l) {
+			return bad("%q has an invalid label %q: labels are 1 to 63 of a-z, 0-9 and -, not starting or ending with -", h, l)
+		}
+	}
+	return h, nil
+}
+
+// CreateDomain records a custom domain, pending verification.
+func (c *Control) CreateDomain(ctx context.Context, req DomainRequest) (*store.Domain, error) {
+	host, err := NormalizeHostname(req.Hostname)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkPlatformName(ctx, host, req.Org); err != nil {
+		return nil, err
+	}
+	all, err := listAll(ctx, c.st.ListDomains)
+	if err != nil {
+		return nil, fmt.Errorf("listing domains: %w", err)
+	}
+	for _, d := range all {
+		if d.Hostname != host {
+			continue
+		}
+		if d.OrgID != req.Org.ID && d.Status == store.DomainVerified {
+			return nil, problem.Conflict("domain_taken", "%s is verified by another org", host)
+		}
+		if d.OrgID == req.Org.ID {
+			return nil, problem.Conflict("domain_exists", "%s is already added (%s); verify or remove that one", host, d.ID)
+		}
+	}
+	token := make([]byte, 16)
+	rand.Read(token)
+	now := time.Now().UTC()
+	d := &store.Domain{ID: id.New(id.Domain), Hostname: host, OrgID: req.Org.ID, Token: "berth-verify=" + hex.EncodeToString(token),
+		Status: store.DomainPending, CreatedAt: now, UpdatedAt: now}
+	if req.Workspace != nil {
+		d.WorkspaceID = req.Workspace.ID
+	}
+	if req.Deployment != nil {
+		d.WorkspaceID, d.DeploymentID = req.Deployment.WorkspaceID, req.Deployment.ID
+	}
+	if err := c.st.CreateDomain(ctx, d); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, problem.Conflict("domain_exists", "%s is already added", host)
+		}
+		return nil, fmt.Errorf("creating domain: %w", err)
+	}
+	return d, nil
+}
+
+// checkPlatformName refuses the platform domain itself and names under
+// any org's managed domain: those belong to the platform.
+func (c *Control) checkPlatformName(ctx context.Context, host string, claimant *store.Org) error {
+	p := c.cfg.Names.Domain
+	if host == p {
+		return problem.Unprocessable("platform_domain", "%s is the platform domain", host)
+	}
+	rest, ok := strings.CutSuffix(host, "."+p)
+	if !ok {
+		return nil
+	}
+	orgLabel := rest[strings.LastIndexByte(rest, '.')+1:]
+	orgs, err := listAll(ctx, c.st.ListOrgs)
+	if err != nil {
+		return fmt.Errorf("listing orgs: %w", err)
+	}
+	for _, o := range orgs {
+		if o.Slug != orgLabel {
+			continue
+		}
+		if o.ID == claimant.ID {
+			return problem.Unprocessable("platform_domain", "%s is under your managed domain %s, which already serves your apps", host, c.cfg.Names.OrgDomain(o.Slug))
+		}
+		return problem.Unprocessable("platform_domain", "%s is under another org's managed domain", host)
+	}
+	return nil
+}
+
+// VerifyDomain looks up the domain's TXT record and records the verdict:
+// verified, or failed with what was expected and what was found.
+func (c *Control) VerifyDomain(ctx context.Context, d *store.Domain) (*store.Domain, error) {
+	if d.Status == store.DomainVerified {
+		return d, nil
+	}
+	name := ChallengePrefix + d.Hostname
+	var found []string
+	var lookupErr error
+	if c.cfg.Domains.DNS == nil {
+		lookupErr = errors.New("no DNS resolver is configured")
+	} else {
+		found, lookupErr = c.cfg.Domains.DNS.LookupTXT(ctx, name)
+	}
+	switch {
+	case slices.Contains(found, d.Token):
+		d.Status, d.StatusReason, d.VerifiedAt = store.DomainVerified, "", time.Now().UTC()
+	case errors.Is(lookupErr, dnsverify.ErrNoRecord):
+		d.Status = store.DomainFailed
+		d.StatusReason = fmt.Sprintf("expected a TXT record %s with value %q; DNS has no TXT record at that name", name, d.Token)
+	case lookupErr != nil:
+		// The lookup's own error names the resolver's address: it goes to
+		// the operator's log, not to the client.
+		c.logf("verifying domain %s: %v", d.ID, lookupErr)
+		d.Status = store.DomainFailed
+		d.StatusReason = fmt.Sprintf("expected a TXT record %s with value %q; DNS did not answer the lookup, try again later", name, d.Token)
+	default:
+		d.Status = store.DomainFailed
+		d.StatusReason = fmt.Sprintf("expected a TXT record %s with value %q; found %q", name, d.Token, found)
+	}
+	if err := c.st.UpdateDomain(ctx, d); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, problem.Conflict("domain_taken", "%s is verified by another org", d.Hostname)
+		}
+		return nil, fmt.Errorf("updating domain: %w", err)
+	}
+	if d.Status == store.DomainVerified {
+		if err := c.PublishRoutes(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// DeleteDomain removes a domain; its names stop answering at once.
+func (c *Control) DeleteDomain(ctx context.Context, d *store.Domain) error {
+	if err := c.st.DeleteDomain(ctx, d.ID); err != nil {
+		return fmt.Errorf("deleting domain: %w", err)
+	}
+	return c.PublishRoutes(ctx)
+}
+
+// BrandingFields are what an org or workspace sets of its branding.
+type BrandingFields struct {
+	ProductName, LogoURL, PrimaryColor, AccentColor, SupportURL, SupportEmail string
+}
+
+var colorRE = regexp.MustCompile(`^(#([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})|[a-z]{3,20})$`)
+
+// validate checks every set field.
+func (f BrandingFields) validate() error {
+	if len(f.ProductName) > 100 {
+		return problem.Unprocessable("invalid_branding", "product_name is at most 100 characters")
+	}
+	for name, v := range map[string]string{"primary_color": f.PrimaryColor, "accent_color": f.AccentColor} {
+		if v != "" && !colorRE.MatchString(v) {
+			return problem.Unprocessable("invalid_color", "%s %q is not a colour: give #rgb, #rrggbb, #rrggbbaa or a CSS keyword", name, v)
+		}
+	}
+	for name, v := range map[string]string{"logo_url": f.LogoURL, "support_url": f.SupportURL} {
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return problem.Unprocessable("invalid_url", "%s %q is not an http(s) URL", name, v)
+		}
+	}
+	if f.SupportEmail != "" {
+		if a, err := mail.ParseAddress(f.SupportEmail); err != nil || a.Address != f.SupportEmail {
+			return problem.Unprocessable("invalid_email", "support_email %q is not an email address", f.SupportEmail)
+		}
+	}
+	return nil
+}
+
+// SetBranding replaces the branding an org or workspace sets; empty
+// fields of a workspace inherit the org's.
+func (c *Control) SetBranding(ctx context.Context, ownerID, orgID string, f BrandingFields) (*store.Branding, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	b := &store.Branding{OwnerID: ownerID, OrgID: orgID, ProductName: f.ProductName, LogoURL: f.LogoURL,
+		PrimaryColor: f.PrimaryColor, AccentColor: f.AccentColor, SupportURL: f.SupportURL,
+		SupportEmail: f.SupportEmail, UpdatedAt: time.Now().UTC()}
+	if err := c.st.PutBranding(ctx, b); err != nil {
+		return nil, fmt.Errorf("putting branding: %w", err)
+	}
+	return b, c.PublishRoutes(ctx)
+}
+
+// Branding returns what an owner sets (zero when nothing) and the
+// effective branding: for a workspace, its fields over its org's, over
+// the org's name.
+func (c *Control) Branding(ctx context.Context, org *store.Org, ws *store.Workspace) (set, effective BrandingFields, err error) {
+	own := func(ownerID string) (BrandingFields, error) {
+		b, err := c.st.GetBranding(ctx, ownerID)
+		if errors.Is(err, store.ErrNotFound) {
+			return BrandingFields{}, nil
+		}
+		if err != nil {
+			return BrandingFields{}, fmt.Errorf("getting branding: %w", err)
+		}
+		return fieldsOf(b), nil
+	}
+	orgSet, err := own(org.ID)
+	if err != nil {
+		return set, effective, err
+	}
+	effective = mergeBranding(BrandingFields{ProductName: org.Name}, orgSet)
+	set = orgSet
+	if ws != nil {
+		if set, err = own(ws.ID); err != nil {
+			return set, effective, err
+		}
+		effective = mergeBranding(effective, set)
+	}
+	return set, effective, nil
+}
+
+func fieldsOf(b *store.Branding) BrandingFields {
+	if b == nil {
+		return BrandingFields{}
+	}
+	return BrandingFields{ProductName: b.ProductName, LogoURL: b.LogoURL, PrimaryColor: b.PrimaryColor,
+		AccentColor: b.AccentColor, SupportURL: b.SupportURL, SupportEmail: b.SupportEmail}
+}
+
+// mergeBranding returns base with the fields over sets.
+func mergeBranding(base, over BrandingFields) BrandingFields {
+	pick := func(a, b string) string {
+		if b != "" {
+			return b
+		}
+		return a
+	}
+	return BrandingFields{
+		ProductName: pick(base.ProductName, over.ProductName), LogoURL: pick(base.LogoURL, over.LogoURL),
+		PrimaryColor: pick(base.PrimaryColor, over.PrimaryColor), AccentColor: pick(base.AccentColor, over.AccentColor),
+		SupportURL: pick(base.SupportURL, over.SupportURL), SupportEmail: pick(base.SupportEmail, over.SupportEmail),
+	}
+}
+
+// edgeBrand is the platform's default brand with f's fields over it.
+func (c *Control) edgeBrand(f BrandingFields) edge.Brand {
+	b := c.cfg.Brand
+	if f.ProductName != "" {
+		b.Name = f.ProductName
+	}
+	if f.PrimaryColor != "" {
+		b.PrimaryColor = f.PrimaryColor
+	}
+	if f.LogoURL != "" {
+		b.LogoURL = f.LogoURL
+	}
+	switch {
+	case f.SupportURL != "":
+		b.SupportURL = f.SupportURL
+	case f.SupportEmail != "":
+		b.SupportURL = "mailto:" + f.SupportEmail
+	}
+	return b
+}
+
+// customDomains are the verified custom domains, oldest first, by owner.
+type customDomains struct {
+	org, workspace, deployment map[string][]string
+}
+
+func (c *Control) verifiedDomains(ctx context.Context) (customDomains, error) {
+	cd := customDomains{org: map[string][]string{}, workspace: map[string][]string{}, deployment: map[string][]string{}}
+	all, err := listAll(ctx, c.st.ListDomains)
+	if err != nil {
+		return cd, fmt.Errorf("listing domains: %w", err)
+	}
+	for _, d := range all {
+		if d.Status != store.DomainVerified {
+			continue
+		}
+		switch {
+		case d.DeploymentID != "":
+			cd.deployment[d.DeploymentID] = append(cd.deployment[d.DeploymentID], d.Hostname)
+		case d.WorkspaceID != "":
+			cd.workspace[d.WorkspaceID] = append(cd.workspace[d.WorkspaceID], d.Hostname)
+		default:
+			cd.org[d.OrgID] = append(cd.org[d.OrgID], d.Hostname)
+		}
+	}
+	return cd, nil
+}
+
+// deploymentDomain is the domain D a workspace's apps get in URLs: its
+// oldest verified workspace domain, else its org's oldest verified org
+// domain, else the managed org domain.
+func (cd customDomains) deploymentDomain(n Names, orgID, orgSlug, workspaceID string) string {
+	if ds := cd.workspace[workspaceID]; len(ds) > 0 {
+		return ds[0]
+	}
+	if ds := cd.org[orgID]; len(ds) > 0 {
+		return ds[0]
+	}
+	return n.OrgDomain(orgSlug)
+}
+
+// deploymentHost is the hostname a deployment's URL names: its own
+// verified domain first, then {project}.D.
+func (c *Control) deploymentHost(ctx context.Context, d *store.Deployment, projectSlug string) string {
+	cd, err := c.verifiedDomains(ctx)
+	if err != nil {
+		return c.cfg.Names.DeploymentHost(c.orgSlug(ctx, d.OrgID), projectSlug)
+	}
+	if ds := cd.deployment[d.ID]; len(ds) > 0 {
+		return ds[0]
+	}
+	return c.cfg.Names.DeploymentHostIn(cd.deploymentDomain(c.cfg.Names, d.OrgID, c.orgSlug(ctx, d.OrgID), d.WorkspaceID), projectSlug)
+}
+
+// sandboxHost is the hostname a sandbox's preview URL names.
+func (c *Control) sandboxHost(ctx context.Context, s *store.Sandbox) string {
+	cd, err := c.verifiedDomains(ctx)
+	if err != nil {
+		return c.cfg.Names.SandboxHost(c.orgSlug(ctx, s.OrgID), s.Slug)
+	}
+	return c.cfg.Names.SandboxHostIn(cd.deploymentDomain(c.cfg.Names, s.OrgID, c.orgSlug(ctx, s.OrgID), s.WorkspaceID), s.Slug)
+}
 
 // reconcileDomain checks a custom domain's DNS and certificate.
 func (c *Control) reconcileDomain(ctx context.Context, domainID string) error { return nil }

@@ -221,6 +221,7 @@ func (c *Control) bringUp(parent context.Context, h *store.Host) error {
 	}
 	c.event(ctx, h.ID, "host.active", "the host is active: its agent and portal answer their health checks")
 	c.kickWorkspaceDeployments(ctx, h.WorkspaceID)
+	c.kickWorkspaceDatabases(ctx, h.WorkspaceID)
 	return nil
 }
 
@@ -426,6 +427,7 @@ func (c *Control) checkHost(ctx context.Context, h *store.Host) error {
 	}
 	c.event(ctx, h.ID, "host.repaired", "the host's roles answer again")
 	c.kickWorkspaceDeployments(ctx, h.WorkspaceID)
+	c.kickWorkspaceDatabases(ctx, h.WorkspaceID)
 	return nil
 }
 

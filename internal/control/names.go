@@ -16,17 +16,29 @@ type Names struct {
 	Port int
 }
 
-// OrgDomain is the org's deployment domain D.
+// OrgDomain is the org's managed deployment domain, {org}.P.
 func (n Names) OrgDomain(orgSlug string) string { return orgSlug + "." + n.Domain }
 
-// DeploymentHost is where a project's deployment answers.
+// DeploymentHost is where a project's deployment answers under the
+// org's managed domain.
 func (n Names) DeploymentHost(orgSlug, projectSlug string) string {
-	return projectSlug + "." + n.OrgDomain(orgSlug)
+	return n.DeploymentHostIn(n.OrgDomain(orgSlug), projectSlug)
 }
 
-// SandboxHost is where a sandbox's preview answers.
+// DeploymentHostIn is where a project's deployment answers under a
+// deployment domain D (managed or custom).
+func (n Names) DeploymentHostIn(domain, projectSlug string) string { return projectSlug + "." + domain }
+
+// SandboxHost is where a sandbox's preview answers under the org's
+// managed domain.
 func (n Names) SandboxHost(orgSlug, sandboxSlug string) string {
-	return sandboxSlug + ".sandbox." + n.OrgDomain(orgSlug)
+	return n.SandboxHostIn(n.OrgDomain(orgSlug), sandboxSlug)
+}
+
+// SandboxHostIn is where a sandbox's preview answers under a deployment
+// domain D.
+func (n Names) SandboxHostIn(domain, sandboxSlug string) string {
+	return sandboxSlug + ".sandbox." + domain
 }
 
 // URL is the public URL of a host.

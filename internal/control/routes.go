@@ -13,6 +13,9 @@ import (
 // PublishRoutes computes the route table from the store and hands it to
 // the edge. Every change that moves a URL calls it.
 func (c *Control) PublishRoutes(ctx context.Context) error {
+	if c.cfg.Edge == nil {
+		return nil // no edge to serve the table (the API alone, in tests)
+	}
 	c.routesMu.Lock()
 	defer c.routesMu.Unlock()
 	orgs, err := listAll(ctx, c.st.ListOrgs)
@@ -31,26 +34,63 @@ func (c *Control) PublishRoutes(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listing sandboxes: %w", err)
 	}
+	workspaces, err := listAll(ctx, c.st.ListWorkspaces)
+	if err != nil {
+		return fmt.Errorf("listing workspaces: %w", err)
+	}
+	brandings, err := c.st.ListBrandings(ctx)
+	if err != nil {
+		return fmt.Errorf("listing brandings: %w", err)
+	}
+	cd, err := c.verifiedDomains(ctx)
+	if err != nil {
+		return err
+	}
+	set := map[string]BrandingFields{}
+	for _, b := range brandings {
+		set[b.OwnerID] = fieldsOf(b)
+	}
+
+	// Every org's pages carry its branding on its managed domain and on
+	// its verified org domains; a workspace's, its own fields over the
+	// org's, on its verified workspace domains and on its apps' names.
 	orgSlug := map[string]string{}
+	orgFields := map[string]BrandingFields{}
 	var zones []edge.Zone
 	for _, o := range orgs {
 		orgSlug[o.ID] = o.Slug
-		zones = append(zones, edge.Zone{Suffix: c.cfg.Names.OrgDomain(o.Slug), Brand: c.brand(o)})
+		orgFields[o.ID] = mergeBranding(BrandingFields{ProductName: o.Name}, set[o.ID])
+		b := c.edgeBrand(orgFields[o.ID])
+		zones = append(zones, edge.Zone{Suffix: c.cfg.Names.OrgDomain(o.Slug), Brand: b})
+		for _, d := range cd.org[o.ID] {
+			zones = append(zones, edge.Zone{Suffix: d, Brand: b})
+		}
 	}
-	brands := map[string]edge.Brand{}
-	for _, o := range orgs {
-		brands[o.ID] = c.brand(o)
+	brands := map[string]edge.Brand{} // by workspace id
+	for _, w := range workspaces {
+		b := c.edgeBrand(mergeBranding(orgFields[w.OrgID], set[w.ID]))
+		brands[w.ID] = b
+		for _, d := range cd.workspace[w.ID] {
+			zones = append(zones, edge.Zone{Suffix: d, Brand: b})
+		}
+	}
+	// domains are the deployment domains D of a workspace: the managed
+	// one, then the org's verified domains, then the workspace's.
+	domains := func(orgID, workspaceID string) []string {
+		out := []string{c.cfg.Names.OrgDomain(orgSlug[orgID])}
+		out = append(out, cd.org[orgID]...)
+		return append(out, cd.workspace[workspaceID]...)
 	}
 	projectSlug := map[string]string{}
 	for _, p := range projects {
 		projectSlug[p.ID] = p.Slug
 	}
 	var routes []edge.Route
+	// Exact deployment domains are added last so they win over a
+	// {project}.D name that happens to be the same.
+	var exact []edge.Route
 	for _, d := range deps {
-		r := edge.Route{
-			Host:  c.cfg.Names.DeploymentHost(orgSlug[d.OrgID], projectSlug[d.ProjectID]),
-			Brand: brands[d.OrgID],
-		}
+		r := edge.Route{Brand: brands[d.WorkspaceID]}
 		switch {
 		case d.Upstream != "":
 			r.State, r.Upstream = edge.Ready, d.Upstream
@@ -59,10 +99,17 @@ func (c *Control) PublishRoutes(ctx context.Context) error {
 		default:
 			r.State = edge.Deploying
 		}
-		routes = append(routes, r)
+		for _, D := range domains(d.OrgID, d.WorkspaceID) {
+			r.Host = c.cfg.Names.DeploymentHostIn(D, projectSlug[d.ProjectID])
+			routes = append(routes, r)
+		}
+		for _, h := range cd.deployment[d.ID] {
+			r.Host = h
+			exact = append(exact, r)
+		}
 	}
 	for _, s := range sbxs {
-		r := edge.Route{Host: c.cfg.Names.SandboxHost(orgSlug[s.OrgID], s.Slug), Brand: brands[s.OrgID]}
+		r := edge.Route{Brand: brands[s.WorkspaceID]}
 		up := s.Upstreams[s.PreviewPort]
 		switch {
 		case s.Status == store.SandboxRunning && up != "":
@@ -72,18 +119,13 @@ func (c *Control) PublishRoutes(ctx context.Context) error {
 		default:
 			r.State = edge.Down
 		}
-		routes = append(routes, r)
+		for _, D := range domains(s.OrgID, s.WorkspaceID) {
+			r.Host = c.cfg.Names.SandboxHostIn(D, s.Slug)
+			routes = append(routes, r)
+		}
 	}
-	c.cfg.Edge.SetTable(edge.NewTable(routes, zones))
+	c.cfg.Edge.SetTable(edge.NewTable(append(routes, exact...), zones))
 	return nil
-}
-
-func (c *Control) brand(o *store.Org) edge.Brand {
-	b := c.cfg.Brand
-	if o.Name != "" {
-		b.Name = o.Name
-	}
-	return b
 }
 
 // reachable reports whether a request to host through the edge reached

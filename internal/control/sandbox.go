@@ -385,7 +385,7 @@ func (c *Control) orgSlug(ctx context.Context, orgID string) string {
 
 // SandboxURL is the sandbox's preview URL.
 func (c *Control) SandboxURL(ctx context.Context, s *store.Sandbox) string {
-	return c.cfg.Names.URL(c.cfg.Names.SandboxHost(c.orgSlug(ctx, s.OrgID), s.Slug))
+	return c.cfg.Names.URL(c.sandboxHost(ctx, s))
 }
 
 func envList(env map[string]string) []string {

@@ -1,4 +1,120 @@
 package store
 
+import (
+	"context"
+	"time"
+)
+
 // CronStore holds cron jobs and their runs.
-type CronStore interface{}
+type CronStore interface {
+	// CreateCronJob records j. A name taken in the project is ErrConflict.
+	CreateCronJob(ctx context.Context, j *CronJob) error
+	GetCronJob(ctx context.Context, id string) (*CronJob, error)
+	// UpdateCronJob writes every mutable field of j (all but id, owners
+	// and created_at) and bumps updated_at.
+	UpdateCronJob(ctx context.Context, j *CronJob) error
+	ListCronJobs(ctx context.Context, f ListFilter) ([]*CronJob, error)
+	// ListDueCronJobs returns enabled jobs whose next run is at or before
+	// now, earliest first, at most limit.
+	ListDueCronJobs(ctx context.Context, now time.Time, limit int) ([]*CronJob, error)
+	// DeleteCronJob removes a job and its runs.
+	DeleteCronJob(ctx context.Context, id string) error
+
+	CreateCronRun(ctx context.Context, r *CronRun) error
+	GetCronRun(ctx context.Context, id string) (*CronRun, error)
+	// UpdateCronRun writes every mutable field of r (status, times,
+	// result, output, reason).
+	UpdateCronRun(ctx context.Context, r *CronRun) error
+	// ListCronRuns returns runs in id (creation) order.
+	ListCronRuns(ctx context.Context, f CronRunFilter) ([]*CronRun, error)
+}
+
+// Cron job concurrency policies.
+const (
+	// CronForbid skips (and records) a run while another of the job runs.
+	CronForbid = "forbid"
+	CronAllow  = "allow"
+)
+
+// Cron target types.
+const (
+	CronTargetHTTP    = "http"
+	CronTargetCommand = "command"
+)
+
+// Cron run statuses.
+const (
+	CronScheduled = "scheduled"
+	CronRunning   = "running"
+	CronSucceeded = "succeeded"
+	CronFailed    = "failed"
+	CronTimedOut  = "timed_out"
+	CronSkipped   = "skipped"
+)
+
+// CronJob runs a target of a project on a 5-field schedule in a time zone.
+type CronJob struct {
+	ID          string
+	OrgID       string
+	WorkspaceID string
+	ProjectID   string
+	Name        string // unique within the project
+	Schedule    string
+	TimeZone    string // IANA name
+	// Target is sealed at rest: headers and bodies may carry tokens.
+	Target      CronTarget
+	Enabled     bool
+	Concurrency string
+	Timeout     time.Duration
+	// NextRunAt is the next scheduled time; zero while disabled.
+	NextRunAt time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// GetID returns the job's id.
+func (j *CronJob) GetID() string { return j.ID }
+
+// CronTarget is what a run does: an HTTP request to a deployment through
+// the edge, or a command in a one-off container of its serving release.
+type CronTarget struct {
+	Type         string            `json:"type"`
+	DeploymentID string            `json:"deployment_id"`
+	Method       string            `json:"method,omitempty"`
+	Path         string            `json:"path,omitempty"`
+	Headers      map[string]string `json:"headers,omitempty"`
+	Body         string            `json:"body,omitempty"`
+	Command      string            `json:"command,omitempty"`
+}
+
+// CronRun is one run of a job, recorded before it starts.
+type CronRun struct {
+	ID          string
+	JobID       string
+	ProjectID   string
+	Trigger     string // "schedule" | "manual"
+	Status      string
+	ScheduledAt time.Time
+	StartedAt   time.Time // zero until it starts
+	FinishedAt  time.Time // zero until it ends
+	// HTTPStatus is the app's answer to an HTTP target (0: none).
+	HTTPStatus int
+	// ExitCode is a command target's exit code (nil: none).
+	ExitCode *int
+	// Output is the first 64 KiB of the answer's body or the command's
+	// output.
+	Output string
+	// Reason says why a run failed or was skipped.
+	Reason string
+}
+
+// GetID returns the run's id.
+func (r *CronRun) GetID() string { return r.ID }
+
+// CronRunFilter narrows ListCronRuns; empty fields do not filter.
+type CronRunFilter struct {
+	JobID  string
+	Status string
+	After  string
+	Limit  int // 100 when 0, at most 1000
+}

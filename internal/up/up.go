@@ -22,6 +22,7 @@ import (
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/blob"
 	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/dnsverify"
 	"github.com/berth-dev/berth/internal/docker"
 	"github.com/berth-dev/berth/internal/edge"
 	"github.com/berth-dev/berth/internal/id"
@@ -51,7 +52,13 @@ type Config struct {
 	// BuildCABundle is a PEM file of extra CAs that image builds trust
 	// (for npm and pip behind a TLS-intercepting proxy); empty: none.
 	BuildCABundle string
-	Logf          func(format string, args ...any)
+	// DNSResolver is the nameserver (host:port) custom domains' TXT
+	// records are looked up at; empty: the system's resolver.
+	DNSResolver string
+	// DomainTarget is the hostname custom domains CNAME to for traffic
+	// (empty: the platform domain).
+	DomainTarget string
+	Logf         func(format string, args ...any)
 	// Ready is called once everything listens, with what to tell the user.
 	Ready func(Info)
 }
@@ -153,6 +160,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Edge:  e, EdgeAddr: loopback(edgeLn.Addr()), Brand: brand, Logf: logf,
 		Instance: hex.EncodeToString(instance), Limits: cfg.Limits, Hosts: hosts,
 		BuildCABundle: cfg.BuildCABundle,
+		Domains:       control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget},
 	})
 	apiSrv := api.New(st, ctl, logf)
 

@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeploymentReleases", testDeploymentReleases},
 		{"Events", testEvents},
 		{"Databases", testDatabases}, {"DatabaseLinks", testDatabaseLinks},
+		{"Domains", testDomains},
+		{"Cron", testCron},
 		{"Idempotency", testIdempotency},
 		{"InTx", testInTx},
 		{"Concurrency", testConcurrency},

@@ -19,6 +19,17 @@ async function main() {
     };
     try {
       if (req.url === "/health") return json(200, { ok: true });
+      if (req.url === "/stats" && req.method === "GET") {
+        // One read of each store, by service name: db and redis.
+        const visits = await db.query("SELECT count(*)::int AS n FROM visits");
+        const processed = await db.query("SELECT count(*)::int AS n FROM processed").catch(() => ({ rows: [{ n: 0 }] }));
+        return json(200, {
+          visits: visits.rows[0].n,
+          processed: processed.rows[0].n,
+          queued: await redis.lLen("jobs"),
+          redis: await redis.ping(),
+        });
+      }
       if (req.url === "/visits" && req.method === "POST") {
         const { rows } = await db.query("INSERT INTO visits DEFAULT VALUES RETURNING id");
         await redis.lPush("jobs", JSON.stringify({ visit: rows[0].id }));

@@ -1,0 +1,657 @@
+package control
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/berth-dev/berth/internal/agent"
+	"github.com/berth-dev/berth/internal/artifact"
+	"github.com/berth-dev/berth/internal/compose"
+	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/templates"
+)
+
+// composeKind labels the containers of a compose deployment's services.
+const composeKind = "compose"
+
+// composeRelease reports whether a release runs as a compose project:
+// a release of a compose template without a Dockerfile of its own.
+func (c *Control) composeRelease(rel *store.Release) bool {
+	if rel == nil || rel.Build.Dockerfile != "" {
+		return false
+	}
+	t, ok := c.cfg.Templates.Get(rel.Build.TemplateID)
+	return ok && t.ComposeFile != ""
+}
+
+// composeNetwork is the bridge network of one compose deployment: its
+// services reach each other there by service name, and nothing else joins.
+func composeNetwork(d *store.Deployment) string {
+	return "berth-" + strings.ReplaceAll(d.ID, "_", "-") + "-net"
+}
+
+// composeVolume names a compose volume after its deployment, so that a
+// redeploy or a rollback mounts the same data.
+func composeVolume(d *store.Deployment, volume string) string {
+	return "berth-" + strings.ReplaceAll(d.ID, "_", "-") + "-" + volume
+}
+
+// composeContainer names a service's container after its deployment,
+// release and service: a reconciler that runs again finds what it made.
+func composeContainer(d *store.Deployment, releaseID, service string) string {
+	return "berth-" + d.ID + "-" + releaseID + "-" + service
+}
+
+// composeImage is the image a service with build: is built into; images
+// stay on the host so that a rollback needs no build.
+func composeImage(releaseID, service string) string {
+	return "apps/" + releaseID + "-" + strings.ToLower(service) + ":latest"
+}
+
+// reconcileCompose drives a deployment whose desired release is a compose
+// project. handled is false when the release is no compose release.
+func (c *Control) reconcileCompose(ctx context.Context, a *agent.Client, d *store.Deployment) (handled bool, err error) {
+	rel, err := c.st.GetRelease(ctx, d.ReleaseID)
+	if err != nil {
+		return true, err
+	}
+	if !c.composeRelease(rel) {
+		return false, nil
+	}
+	if d.ContainerID != "" && d.ServingReleaseID == d.ReleaseID && d.Status != store.DeploymentPending {
+		return true, c.keepComposeServing(ctx, a, d, rel)
+	}
+	if d.Status == store.DeploymentFailed {
+		return true, nil // a failed rollout waits for a new deploy or rollback
+	}
+	return true, c.rolloutCompose(ctx, a, d, rel)
+}
+
+// composeProject reads and parses a compose release's files with the
+// deployment's environment: a value can change what the file asks for.
+func (c *Control) composeProject(rel *store.Release, d *store.Deployment, env map[string]string) (*compose.Project, error) {
+	var files []compose.File
+	for _, names := range [][]string{compose.MainFiles, compose.OverrideFiles} {
+		for _, name := range names {
+			b, err := c.readReleaseFile(rel, name)
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, compose.File{Name: name, Content: b})
+			break
+		}
+	}
+	return compose.Parse(files, env)
+}
+
+func (c *Control) readReleaseFile(rel *store.Release, name string) ([]byte, error) {
+	f, err := os.Open(c.cfg.Artifacts.Path(rel.Digest))
+	if err != nil {
+		return nil, fmt.Errorf("opening release %s: %w", rel.ID, err)
+	}
+	defer f.Close()
+	return artifact.ReadFile(f, name, 1<<20)
+}
+
+// composeEnv is what ${VAR} references of the compose file see: the
+// template's defaults, the linked data services' variables and the
+// deployment's own env.
+func (c *Control) composeEnv(ctx context.Context, rel *store.Release, d *store.Deployment) (map[string]string, error) {
+	return c.containerEnv(ctx, d.ProjectID, d.ID, c.runShape(rel, d).Env, d.Env)
+}
+
+// rolloutCompose builds the services' images, replaces the containers of
+// the release that served before (volumes outlive them), starts every
+// service in dependency order and routes the web service once it answers.
+func (c *Control) rolloutCompose(ctx context.Context, a *agent.Client, d *store.Deployment, rel *store.Release) error {
+	env, err := c.composeEnv(ctx, rel, d)
+	if err != nil {
+		return err
+	}
+	p, err := c.composeProject(rel, d, env)
+	if err != nil {
+		return c.fail(ctx, d, "the compose file cannot run: %v", err)
+	}
+	order, err := compose.Order(p)
+	if err != nil {
+		return c.fail(ctx, d, "the compose file cannot run: %v", err)
+	}
+	shape := c.runShape(rel, d)
+	web, port := compose.Route(p, shape.Port)
+	if web == "" {
+		return c.fail(ctx, d, "no service of the compose file can be routed: name one web, mark one x-berth-route: true, or expose a port")
+	}
+	images, err := c.composeImages(ctx, a, d, rel, p, order)
+	if err != nil || images == nil {
+		return err
+	}
+
+	if err := c.setStatus(ctx, d, store.DeploymentStarting, ""); err != nil {
+		return err
+	}
+	// Services of two releases must not share a volume at once (two
+	// PostgreSQL servers on one data directory): the old ones stop first.
+	if err := c.removeComposeContainers(ctx, a, d, func(releaseID string) bool { return true }); err != nil {
+		return err
+	}
+	if d.ContainerID != "" {
+		d.ContainerID, d.Upstream, d.ServingReleaseID = "", "", ""
+		if err := c.st.UpdateDeployment(ctx, d); err != nil {
+			return err
+		}
+		if err := c.PublishRoutes(ctx); err != nil {
+			return err
+		}
+	}
+	c.event(ctx, d.ID, "deployment.starting", "starting the %d services of release %s", len(order), rel.ID)
+	logins := map[string]*dbCredentials{}
+	for _, name := range order {
+		s := p.Services[name]
+		if err := c.waitComposeDeps(ctx, a, d, rel, p, s, logins); err != nil {
+			return c.fail(ctx, d, "%v", err)
+		}
+		cr, err := c.startComposeService(ctx, a, d, rel, s, images[name], name == web, port)
+		if err != nil {
+			return c.fail(ctx, d, "service %s: %s", name, c.reason(err))
+		}
+		logins[name] = cr
+	}
+	// Ready means every service that has a healthcheck passes it, as
+	// `docker compose up --wait` has it, and then the web service answers.
+	for _, name := range order {
+		if hc := p.Services[name].HealthCheck; hc == nil || hc.Disable {
+			continue
+		}
+		wait := types.ServiceConfig{Name: "the deployment"}
+		wait.DependsOn = types.DependsOnConfig{name: {Condition: types.ServiceConditionHealthy}}
+		if err := c.waitComposeDeps(ctx, a, d, rel, p, wait, logins); err != nil {
+			return c.fail(ctx, d, "%v", err)
+		}
+	}
+	webName := composeContainer(d, rel.ID, web)
+	if _, err := a.Probe(ctx, webName, agent.ProbeRequest{Port: port, Path: shape.HealthPath, Timeout: 2 * time.Minute}); err != nil {
+		var ae *agent.Error
+		if errors.As(err, &ae) {
+			return c.fail(ctx, d, "service %s: %s", web, ae.Detail)
+		}
+		return c.fail(ctx, d, "health check of service %s: %s", web, c.reason(err))
+	}
+	info, err := a.InspectContainer(ctx, webName)
+	if err != nil {
+		return err
+	}
+	d.ServingReleaseID, d.ContainerID, d.Upstream = rel.ID, info.ID, info.Ports[port]
+	if err := c.st.UpdateDeployment(ctx, d); err != nil {
+		return err
+	}
+	if err := c.PublishRoutes(ctx); err != nil {
+		return err
+	}
+	return c.confirm(ctx, d)
+}
+
+// composeImages returns the image of every service, building the ones
+// with build: that are not on the host yet. A nil map with a nil error
+// means the deployment failed (and says why).
+func (c *Control) composeImages(ctx context.Context, a *agent.Client, d *store.Deployment, rel *store.Release, p *compose.Project, order []string) (map[string]string, error) {
+	images := map[string]string{}
+	pushed := false
+	for _, name := range order {
+		s := p.Services[name]
+		if s.Build == nil {
+			ref, err := c.composeServiceImage(ctx, a, s.Image)
+			if err != nil {
+				return nil, c.fail(ctx, d, "service %s: %v", name, err)
+			}
+			images[name] = ref
+			continue
+		}
+		ref := composeImage(rel.ID, name)
+		images[name] = ref
+		ok, err := a.ImageExists(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			continue
+		}
+		if err := c.setStatus(ctx, d, store.DeploymentBuilding, ""); err != nil {
+			return nil, err
+		}
+		if !pushed {
+			c.event(ctx, d.ID, "deployment.uploading", "sending release %s to the host", rel.ID)
+			if err := a.PushBlob(ctx, rel.Digest, c.cfg.Artifacts.Path(rel.Digest)); err != nil {
+				return nil, c.fail(ctx, d, "sending the release to the host: %s", c.reason(err))
+			}
+			pushed = true
+		}
+		req, err := c.composeBuild(rel, name, s, ref)
+		if err != nil {
+			return nil, c.fail(ctx, d, "service %s: %v", name, err)
+		}
+		c.event(ctx, d.ID, "deployment.building", "building the image of service %s of release %s", name, rel.ID)
+		if err := a.Build(ctx, req); err != nil {
+			return nil, c.fail(ctx, d, "the image build of service %s failed: %s", name, c.reason(err))
+		}
+	}
+	return images, nil
+}
+
+// composeBuild is the build of one service: its context directory of the
+// release, its Dockerfile with official images mapped to the platform's
+// and, when the platform has one, the build CA bundle trusted.
+func (c *Control) composeBuild(rel *store.Release, name string, s types.ServiceConfig, ref string) (agent.BuildRequest, error) {
+	dir := path.Clean(strings.TrimPrefix(s.Build.Context, compose.ProjectDir+"/"))
+	if s.Build.Context == compose.ProjectDir || dir == "." {
+		dir = ""
+	}
+	dfPath := s.Build.Dockerfile
+	if dfPath == "" {
+		dfPath = "Dockerfile"
+	}
+	if s.Build.DockerfileInline != "" {
+		return agent.BuildRequest{}, fmt.Errorf("dockerfile_inline is not supported: put the Dockerfile in the build context")
+	}
+	df, err := c.readReleaseFile(rel, path.Join(dir, dfPath))
+	if err != nil {
+		return agent.BuildRequest{}, fmt.Errorf("reading its Dockerfile %s: %w", path.Join(dir, dfPath), err)
+	}
+	files, err := c.buildFiles(func() bool { return true })
+	if err != nil {
+		return agent.BuildRequest{}, err
+	}
+	ca := ""
+	if files != nil {
+		ca = templates.BuildCAFile
+	}
+	rewritten := compose.RewriteDockerfile(string(df), c.composeLocalRef, ca)
+	return agent.BuildRequest{Image: ref, Digest: rel.Digest, ContextDir: dir, Dockerfile: rewritten, Files: files,
+		Labels: c.labels("berth.release", rel.ID, "berth.service", name)}, nil
+}
+
+// composeLocalRef is the platform's image for an official image a
+// compose file names, or "" to keep the reference.
+func (c *Control) composeLocalRef(ref string) string {
+	logical := compose.LocalImage(ref)
+	switch logical {
+	case "":
+		return ""
+	case store.EnginePostgres, store.EngineRedis:
+		return c.dataImage(logical)
+	}
+	if c.cfg.Templates == nil {
+		return ""
+	}
+	return c.cfg.Templates.ImageRef(&templates.Template{Image: logical})
+}
+
+// composeServiceImage resolves a service's image: one already on the
+// host as named, else the platform's stand-in for an official image.
+// Nothing is ever pulled.
+func (c *Control) composeServiceImage(ctx context.Context, a *agent.Client, ref string) (string, error) {
+	if ref == "" {
+		return "", errors.New("it has neither image nor build")
+	}
+	if local := c.composeLocalRef(ref); local != "" {
+		ok, err := a.ImageExists(ctx, local)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return local, nil
+		}
+	}
+	ok, err := a.ImageExists(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fmt.Errorf("the image %s is not on the host and images are not pulled: build it from the project (build:) or use one of the platform's images", ref)
+	}
+	return ref, nil
+}
+
+// startComposeService creates and starts one service's container, on
+// the deployment's network under its service name. A container of the
+// same name from an interrupted attempt is replaced. A PostgreSQL
+// service on the platform's image returns the credentials its boot
+// enforces, with which its readiness is a real login.
+func (c *Control) startComposeService(ctx context.Context, a *agent.Client, d *store.Deployment, rel *store.Release, s types.ServiceConfig, image string, routed bool, port int) (*dbCredentials, error) {
+	name := composeContainer(d, rel.ID, s.Name)
+	env, err := c.composeEnvFiles(rel, s)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range s.Environment {
+		if v != nil {
+			env[k] = *v
+		}
+	}
+	spec := agent.ContainerSpec{
+		Name: name, Image: image, Env: envList(env), Cmd: compose.Command(s.Command), Entrypoint: compose.Command(s.Entrypoint),
+		WorkDir: s.WorkingDir, User: s.User, Init: true, Restart: composeRestart(s.Restart),
+		Network: composeNetwork(d), Aliases: []string{s.Name},
+		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
+		Labels: c.labels("berth.kind", composeKind, "berth.deployment", d.ID, "berth.release", rel.ID, "berth.service", s.Name),
+	}
+	if routed {
+		spec.Ports = []int{port}
+	}
+	for _, v := range s.Volumes {
+		switch {
+		case v.Type == types.VolumeTypeVolume && v.Source != "":
+			spec.Volumes = append(spec.Volumes, agent.Mount{Volume: composeVolume(d, v.Source), Target: v.Target})
+		case v.Type == types.VolumeTypeVolume || v.Type == types.VolumeTypeTmpfs:
+			// An anonymous volume or a tmpfs lives and dies with the
+			// container: the image's own layer stands in for it.
+		default:
+			return nil, fmt.Errorf("mounts %s from the project's files, which the platform does not run yet: copy the files in its image or use a named volume", v.Source)
+		}
+	}
+	boot, cr, err := c.composeBoot(image, &spec, env)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.RemoveContainer(ctx, name); err != nil {
+		return nil, fmt.Errorf("replacing the container of an interrupted attempt: %w", err)
+	}
+	if _, err := a.CreateContainer(ctx, spec); err != nil {
+		return nil, fmt.Errorf("creating the container: %w", err)
+	}
+	if boot != nil {
+		if err := a.CopyTo(ctx, name, "/", boot); err != nil {
+			return nil, fmt.Errorf("writing the boot files: %w", err)
+		}
+	}
+	if err := a.StartContainer(ctx, name); err != nil {
+		return nil, fmt.Errorf("starting the container: %w", err)
+	}
+	return cr, nil
+}
+
+// composeBoot adapts a service on the platform's local database images,
+// which lack the official images' entrypoints: PostgreSQL boots through
+// Berth's script with the credentials of POSTGRES_USER, POSTGRES_PASSWORD
+// and POSTGRES_DB, as the official image's entrypoint would; Redis runs
+// with protected mode off, as the official image is built. It returns
+// the boot files to copy in and the credentials they enforce, or nils.
+func (c *Control) composeBoot(image string, spec *agent.ContainerSpec, env map[string]string) (*bytes.Buffer, *dbCredentials, error) {
+	switch image {
+	case c.dataImage(store.EnginePostgres):
+		if len(spec.Entrypoint) > 0 || (len(spec.Cmd) > 0 && spec.Cmd[0] != "postgres") {
+			return nil, nil, nil
+		}
+		cr := dbCredentials{Username: env["POSTGRES_USER"], Password: env["POSTGRES_PASSWORD"], Database: env["POSTGRES_DB"]}
+		if cr.Username == "" {
+			cr.Username = "postgres"
+		}
+		if cr.Database == "" {
+			cr.Database = cr.Username
+		}
+		if cr.Password == "" {
+			return nil, nil, errors.New("POSTGRES_PASSWORD is not set: give the database a password")
+		}
+		if cr.Username == "postgres" {
+			return nil, nil, errors.New("POSTGRES_USER is postgres, the superuser, which may not log in over the network here: name another user")
+		}
+		spec.User, spec.Entrypoint = "0", []string{"/bin/sh", bootDir + "/boot.sh"}
+		spec.Cmd = slices.Clone(spec.Cmd)
+		if len(spec.Cmd) > 0 {
+			spec.Cmd = spec.Cmd[1:] // the boot script runs postgres itself, with these flags
+		}
+		b, err := bootTar(engines[store.EnginePostgres].bootFiles(cr))
+		return b, &cr, err
+	case c.dataImage(store.EngineRedis):
+		if len(spec.Cmd) == 0 {
+			spec.Cmd = []string{"redis-server"}
+		}
+		if spec.Cmd[0] == "redis-server" && !slices.Contains(spec.Cmd, "--protected-mode") {
+			spec.Cmd = append(slices.Clone(spec.Cmd), "--protected-mode", "no")
+		}
+	}
+	return nil, nil, nil
+}
+
+// waitComposeDeps waits for what a service's depends_on asks: a healthy
+// dependency's healthcheck passes (run in its container), a completed one
+// exited 0. service_started needs nothing more than the order. A
+// PostgreSQL dependency on the platform's image (logins) is healthy only
+// once a login over TCP succeeds too: its boot runs a server without TCP
+// before the real one, which a pg_isready alone takes for ready.
+func (c *Control) waitComposeDeps(ctx context.Context, a *agent.Client, d *store.Deployment, rel *store.Release, p *compose.Project, s types.ServiceConfig, logins map[string]*dbCredentials) error {
+	for _, dep := range slices.Sorted(maps.Keys(s.DependsOn)) {
+		cond := s.DependsOn[dep].Condition
+		name := composeContainer(d, rel.ID, dep)
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			ok, why := c.composeDepReady(ctx, a, name, cond, p.Services[dep], logins[dep])
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("service %s waited 2m for %s (%s): %s", s.Name, dep, cond, why)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Control) composeDepReady(ctx context.Context, a *agent.Client, name, cond string, dep types.ServiceConfig, login *dbCredentials) (bool, string) {
+	info, err := a.InspectContainer(ctx, name)
+	if err != nil {
+		return false, err.Error()
+	}
+	switch cond {
+	case types.ServiceConditionCompletedSuccessfully:
+		return !info.Running && info.State == "exited" && info.ExitCode == 0, "it has not exited 0"
+	case types.ServiceConditionHealthy:
+		if !info.Running {
+			return false, "it is not running"
+		}
+		if login != nil {
+			eng := engines[store.EnginePostgres]
+			res, err := a.Exec(ctx, name, eng.check(*login))
+			if err != nil {
+				return false, err.Error()
+			}
+			if _, err := eng.version(res); err != nil {
+				return false, redact(err.Error(), login.Password)
+			}
+		}
+		hc := dep.HealthCheck
+		if hc == nil || hc.Disable || len(hc.Test) == 0 || hc.Test[0] == "NONE" {
+			return true, ""
+		}
+		var cmd []string
+		switch hc.Test[0] {
+		case "CMD":
+			cmd = hc.Test[1:]
+		case "CMD-SHELL":
+			cmd = []string{"sh", "-c", strings.Join(hc.Test[1:], " ")}
+		default:
+			cmd = []string{"sh", "-c", strings.Join(hc.Test, " ")}
+		}
+		res, err := a.Exec(ctx, name, agent.ExecRequest{Cmd: cmd})
+		if err != nil {
+			return false, err.Error()
+		}
+		if res.ExitCode != 0 {
+			return false, "its healthcheck fails: " + strings.TrimSpace(res.Stdout+res.Stderr)
+		}
+		return true, ""
+	}
+	return info.Running, "it is not running"
+}
+
+// keepComposeServing restarts what stopped and keeps the route on the
+// web container; a missing service container means a new rollout.
+func (c *Control) keepComposeServing(ctx context.Context, a *agent.Client, d *store.Deployment, rel *store.Release) error {
+	list, err := a.ListContainers(ctx, c.labels("berth.kind", composeKind, "berth.deployment", d.ID, "berth.release", rel.ID))
+	if err != nil {
+		return err
+	}
+	webInfo, err := a.InspectContainer(ctx, d.ContainerID)
+	if errors.Is(err, agent.ErrNotFound) {
+		c.event(ctx, d.ID, "deployment.container_lost", "the web service's container went missing; starting the services again")
+		d.ContainerID, d.Upstream, d.ServingReleaseID = "", "", ""
+		if err := c.setStatus(ctx, d, store.DeploymentPending, ""); err != nil {
+			return err
+		}
+		c.queue.kick(d.ID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, ct := range list {
+		if !ct.Running {
+			if err := a.StartContainer(ctx, ct.ID); err != nil {
+				return c.fail(ctx, d, "restarting service %s: %s", ct.Labels["berth.service"], c.reason(err))
+			}
+		}
+	}
+	if !webInfo.Running {
+		if webInfo, err = a.InspectContainer(ctx, webInfo.ID); err != nil {
+			return err
+		}
+	}
+	for _, up := range webInfo.Ports {
+		if up != d.Upstream {
+			d.Upstream = up
+			if err := c.st.UpdateDeployment(ctx, d); err != nil {
+				return err
+			}
+			if err := c.PublishRoutes(ctx); err != nil {
+				return err
+			}
+		}
+		break // the routed service publishes one port
+	}
+	if d.Status != store.DeploymentReady {
+		return c.confirm(ctx, d)
+	}
+	return nil
+}
+
+// removeComposeContainers stops and removes the deployment's service
+// containers of the releases drop says.
+func (c *Control) removeComposeContainers(ctx context.Context, a *agent.Client, d *store.Deployment, drop func(releaseID string) bool) error {
+	list, err := a.ListContainers(ctx, c.labels("berth.kind", composeKind, "berth.deployment", d.ID))
+	if err != nil {
+		return err
+	}
+	for _, ct := range list {
+		if !drop(ct.Labels["berth.release"]) {
+			continue
+		}
+		if err := a.StopContainer(ctx, ct.ID, 10*time.Second); err != nil && !errors.Is(err, agent.ErrNotFound) {
+			return fmt.Errorf("stopping %s: %w", ct.Name, err)
+		}
+		if err := a.RemoveContainer(ctx, ct.ID); err != nil {
+			return fmt.Errorf("removing %s: %w", ct.Name, err)
+		}
+	}
+	if d.ContainerID != "" && !slices.ContainsFunc(list, func(ct agent.ContainerInfo) bool { return ct.ID == d.ContainerID }) {
+		// The deployment served a single-container release before.
+		if err := a.StopContainer(ctx, d.ContainerID, 5*time.Second); err != nil && !errors.Is(err, agent.ErrNotFound) {
+			return fmt.Errorf("stopping the previous container: %w", err)
+		}
+		if err := a.RemoveContainer(ctx, d.ContainerID); err != nil {
+			return fmt.Errorf("removing the previous container: %w", err)
+		}
+	}
+	return nil
+}
+
+// composeKeeps reports whether the sweep must keep a container: a
+// service of a compose deployment's serving or desired release.
+func composeKeeps(deps []*store.Deployment, ct agent.ContainerInfo) bool {
+	if ct.Labels["berth.kind"] != composeKind {
+		return false
+	}
+	for _, d := range deps {
+		if d.ID == ct.Labels["berth.deployment"] {
+			r := ct.Labels["berth.release"]
+			return r == d.ReleaseID || r == d.ServingReleaseID
+		}
+	}
+	return false
+}
+
+func composeRestart(policy string) string {
+	switch policy {
+	case "always", "unless-stopped", "on-failure", "no":
+		return policy
+	case "":
+		return "unless-stopped"
+	}
+	if strings.HasPrefix(policy, "on-failure") {
+		return "on-failure"
+	}
+	return "unless-stopped"
+}
+
+// bootTar is a tar of bootDir holding files, readable by root only.
+func bootTar(files map[string]string) (*bytes.Buffer, error) {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	dir := strings.TrimPrefix(bootDir, "/")
+	if err := tw.WriteHeader(&tar.Header{Name: dir + "/", Typeflag: tar.TypeDir, Mode: 0o700}); err != nil {
+		return nil, err
+	}
+	for _, n := range slices.Sorted(maps.Keys(files)) {
+		if err := tw.WriteHeader(&tar.Header{Name: dir + "/" + n, Typeflag: tar.TypeReg, Mode: 0o600, Size: int64(len(files[n]))}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write([]byte(files[n])); err != nil {
+			return nil, err
+		}
+	}
+	return &b, tw.Close()
+}
+
+// composeEnvFiles reads a service's env_file entries from the release's
+// files, in order; environment: overrides them. A missing file is an
+// error unless it is marked required: false.
+func (c *Control) composeEnvFiles(rel *store.Release, s types.ServiceConfig) (map[string]string, error) {
+	env := map[string]string{}
+	for _, f := range s.EnvFiles {
+		name := path.Clean(strings.TrimPrefix(f.Path, compose.ProjectDir+"/"))
+		b, err := c.readReleaseFile(rel, name)
+		if errors.Is(err, os.ErrNotExist) && !bool(f.Required) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading env_file %s: %w", name, err)
+		}
+		vars, err := dotenv.ParseWithLookup(bytes.NewReader(b), func(k string) (string, bool) {
+			v, ok := env[k]
+			return v, ok
+		})
+		if err != nil {
+			return nil, fmt.Errorf("env_file %s: %w", name, err)
+		}
+		maps.Copy(env, vars)
+	}
+	return env, nil
+}

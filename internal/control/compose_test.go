@@ -1,0 +1,69 @@
+package control
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/internal/agent"
+	"github.com/berth-dev/berth/internal/store"
+)
+
+func TestComposeKeeps(t *testing.T) {
+	deps := []*store.Deployment{{ID: "dep_a", ReleaseID: "rel_2", ServingReleaseID: "rel_1"}}
+	ct := func(kind, dep, rel string) agent.ContainerInfo {
+		return agent.ContainerInfo{Labels: map[string]string{"berth.kind": kind, "berth.deployment": dep, "berth.release": rel}}
+	}
+	for _, c := range []struct {
+		ct   agent.ContainerInfo
+		keep bool
+	}{
+		{ct(composeKind, "dep_a", "rel_1"), true},  // serving
+		{ct(composeKind, "dep_a", "rel_2"), true},  // rolling out
+		{ct(composeKind, "dep_a", "rel_0"), false}, // replaced
+		{ct(composeKind, "dep_b", "rel_1"), false}, // no such deployment
+		{ct("deployment", "dep_a", "rel_1"), false},
+	} {
+		if got := composeKeeps(deps, c.ct); got != c.keep {
+			t.Errorf("%v: keep %v, want %v", c.ct.Labels, got, c.keep)
+		}
+	}
+}
+
+func TestComposeBootOnLocalImages(t *testing.T) {
+	c := &Control{}
+	pg := agent.ContainerSpec{Image: c.dataImage(store.EnginePostgres)}
+	boot, cr, err := c.composeBoot(pg.Image, &pg, map[string]string{"POSTGRES_USER": "app", "POSTGRES_PASSWORD": "secret"})
+	if err != nil || boot == nil || cr == nil {
+		t.Fatalf("postgres: %v %v %v", boot, cr, err)
+	}
+	if cr.Username != "app" || cr.Database != "app" || cr.Password != "secret" || pg.User != "0" || !slices.Equal(pg.Entrypoint, []string{"/bin/sh", "/berth/boot.sh"}) {
+		t.Fatalf("postgres: %+v %+v", cr, pg)
+	}
+	if !strings.Contains(boot.String(), "berth/enforce.sql") {
+		t.Fatalf("the boot files lack enforce.sql")
+	}
+	noPass := agent.ContainerSpec{Image: pg.Image}
+	if _, _, err := c.composeBoot(noPass.Image, &noPass, map[string]string{}); err == nil || !strings.Contains(err.Error(), "POSTGRES_PASSWORD") {
+		t.Fatalf("postgres without a password: %v", err)
+	}
+	redis := agent.ContainerSpec{Image: c.dataImage(store.EngineRedis), Cmd: []string{"redis-server", "--appendonly", "yes"}}
+	if _, _, err := c.composeBoot(redis.Image, &redis, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"redis-server", "--appendonly", "yes", "--protected-mode", "no"}; !slices.Equal(redis.Cmd, want) {
+		t.Fatalf("redis command %v, want %v", redis.Cmd, want)
+	}
+	other := agent.ContainerSpec{Image: "apps/x:latest", Cmd: []string{"node"}}
+	if boot, cr, err := c.composeBoot(other.Image, &other, nil); boot != nil || cr != nil || err != nil || !slices.Equal(other.Cmd, []string{"node"}) {
+		t.Fatalf("another image changed: %+v", other)
+	}
+}
+
+func TestComposeRestart(t *testing.T) {
+	for in, want := range map[string]string{"": "unless-stopped", "no": "no", "always": "always", "on-failure:3": "on-failure", "unless-stopped": "unless-stopped"} {
+		if got := composeRestart(in); got != want {
+			t.Errorf("composeRestart(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

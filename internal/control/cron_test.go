@@ -1,0 +1,332 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/internal/problem"
+	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/sqlite"
+	"github.com/berth-dev/berth/internal/templates"
+)
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.UTC()
+}
+
+func TestParseCronRefuses(t *testing.T) {
+	for _, c := range []struct{ schedule, zone, code string }{
+		{"* * * *", "UTC", "invalid_schedule"},
+		{"0 * * * * *", "UTC", "invalid_schedule"},
+		{"@daily", "UTC", "invalid_schedule"},
+		{"61 * * * *", "UTC", "invalid_schedule"},
+		{"0 0 30 2 *", "UTC", "invalid_schedule"},
+		{"* * * * *", "Mars/Olympus", "unknown_time_zone"},
+		{"* * * * *", "Local", "unknown_time_zone"},
+		{"* * * * *", "", "unknown_time_zone"},
+	} {
+		_, err := parseCron(c.schedule, c.zone)
+		var p *problem.Error
+		if !errors.As(err, &p) || p.Code != c.code {
+			t.Errorf("%q in %q: %v, want %s", c.schedule, c.zone, err, c.code)
+		}
+	}
+}
+
+// TestCronNextAcrossDST crosses both of Berlin's 2026 transitions: the
+// clock jumps from 02:00 to 03:00 on 29 March and goes back from 03:00 to
+// 02:00 on 25 October.
+func TestCronNextAcrossDST(t *testing.T) {
+	for _, c := range []struct {
+		schedule, from string
+		want           []string
+	}{
+		// 02:30 does not exist on 29 March: that day's run is at the jump.
+		{"30 2 * * *", "2026-03-28T12:00:00Z", []string{"2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"}},
+		// 02:30 happens twice on 25 October: it runs once.
+		{"30 2 * * *", "2026-10-24T12:00:00Z", []string{"2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"}},
+		// Hourly: no hour runs twice, none is lost when the clock jumps.
+		{"0 * * * *", "2026-03-28T23:30:00Z", []string{"2026-03-29T00:00:00Z", "2026-03-29T01:00:00Z", "2026-03-29T02:00:00Z"}},
+		{"0 * * * *", "2026-10-24T23:30:00Z", []string{"2026-10-25T00:00:00Z", "2026-10-25T02:00:00Z", "2026-10-25T03:00:00Z"}},
+		// A plain day is 9:00 in Berlin, 7:00 or 8:00 UTC.
+		{"0 9 * * 1-5", "2026-07-03T12:00:00Z", []string{"2026-07-06T07:00:00Z", "2026-07-07T07:00:00Z"}},
+	} {
+		s, err := parseCron(c.schedule, "Europe/Berlin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := mustTime(t, c.from)
+		for _, w := range c.want {
+			at = s.next(at)
+			if !at.Equal(mustTime(t, w)) {
+				t.Errorf("%s from %s: got %s, want %s", c.schedule, c.from, at.Format(time.RFC3339), w)
+				break
+			}
+		}
+	}
+}
+
+// cronFixture is a control plane on a real store, whose edge is an
+// httptest server that records what reached it.
+type cronFixture struct {
+	t    *testing.T
+	ctx  context.Context
+	st   store.Store
+	c    *Control
+	dep  *store.Deployment
+	mu   sync.Mutex
+	reqs []*http.Request
+	body []string
+	wait time.Duration
+}
+
+func newCronFixture(t *testing.T) *cronFixture {
+	f := &cronFixture{t: t, ctx: context.Background()}
+	st, err := sqlite.Open(t.TempDir()+"/berth.db", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f.st = st
+	edgeSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		f.reqs, f.body = append(f.reqs, r), append(f.body, string(b))
+		wait := f.wait
+		f.mu.Unlock()
+		select {
+		case <-time.After(wait):
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, strings.Repeat("x", CronOutputLimit+10))
+	}))
+	t.Cleanup(edgeSrv.Close)
+	now := time.Now().UTC()
+	f.must(st.CreateOrg(f.ctx, &store.Org{ID: "org_1", Slug: "acme", Name: "Acme", CreatedAt: now}))
+	f.must(st.CreateWorkspace(f.ctx, &store.Workspace{ID: "ws_1", OrgID: "org_1", Slug: "w", Name: "W", CreatedAt: now}))
+	f.must(st.CreateProject(f.ctx, &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1", Slug: "shop", Name: "Shop", CreatedAt: now}))
+	f.dep = &store.Deployment{ID: "dep_1", OrgID: "org_1", WorkspaceID: "ws_1", ProjectID: "prj_1",
+		Product: store.ProductStandard, Status: store.DeploymentReady, CreatedAt: now, UpdatedAt: now}
+	f.must(st.CreateDeployment(f.ctx, f.dep))
+	f.c = New(Config{Store: st, Templates: templates.New(nil), Names: Names{Domain: "localhost", Port: 7780}, Edge: &sink{},
+		EdgeAddr: strings.TrimPrefix(edgeSrv.URL, "http://")})
+	return f
+}
+
+func (f *cronFixture) must(err error) {
+	f.t.Helper()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *cronFixture) job(schedule, zone, concurrency string) *store.CronJob {
+	f.t.Helper()
+	j, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"},
+		Name: "ping", Schedule: schedule, TimeZone: zone, Concurrency: concurrency, Timeout: time.Second,
+		Target: store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: "dep_1", Method: "POST", Path: "/tasks?x=1",
+			Headers: map[string]string{"Authorization": "Bearer t0k"}, Body: "hello"}})
+	f.must(err)
+	return j
+}
+
+func (f *cronFixture) setNext(j *store.CronJob, at time.Time) {
+	j.NextRunAt = at
+	f.must(f.st.UpdateCronJob(f.ctx, j))
+}
+
+// tick runs the scheduler's decision at now and returns the runs it
+// started.
+func (f *cronFixture) tick(now time.Time) []*store.CronRun {
+	var started []*store.CronRun
+	f.c.cronTick(f.ctx, now, func(_ *store.CronJob, r *store.CronRun) { started = append(started, r) })
+	return started
+}
+
+func (f *cronFixture) runs(j *store.CronJob) []*store.CronRun {
+	runs, err := f.st.ListCronRuns(f.ctx, store.CronRunFilter{JobID: j.ID})
+	f.must(err)
+	return runs
+}
+
+func TestCronSchedulerTicks(t *testing.T) {
+	f := newCronFixture(t)
+	j := f.job("*/15 * * * *", "Asia/Kolkata", "")
+	if j.Concurrency != store.CronForbid || j.NextRunAt.IsZero() || j.NextRunAt.Minute()%15 != 0 {
+		t.Fatalf("created %+v", j)
+	}
+	// 10:00 in Kolkata is 04:30 UTC: a */15 schedule there fires on the
+	// quarter hours of UTC too, offset by the half hour.
+	t0 := mustTime(t, "2026-05-01T04:30:00Z")
+	f.setNext(j, t0)
+
+	if got := f.tick(t0.Add(-time.Second)); len(got) != 0 || len(f.runs(j)) != 0 {
+		t.Fatalf("a tick before the run time started %d runs", len(got))
+	}
+	started := f.tick(t0.Add(2 * time.Second))
+	if len(started) != 1 || !started[0].ScheduledAt.Equal(t0) || started[0].Status != store.CronRunning || started[0].Trigger != "schedule" {
+		t.Fatalf("at the run time: %+v", started)
+	}
+	if got := f.tick(t0.Add(3 * time.Second)); len(got) != 0 || len(f.runs(j)) != 1 {
+		t.Fatalf("a second tick in the same minute started %d more runs", len(got))
+	}
+	j, _ = f.st.GetCronJob(f.ctx, j.ID)
+	if want := t0.Add(15 * time.Minute); !j.NextRunAt.Equal(want) {
+		t.Errorf("next run %s, want %s", j.NextRunAt, want)
+	}
+
+	// Three hours later (the scheduler was down): one run, for the latest
+	// time missed, and it is skipped because the first still runs.
+	later := t0.Add(3*time.Hour + 5*time.Minute)
+	if got := f.tick(later); len(got) != 0 {
+		t.Fatalf("an overlapping run started: %+v", got)
+	}
+	runs := f.runs(j)
+	if len(runs) != 2 {
+		t.Fatalf("after the gap: %d runs", len(runs))
+	}
+	if r := runs[1]; r.Status != store.CronSkipped || !r.ScheduledAt.Equal(t0.Add(3*time.Hour)) || !strings.Contains(r.Reason, started[0].ID) {
+		t.Errorf("missed run %+v", r)
+	}
+
+	// Running it now runs it, once the first has finished.
+	f.c.execCronRun(f.ctx, j, started[0])
+	first, _ := f.st.GetCronRun(f.ctx, started[0].ID)
+	if first.Status != store.CronSucceeded || first.HTTPStatus != http.StatusAccepted || len(first.Output) != CronOutputLimit || first.FinishedAt.IsZero() {
+		t.Errorf("first run: %s %d %d bytes %q", first.Status, first.HTTPStatus, len(first.Output), first.Reason)
+	}
+	f.mu.Lock()
+	r, body := f.reqs[0], f.body[0]
+	f.mu.Unlock()
+	if r.Host != "shop.acme.localhost" || r.Method != "POST" || r.URL.String() != "/tasks?x=1" || r.Header.Get("Authorization") != "Bearer t0k" || body != "hello" {
+		t.Errorf("the edge got %s %s %s %v %q", r.Method, r.Host, r.URL, r.Header, body)
+	}
+	manual, err := f.c.RunCronJob(f.ctx, j)
+	f.must(err)
+	if got := f.tick(later); len(got) != 1 || got[0].ID != manual.ID || got[0].Trigger != "manual" {
+		t.Fatalf("manual run: %+v", got)
+	}
+}
+
+func TestCronAllowOverlapAndTimeout(t *testing.T) {
+	f := newCronFixture(t)
+	j := f.job("* * * * *", "UTC", store.CronAllow)
+	t0 := mustTime(t, "2026-05-01T04:30:00Z")
+	f.setNext(j, t0)
+	if got := f.tick(t0); len(got) != 1 {
+		t.Fatalf("first: %d", len(got))
+	}
+	second := f.tick(t0.Add(time.Minute))
+	if len(second) != 1 {
+		t.Fatalf("concurrency allow: an overlapping run did not start")
+	}
+	f.wait = 5 * time.Second
+	f.c.execCronRun(f.ctx, j, second[0])
+	r, _ := f.st.GetCronRun(f.ctx, second[0].ID)
+	if r.Status != store.CronTimedOut || !strings.Contains(r.Reason, "timeout") {
+		t.Errorf("slow run: %s %q", r.Status, r.Reason)
+	}
+}
+
+func TestCronRecoversInterruptedRuns(t *testing.T) {
+	f := newCronFixture(t)
+	j := f.job("0 9 * * *", "America/New_York", "")
+	f.setNext(j, mustTime(t, "2026-05-01T13:00:00Z"))
+	started := f.tick(mustTime(t, "2026-05-01T13:00:01Z"))
+	if len(started) != 1 {
+		t.Fatal("nothing started")
+	}
+	// The process dies here; the next one starts.
+	f.c.recoverCronRuns(f.ctx)
+	r, _ := f.st.GetCronRun(f.ctx, started[0].ID)
+	if r.Status != store.CronFailed || !strings.Contains(r.Reason, "stopped") || r.FinishedAt.IsZero() {
+		t.Errorf("interrupted run: %+v", r)
+	}
+	j, _ = f.st.GetCronJob(f.ctx, j.ID)
+	if want := mustTime(t, "2026-05-02T13:00:00Z"); !j.NextRunAt.Equal(want) {
+		t.Errorf("next run %s, want %s (9:00 in New York)", j.NextRunAt, want)
+	}
+}
+
+func TestCronJobRefusesBadTargets(t *testing.T) {
+	f := newCronFixture(t)
+	now := time.Now().UTC()
+	f.must(f.st.CreateProject(f.ctx, &store.Project{ID: "prj_2", OrgID: "org_1", WorkspaceID: "ws_1", Slug: "blog", Name: "Blog", CreatedAt: now}))
+	f.must(f.st.CreateDeployment(f.ctx, &store.Deployment{ID: "dep_2", OrgID: "org_1", WorkspaceID: "ws_1", ProjectID: "prj_2",
+		Product: store.ProductStandard, Status: store.DeploymentReady, CreatedAt: now, UpdatedAt: now}))
+	http := func(mod func(*store.CronTarget)) store.CronTarget {
+		t := store.CronTarget{Type: "http", DeploymentID: "dep_1", Path: "/"}
+		mod(&t)
+		return t
+	}
+	for _, c := range []struct {
+		target store.CronTarget
+		code   string
+	}{
+		{store.CronTarget{DeploymentID: "dep_1"}, "missing_target_type"},
+		{store.CronTarget{Type: "ftp", DeploymentID: "dep_1"}, "invalid_target_type"},
+		{http(func(t *store.CronTarget) { t.DeploymentID = "" }), "missing_deployment_id"},
+		{http(func(t *store.CronTarget) { t.DeploymentID = "dep_nope" }), "deployment_not_found"},
+		{http(func(t *store.CronTarget) { t.DeploymentID = "dep_2" }), "deployment_of_another_project"},
+		{http(func(t *store.CronTarget) { t.Path = "" }), "missing_path"},
+		{http(func(t *store.CronTarget) { t.Path = "//evil.example/" }), "invalid_path"},
+		{http(func(t *store.CronTarget) { t.Method = "DELETE" }), "invalid_method"},
+		{http(func(t *store.CronTarget) { t.Headers = map[string]string{"Host": "x"} }), "invalid_header"},
+		{store.CronTarget{Type: "command", DeploymentID: "dep_1"}, "missing_command"},
+	} {
+		_, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"},
+			Name: "x", Schedule: "* * * * *", Target: c.target})
+		var p *problem.Error
+		if !errors.As(err, &p) || p.Code != c.code {
+			t.Errorf("%+v: %v, want %s", c.target, err, c.code)
+		}
+	}
+	if list, _ := f.st.ListCronJobs(f.ctx, store.ListFilter{}); len(list) != 0 {
+		t.Errorf("bad input wrote %d jobs", len(list))
+	}
+}
+
+// TestCronThousandDue has 1,000 jobs fall due in the same minute: one
+// tick records and starts each exactly once, and a second tick none.
+func TestCronThousandDue(t *testing.T) {
+	f := newCronFixture(t)
+	t0 := mustTime(t, "2026-05-01T04:30:00Z")
+	p := &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"}
+	for i := range 1000 {
+		j, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: p, Name: "job-" + strconv.Itoa(i), Schedule: "*/5 * * * *",
+			Target: store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: "dep_1", Path: "/"}})
+		f.must(err)
+		f.setNext(j, t0)
+	}
+	began := time.Now()
+	started := f.tick(t0.Add(time.Second))
+	took := time.Since(began)
+	seen := map[string]bool{}
+	for _, r := range started {
+		if seen[r.JobID] {
+			t.Errorf("job %s started twice", r.JobID)
+		}
+		seen[r.JobID] = true
+	}
+	if len(seen) != 1000 {
+		t.Errorf("started %d of 1000 jobs", len(seen))
+	}
+	if again := f.tick(t0.Add(2 * time.Second)); len(again) != 0 {
+		t.Errorf("a second tick started %d more", len(again))
+	}
+	t.Logf("1000 due jobs recorded and started in %s", took)
+}
