@@ -253,7 +253,7 @@ func (e *engineTest) run() {
 		if notes, err := e.notes(e.reveal(again.ID).PublishedURL, ""); err != nil || !slices.Contains(notes, "from-test") {
 			t.Errorf("the new service on the kept volume reads %v, %v", notes, err)
 		}
-		db, container = again, "berth-"+again.ID
+		db = again
 	}
 	if err := p.api.DeleteDatabase(ctx, db.ID, true); err != nil {
 		t.Fatalf("delete with purge: %v", err)

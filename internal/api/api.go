@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -278,12 +277,4 @@ func requireField(name, value string) error {
 		return problem.Unprocessable("missing_"+name, "give %q", name)
 	}
 	return nil
-}
-
-func wrap(what string, err error) error {
-	var p *problem.Error
-	if errors.As(err, &p) || errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }
