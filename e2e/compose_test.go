@@ -34,7 +34,7 @@ type stats struct {
 func TestComposeFullStack(t *testing.T) {
 	ensureTemplateImages(t)
 	ensureDataImages(t)
-	p := startClean(t, withBuildCA(t))
+	p := start(t, withBuildCA(t))
 	ctx := context.Background()
 	_, _, pr := p.tenant(t, "Compose Co")
 
@@ -228,7 +228,7 @@ func serviceContainers(t testing.TB, depID string) int {
 func TestComposeOnDockerDeployHost(t *testing.T) {
 	ensureTemplateImages(t)
 	ensureDataImages(t)
-	p := startClean(t, withBuildCA(t))
+	p := start(t, withBuildCA(t))
 	ctx := context.Background()
 	_, ws, pr := p.tenant(t, "Compose Host Co")
 	h, err := p.api.EnsureHost(ctx, client.EnsureHost{WorkspaceID: ws.ID})

@@ -25,10 +25,7 @@ import (
 func TestDatabaseFailures(t *testing.T) {
 	requireDocker(t)
 	ensureImages(t, images.Postgres)
-	var instance string
-	t.Cleanup(func() { removeNetworks(instance) })
 	p := start(t)
-	instance = readInstance(p.dataDir)
 	_, _, pr := p.tenant(t, "Failing Data Co")
 	e := &engineTest{t: t, p: p, engine: "postgres", ctx: context.Background(), project: pr, secrets: &sync.Map{}}
 
@@ -126,10 +123,7 @@ func TestDatabaseOnDockerDeployHost(t *testing.T) {
 	requireDocker(t)
 	ensureImages(t, images.Postgres, images.Node)
 	bin, gate := gatedAgent(t)
-	var instance string
-	t.Cleanup(func() { removeNetworks(instance) })
 	p := start(t, func(c *up.Config) { c.AgentBinary = bin })
-	instance = readInstance(p.dataDir)
 	_, ws, pr := p.tenant(t, "Host Data Co")
 	e := &engineTest{t: t, p: p, engine: "postgres", ctx: context.Background(), project: pr, secrets: &sync.Map{}}
 	ctx := e.ctx

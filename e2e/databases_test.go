@@ -41,11 +41,8 @@ import (
 func TestDatabases(t *testing.T) {
 	requireDocker(t)
 	ensureImages(t, images.Postgres, images.MariaDB, images.Redis, images.Node)
-	var instance string
-	t.Cleanup(func() { removeNetworks(instance) }) // after the platform's own cleanup
 	lt := &logTB{TB: t}
 	p := start(lt)
-	instance = readInstance(p.dataDir)
 	_, ws, _ := p.tenant(t, "Data Co")
 
 	var secrets sync.Map
@@ -622,23 +619,6 @@ func ensureImages(t testing.TB, refs ...string) {
 	defer rt.Close()
 	if err := images.Ensure(t.Context(), rt, io.Discard, false, refs...); err != nil {
 		t.Fatalf("making images: %v", err)
-	}
-}
-
-func readInstance(dataDir string) string {
-	b, _ := os.ReadFile(filepath.Join(dataDir, "instance"))
-	return hexOf(b)
-}
-
-// removeNetworks removes the project networks an instance made, once its
-// containers are gone.
-func removeNetworks(instance string) {
-	if instance == "" {
-		return
-	}
-	out, _ := exec.Command("docker", "network", "ls", "-q", "--filter", "label=berth.instance="+instance).Output()
-	if ids := strings.Fields(string(out)); len(ids) > 0 {
-		exec.Command("docker", append([]string{"network", "rm"}, ids...)...).Run()
 	}
 }
 

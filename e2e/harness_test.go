@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/hex"
 	"io"
 	"net"
 	"net/http"
@@ -96,7 +97,7 @@ func removeContainers(t testing.TB, dataDir string) {
 	if err != nil {
 		return
 	}
-	label := "berth.instance=" + hexOf(inst)
+	label := "berth.instance=" + hex.EncodeToString(inst)
 	out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label="+label).Output()
 	ids := strings.Fields(string(out))
 	if len(ids) > 0 {
@@ -111,15 +112,6 @@ func removeContainers(t testing.TB, dataDir string) {
 	if n := strings.Fields(string(nets)); len(n) > 0 {
 		exec.Command("docker", append([]string{"network", "rm"}, n...)...).Run()
 	}
-}
-
-func hexOf(b []byte) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, 0, 2*len(b))
-	for _, c := range b {
-		out = append(out, digits[c>>4], digits[c&15])
-	}
-	return string(out)
 }
 
 // get fetches a URL through the edge.

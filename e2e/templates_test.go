@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -59,27 +58,6 @@ func ensureTemplateImages(t testing.TB) {
 	}
 }
 
-// startClean is start, and afterwards removes the networks its berth
-// made: the harness removes containers and volumes only, and an engine
-// has room for about thirty networks.
-func startClean(t testing.TB, opts ...func(*up.Config)) *platform {
-	t.Helper()
-	var dataDir string
-	t.Cleanup(func() { // registered first: runs after start's own cleanup
-		inst, err := os.ReadFile(filepath.Join(dataDir, "instance"))
-		if dataDir == "" || err != nil {
-			return
-		}
-		out, _ := exec.Command("docker", "network", "ls", "-q", "--filter", "label=berth.instance="+hexOf(inst)).Output()
-		if ids := strings.Fields(string(out)); len(ids) > 0 {
-			exec.Command("docker", append([]string{"network", "rm"}, ids...)...).Run()
-		}
-	})
-	p := start(t, opts...)
-	dataDir = p.dataDir
-	return p
-}
-
 // starterTar is a template's starter as a release upload; edit changes
 // or adds files.
 func starterTar(t testing.TB, id string, edit map[string]string) *bytes.Buffer {
@@ -121,7 +99,7 @@ func starterTar(t testing.TB, id string, edit map[string]string) *bytes.Buffer {
 // build, trusting the platform's build CA bundle.
 func TestTemplates(t *testing.T) {
 	ensureTemplateImages(t)
-	p := startClean(t, withBuildCA(t))
+	p := start(t, withBuildCA(t))
 	ctx := context.Background()
 
 	// The catalogue, over the API.
@@ -222,7 +200,7 @@ func TestTemplates(t *testing.T) {
 // and the health path.
 func TestTemplateDefaultsFillTheRelease(t *testing.T) {
 	ensureTemplateImages(t)
-	p := startClean(t)
+	p := start(t)
 	ctx := context.Background()
 	_, _, pr := p.tenant(t, "Defaults Co")
 	// No EXPOSE, no port: express-api's 3000 and /health fill in.
@@ -258,7 +236,7 @@ func TestTemplateDefaultsFillTheRelease(t *testing.T) {
 // mode cannot be published, and the refusal creates nothing.
 func TestTemplateSandboxes(t *testing.T) {
 	ensureTemplateImages(t)
-	p := startClean(t)
+	p := start(t)
 	ctx := context.Background()
 	_, _, pr := p.tenant(t, "Sandbox Co")
 	probe := map[string]string{
