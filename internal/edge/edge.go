@@ -49,7 +49,7 @@ type Edge struct {
 	brand     Brand
 	logf      func(format string, args ...any)
 	current   atomic.Pointer[installed]
-	transport *http.Transport
+	transport *upstreamTransport
 	proxy     *httputil.ReverseProxy
 	pages     *template.Template
 	retryWait time.Duration
@@ -68,14 +68,12 @@ func New(cfg Config) *Edge {
 		e.logf = func(string, ...any) {}
 	}
 	e.current.Store(&installed{table: NewTable(nil, nil), replaced: make(chan struct{})})
-	e.transport = &http.Transport{
+	dial := (&net.Dialer{Timeout: dialTimeout, KeepAlive: keepAlive}).DialContext
+	std := &http.Transport{
 		// Upstreams are addressed directly: an HTTP_PROXY in the
 		// environment must not capture traffic meant for loopback.
-		Proxy: nil,
-		DialContext: (&net.Dialer{
-			Timeout:   dialTimeout,
-			KeepAlive: keepAlive,
-		}).DialContext,
+		Proxy:                 nil,
+		DialContext:           dial,
 		MaxIdleConns:          maxIdleConns,
 		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
 		IdleConnTimeout:       idleConnTimeout,
@@ -83,6 +81,12 @@ func New(cfg Config) *Edge {
 		// The client's Accept-Encoding is forwarded as is; without this the
 		// transport would ask for gzip on its own and decompress it again.
 		DisableCompression: true,
+	}
+	e.transport = &upstreamTransport{
+		dial:           dial,
+		fallback:       std,
+		maxIdlePerHost: maxIdleConnsPerHost,
+		idleTimeout:    idleConnTimeout,
 	}
 	e.proxy = &httputil.ReverseProxy{
 		Rewrite:   e.rewrite,

@@ -723,3 +723,38 @@ func BenchmarkProxy(b *testing.B) {
 	b.Run("direct", func(b *testing.B) { run(b, up.URL+"/", "") })
 	b.Run("edge", func(b *testing.B) { run(b, "http://"+addr+"/", "app.acme.example") })
 }
+
+// BenchmarkProxyParallel is BenchmarkProxy with many clients at once, the
+// shape of the edge's load: it shows the per-request cost that contention
+// and goroutine hand-offs add.
+func BenchmarkProxyParallel(b *testing.B) {
+	up, app := upstream(b, say("ok"))
+	e := New(Config{})
+	e.SetTable(NewTable([]Route{{Host: "app.acme.example", Upstream: app}}, nil))
+	addr := startEdge(b, e)
+	c := newClient(b)
+
+	run := func(b *testing.B, url, host string) {
+		b.ReportAllocs()
+		b.SetParallelism(16)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				req, _ := http.NewRequest("GET", url, nil)
+				req.Host = host
+				res, err := c.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					b.Errorf("status %d", res.StatusCode)
+					return
+				}
+			}
+		})
+	}
+	b.Run("direct", func(b *testing.B) { run(b, up.URL+"/", "") })
+	b.Run("edge", func(b *testing.B) { run(b, "http://"+addr+"/", "app.acme.example") })
+}
