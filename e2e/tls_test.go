@@ -393,4 +393,59 @@ func TestEdgeTLS(t *testing.T) {
 	if n := peb.orders(); n != 1 {
 		t.Errorf("pebble received %d orders in all, want 1", n)
 	}
+
+	// A verified domain whose name does not resolve: the order fails, the
+	// handshake fails at once, and the domain says what to fix. The next
+	// handshake does not order again; verifying again retries.
+	const broken = "broken.drsmithclinic.test"
+	bd, err := p.api.CreateDomain(ctx, client.CreateDomain{Hostname: broken, DeploymentID: d.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone.publish(t, bd)
+	if v, err := p.api.VerifyDomain(ctx, bd.ID); err != nil || v.Status != "verified" {
+		t.Fatalf("verify = %+v, %v", v, err)
+	}
+	began := time.Now()
+	if c, err := handshake(broken); err == nil {
+		c.Close()
+		t.Fatalf("the TLS handshake for %s, which does not resolve, succeeded", broken)
+	}
+	if took := time.Since(began); took > 15*time.Second {
+		t.Errorf("the failing handshake took %v", took)
+	}
+	var failed *client.Domain
+	eventually(t, 10*time.Second, "domain failed", func() bool {
+		failed, err = p.api.GetDomain(ctx, bd.ID)
+		return err == nil && failed.Status == "failed"
+	})
+	if !strings.Contains(failed.StatusReason, "make sure "+broken+" resolves to the edge") || !strings.Contains(failed.StatusReason, "verify the domain again") ||
+		strings.Contains(failed.StatusReason, "127.0.0.1") || failed.VerifiedAt.IsZero() {
+		t.Errorf("failed domain = %+v", failed)
+	}
+	evs, _ = p.api.Events(ctx, bd.ID, 0)
+	if len(evs) == 0 || evs[len(evs)-1].Type != "domain.certificate_failed" {
+		t.Errorf("events of the failed domain: %+v", evs)
+	}
+	// It still serves over HTTP and keeps its claim on the name.
+	if code, body, _ := p.get(t, "http://"+broken+"/"); code != 200 || !strings.Contains(body, "program home") {
+		t.Errorf("HTTP on the domain whose certificate failed: %d %q", code, body)
+	}
+	orders := peb.orders()
+	if c, err := handshake(broken); err == nil {
+		c.Close()
+		t.Error("a handshake right after the failure succeeded")
+	}
+	if n := peb.orders(); n != orders {
+		t.Errorf("a handshake right after the failure placed %d more orders", n-orders)
+	}
+	zone.host(broken)
+	if v, err := p.api.VerifyDomain(ctx, bd.ID); err != nil || v.Status != "verified" {
+		t.Fatalf("verify again = %+v, %v", v, err)
+	}
+	if c, err := handshake(broken); err != nil {
+		t.Errorf("the handshake after fixing DNS and verifying again: %v", err)
+	} else {
+		c.Close()
+	}
 }

@@ -126,7 +126,7 @@ func New(cfg Config) (*Manager, error) {
 		ListenHost: host, AltHTTPPort: port,
 		Logger: logger,
 	})
-	m.exact.Issuers = []certmagic.Issuer{m.exactA}
+	m.exact.Issuers = []certmagic.Issuer{onceIssuer{m.exactA}}
 	if cfg.DNS != nil {
 		m.wild = certmagic.New(m.cache, certmagic.Config{Storage: m.store, OnEvent: onEvent, Logger: logger})
 		m.wild.Issuers = []certmagic.Issuer{certmagic.NewACMEIssuer(m.wild, certmagic.ACMEIssuer{
@@ -216,6 +216,19 @@ func (m *Manager) event(ctx context.Context, event string, data map[string]any) 
 		}
 		m.cfg.Result(ctx, name, renewal, err)
 	}
+}
+
+// onceIssuer orders once per attempt: certmagic would otherwise retry a
+// failed on-demand order for minutes while the client's handshake waits.
+// The control plane's gate spaces out the next attempt instead.
+type onceIssuer struct{ *certmagic.ACMEIssuer }
+
+func (i onceIssuer) Issue(ctx context.Context, csr *x509.CertificateRequest) (*certmagic.IssuedCertificate, error) {
+	c, err := i.ACMEIssuer.Issue(ctx, csr)
+	if err != nil {
+		return nil, certmagic.ErrNoRetry{Err: err}
+	}
+	return c, nil
 }
 
 func slicesHasWildcard(names []string) bool {

@@ -130,7 +130,7 @@ func (c *Control) certFailureReason(name string, err error) string {
 	case has("caa"):
 		return fmt.Sprintf("a CAA record on %s forbids the certificate authority from issuing for it: allow it or remove the record, %s", name, retry)
 	case has("connection"), has("unauthorized"), has("incorrectResponse"):
-		return fmt.Sprintf("the certificate authority could not reach http://%s/.well-known/acme-challenge/ on the edge: make sure %s points at %s and port 80 reaches it, %s", name, name, target, retry)
+		return fmt.Sprintf("the certificate authority could not fetch http://%s/.well-known/acme-challenge/ from the edge: make sure %s resolves to the edge (a CNAME record pointing at %s) and its port 80 reaches it, %s", name, name, target, retry)
 	case has("rateLimited"):
 		return fmt.Sprintf("the certificate authority's rate limit was reached for %s; the order is retried on its own after %s", name, certRetryAfter)
 	case has("rejectedIdentifier"):
