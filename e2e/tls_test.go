@@ -40,7 +40,7 @@ type zoneServer struct {
 	txt  map[string][]string
 }
 
-func startZoneServer(t *testing.T) *zoneServer {
+func startZoneServer(t testing.TB) *zoneServer {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -92,7 +92,7 @@ func (s *zoneServer) host(names ...string) {
 	}
 }
 
-func (s *zoneServer) publish(t *testing.T, d *client.Domain) {
+func (s *zoneServer) publish(t testing.TB, d *client.Domain) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -146,7 +146,7 @@ func (p *pebble) Write(b []byte) (int, error) {
 
 // preparePebble makes Pebble's HTTPS certificate (its own little CA) and
 // picks its ports; start runs it once the edge's HTTP port is known.
-func preparePebble(t *testing.T) *pebble {
+func preparePebble(t testing.TB) *pebble {
 	t.Helper()
 	dir := t.TempDir()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -184,7 +184,7 @@ func preparePebble(t *testing.T) *pebble {
 	return p
 }
 
-func (p *pebble) start(t *testing.T, bin string, httpPort int, dnsAddr string) {
+func (p *pebble) start(t testing.TB, bin string, httpPort int, dnsAddr string) {
 	t.Helper()
 	dir := p.files
 	_, tp, _ := net.SplitHostPort(freePort(t))
@@ -230,7 +230,7 @@ func (p *pebble) start(t *testing.T, bin string, httpPort int, dnsAddr string) {
 }
 
 // issuingRoot fetches the root Pebble signs certificates with.
-func (p *pebble) issuingRoot(t *testing.T) *x509.CertPool {
+func (p *pebble) issuingRoot(t testing.TB) *x509.CertPool {
 	t.Helper()
 	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.trust}}}
 	resp, err := hc.Get(p.mgmt + "/roots/0")
