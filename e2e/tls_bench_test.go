@@ -126,7 +126,7 @@ http { access_log off;
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("%s serves %s, %s", a, c.ConnectionState().PeerCertificates[0].Subject, tls.VersionName(c.ConnectionState().Version))
+		b.Logf("%s serves %v, %s", a, c.ConnectionState().PeerCertificates[0].DNSNames, tls.VersionName(c.ConnectionState().Version))
 		c.Close()
 	}
 
