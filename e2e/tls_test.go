@@ -42,9 +42,24 @@ type zoneServer struct {
 
 func startZoneServer(t testing.TB) *zoneServer {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Pebble's validation asks over TCP, Berth's verification over UDP:
+	// one port number serves both, so take a TCP port and then its UDP
+	// twin, trying again if that one is taken.
+	var pc net.PacketConn
+	var ln net.Listener
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pc, err = net.ListenPacket("udp", l.Addr().String()); err == nil {
+			ln = l
+			break
+		}
+		l.Close()
+	}
+	if ln == nil {
+		t.Fatal("no loopback port free for both TCP and UDP")
 	}
 	s := &zoneServer{addr: pc.LocalAddr().String(), a: map[string]bool{}, txt: map[string][]string{}}
 	h := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
@@ -68,12 +83,6 @@ func startZoneServer(t testing.TB) *zoneServer {
 		}
 		w.WriteMsg(m)
 	})
-	// Pebble's validation asks over TCP, Berth's verification over UDP:
-	// the same port serves both.
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
 		started := make(chan struct{})
 		srv.NotifyStartedFunc = func() { close(started) }

@@ -50,6 +50,9 @@ func upCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			cfg.Ready = func(info up.Info) {
 				fmt.Fprintf(out, "Berth is up.\n  API:  %s\n  Apps: %s (an app answers at {project}.{org}.%s, a preview at {sandbox}.sandbox.{org}.%s)\n", info.APIURL, info.EdgeURL, cfg.Domain, cfg.Domain)
+				if info.EdgeTLSAddr != "" {
+					fmt.Fprintf(out, "  HTTPS: %s (certificates from %s for verified custom domains)\n", info.EdgeTLSAddr, cfg.TLS.CA)
+				}
 				saved := loadConfig()
 				if info.Key != "" || saved.APIURL != info.APIURL {
 					key := info.Key
