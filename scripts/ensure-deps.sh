@@ -38,3 +38,9 @@ if ! docker info >/dev/null 2>&1; then
     exit 1
   fi
 fi
+
+# Pebble, the ACME server the edge's TLS test gets certificates from.
+if ! command -v pebble >/dev/null 2>&1 && [ ! -x "$(go env GOPATH)/bin/pebble" ]; then
+  echo "installing pebble"
+  go install github.com/letsencrypt/pebble/v2/cmd/pebble@v2.10.1
+fi

@@ -50,6 +50,9 @@ func upCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			cfg.Ready = func(info up.Info) {
 				fmt.Fprintf(out, "Berth is up.\n  API:  %s\n  Apps: %s (an app answers at {project}.{org}.%s, a preview at {sandbox}.sandbox.{org}.%s)\n", info.APIURL, info.EdgeURL, cfg.Domain, cfg.Domain)
+				if info.EdgeTLSAddr != "" {
+					fmt.Fprintf(out, "  HTTPS: %s (certificates from %s for verified custom domains)\n", info.EdgeTLSAddr, cfg.TLS.CA)
+				}
 				saved := loadConfig()
 				if info.Key != "" || saved.APIURL != info.APIURL {
 					key := info.Key
@@ -84,6 +87,10 @@ func upCmd() *cobra.Command {
 	cmd.Flags().StringArrayVar(&imageFlags, "image", nil, "base image of a runtime, as NAME=REF (e.g. node=node:22-bookworm); default: the local berth/* images")
 	cmd.Flags().StringVar(&cfg.DNSResolver, "dns-resolver", "", "nameserver (host:port) that custom domains' TXT verification records are looked up at; default: the system's resolver")
 	cmd.Flags().StringVar(&cfg.DomainTarget, "domain-target", "", "hostname custom domains point their CNAME at to reach the edge; default: the platform domain")
+	cmd.Flags().StringVar(&cfg.TLS.Listen, "edge-tls-listen", "", "address of the edge's HTTPS listener (e.g. :443), with certificates from ACME for verified custom domains; default: off")
+	cmd.Flags().StringVar(&cfg.TLS.CA, "acme-ca", "https://acme-v02.api.letsencrypt.org/directory", "ACME directory URL the edge gets certificates from")
+	cmd.Flags().StringVar(&cfg.TLS.CARoot, "acme-ca-root", "", "PEM file of roots trusted for the ACME directory's HTTPS (a private CA); default: the system's")
+	cmd.Flags().StringVar(&cfg.TLS.Email, "acme-email", "", "contact email of the ACME account (expiry notices); default: none")
 	cmd.Flags().StringVar(&cfg.BuildCABundle, "build-ca-bundle", "", "PEM file of CAs that image builds trust for npm and pip downloads (e.g. /etc/ssl/certs/ca-certificates.crt behind a TLS-intercepting proxy); default: none")
 	return cmd
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-dev/berth/internal/agent"
@@ -75,7 +76,10 @@ type Control struct {
 	agents map[string]*agent.Client
 
 	routesMu sync.Mutex
-	retiring sync.WaitGroup
+	// published is the last table PublishRoutes made: the names the
+	// certificate gate lets the edge order for.
+	published atomic.Pointer[edge.Table]
+	retiring  sync.WaitGroup
 }
 
 // New returns a Control; call Run to start its reconcilers.

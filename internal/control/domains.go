@@ -122,7 +122,7 @@ func (c *Control) CreateDomain(ctx context.Context, req DomainRequest) (*store.D
 		if d.Hostname != host {
 			continue
 		}
-		if d.OrgID != req.Org.ID && d.Status == store.DomainVerified {
+		if d.OrgID != req.Org.ID && d.Verified() {
 			return nil, problem.Conflict("domain_taken", "%s is verified by another org", host)
 		}
 		if d.OrgID == req.Org.ID {
@@ -180,8 +180,13 @@ func (c *Control) checkPlatformName(ctx context.Context, host string, claimant *
 // VerifyDomain looks up the domain's TXT record and records the verdict:
 // verified, or failed with what was expected and what was found.
 func (c *Control) VerifyDomain(ctx context.Context, d *store.Domain) (*store.Domain, error) {
-	if d.Status == store.DomainVerified {
+	switch {
+	case d.Status == store.DomainVerified || d.Status == store.DomainCertificateIssued:
 		return d, nil
+	case d.Verified():
+		// DNS verified it before and its certificate failed since: verifying
+		// again retries the certificate at once.
+		return c.retryCertificate(ctx, d)
 	}
 	name := ChallengePrefix + d.Hostname
 	var found []string
@@ -363,7 +368,7 @@ func (c *Control) verifiedDomains(ctx context.Context) (customDomains, error) {
 		return cd, fmt.Errorf("listing domains: %w", err)
 	}
 	for _, d := range all {
-		if d.Status != store.DomainVerified {
+		if !d.Verified() {
 			continue
 		}
 		switch {

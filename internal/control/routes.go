@@ -124,7 +124,9 @@ func (c *Control) PublishRoutes(ctx context.Context) error {
 			routes = append(routes, r)
 		}
 	}
-	c.cfg.Edge.SetTable(edge.NewTable(append(routes, exact...), zones))
+	t := edge.NewTable(append(routes, exact...), zones)
+	c.published.Store(t)
+	c.cfg.Edge.SetTable(t)
 	return nil
 }
 

@@ -50,6 +50,9 @@ const (
 	DomainPending  = "pending_verification"
 	DomainVerified = "verified"
 	DomainFailed   = "failed"
+	// DomainCertificateIssued is a verified domain the edge holds a
+	// certificate for.
+	DomainCertificateIssued = "certificate_issued"
 )
 
 // Domain is a custom hostname attached to an org (its deployment
@@ -69,6 +72,14 @@ type Domain struct {
 	VerifiedAt   time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+}
+
+// Verified reports whether the domain's ownership is proven: its DNS
+// verified, whatever became of its certificate since. A domain whose
+// certificate failed is "failed" with VerifiedAt still set: it keeps its
+// names and its claim on the hostname.
+func (d *Domain) Verified() bool {
+	return d.Status == DomainVerified || d.Status == DomainCertificateIssued || !d.VerifiedAt.IsZero()
 }
 
 // GetID returns the domain's id.

@@ -46,6 +46,7 @@ type Store interface {
 	HostStore
 	DatabaseStore
 	DomainStore
+	CertStore
 	CronStore
 
 	CreateSandbox(ctx context.Context, s *Sandbox) error

@@ -58,7 +58,10 @@ type Config struct {
 	// DomainTarget is the hostname custom domains CNAME to for traffic
 	// (empty: the platform domain).
 	DomainTarget string
-	Logf         func(format string, args ...any)
+	// TLS turns on the edge's HTTPS listener (off when TLS.Listen is
+	// empty).
+	TLS  TLSConfig
+	Logf func(format string, args ...any)
 	// Ready is called once everything listens, with what to tell the user.
 	Ready func(Info)
 }
@@ -67,6 +70,8 @@ type Config struct {
 type Info struct {
 	APIURL  string
 	EdgeURL string
+	// EdgeTLSAddr is the edge's HTTPS listener (host:port), when on.
+	EdgeTLSAddr string
 	// Key is set only on the first start, when the admin key was made.
 	Key string
 }
@@ -152,12 +157,23 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopHosts()
+	var ctl *control.Control
+	edgeAddr := loopback(edgeLn.Addr())
+	var tlsEdge *edgeTLS
+	if cfg.TLS.Listen != "" {
+		if tlsEdge, err = startEdgeTLS(cfg.TLS, st, edgeLn.Addr(), &ctl, logf); err != nil {
+			edgeLn.Close()
+			apiLn.Close()
+			return err
+		}
+		edgeAddr = tlsEdge.internal.Addr().String()
+	}
 	brand := edge.Brand{Name: "Apps", PrimaryColor: "#2563eb"}
 	e := edge.New(edge.Config{Brand: brand, Logf: logf})
-	ctl := control.New(control.Config{
+	ctl = control.New(control.Config{
 		Store: st, Artifacts: artifacts, Templates: templates.New(cfg.Images),
 		Names: control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort},
-		Edge:  e, EdgeAddr: loopback(edgeLn.Addr()), Brand: brand, Logf: logf,
+		Edge:  e, EdgeAddr: edgeAddr, Brand: brand, Logf: logf,
 		Instance: hex.EncodeToString(instance), Limits: cfg.Limits, Hosts: hosts,
 		BuildCABundle: cfg.BuildCABundle,
 		Domains:       control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget},
@@ -169,7 +185,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	errc := make(chan error, 3)
+	errc := make(chan error, 5)
 	serve := func(name string, ln net.Listener, h http.Handler) *http.Server {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
@@ -179,7 +195,14 @@ func Run(ctx context.Context, cfg Config) error {
 		}()
 		return srv
 	}
-	edgeSrv := serve("edge", edgeLn, e)
+	var edgeHandler http.Handler = e
+	stopTLS := func(context.Context) {}
+	if tlsEdge != nil {
+		edgeHandler = tlsEdge.httpHandler(e)
+		stopTLS = tlsEdge.serve(e, errc, logf)
+		info.EdgeTLSAddr = loopback(tlsEdge.ln.Addr())
+	}
+	edgeSrv := serve("edge", edgeLn, edgeHandler)
 	apiHTTP := serve("api", apiLn, apiSrv)
 	ctlCtx, stopCtl := context.WithCancel(ctx)
 	ctlDone := make(chan struct{})
@@ -202,6 +225,7 @@ func Run(ctx context.Context, cfg Config) error {
 	stopCtl()
 	<-ctlDone
 	edgeSrv.Shutdown(shutdown)
+	stopTLS(shutdown)
 	return err
 }
 

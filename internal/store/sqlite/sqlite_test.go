@@ -6,7 +6,10 @@ import (
 	"crypto/rand"
 	"io/fs"
 	"os"
+	pathpkg "path"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // Asia/Kolkata must load on machines without zoneinfo.
@@ -237,10 +240,16 @@ func TestReopenKeepsData(t *testing.T) {
 		if err := db.pools.read.QueryRowContext(ctx, `SELECT MAX(version_id) FROM goose_db_version`).Scan(&version); err != nil {
 			t.Fatal(err)
 		}
-		// One version per migration file: each applied once, none again.
+		// The newest migration applied, once: numbers are handed out per
+		// branch, so the files may have gaps until every branch is in.
 		files, _ := fs.Glob(migrations, "migrations/*.sql")
-		if version != int64(len(files)) {
-			t.Errorf("schema version = %d, want %d", version, len(files))
+		var newest int64
+		for _, f := range files {
+			n, _ := strconv.ParseInt(strings.SplitN(pathpkg.Base(f), "_", 2)[0], 10, 64)
+			newest = max(newest, n)
+		}
+		if version != newest {
+			t.Errorf("schema version = %d, want %d", version, newest)
 		}
 		if err := db.Close(); err != nil {
 			t.Fatal(err)

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Events", testEvents},
 		{"Databases", testDatabases}, {"DatabaseLinks", testDatabaseLinks},
 		{"Domains", testDomains},
+		{"CertObjects", testCertObjects}, {"CertLocks", testCertLocks},
 		{"Cron", testCron},
 		{"Idempotency", testIdempotency},
 		{"InTx", testInTx},

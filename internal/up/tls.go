@@ -1,0 +1,126 @@
+package up
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/internal/certs"
+	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/edge"
+	"github.com/berth-dev/berth/internal/store"
+)
+
+// TLSConfig turns on the edge's HTTPS listener with certificates from an
+// ACME CA.
+type TLSConfig struct {
+	// Listen is the HTTPS listener's address; empty leaves HTTPS off.
+	Listen string
+	// CA is the ACME directory URL; empty: Let's Encrypt.
+	CA string
+	// CARoot is a PEM file of roots trusted for the CA's HTTPS endpoint
+	// (a private CA such as Pebble or step-ca); empty: the system's.
+	CARoot string
+	// Email is the ACME account's contact (expiry notices).
+	Email string
+}
+
+// readHeaderTimeout bounds how long a client may take to send its
+// request's headers.
+const readHeaderTimeout = 10 * time.Second
+
+// edgeTLS is the HTTPS side of the edge once started.
+type edgeTLS struct {
+	certs *certs.Manager
+	ln    net.Listener
+	port  int
+	// internal is a loopback listener serving the edge without the
+	// redirect, where the control plane's readiness probes and cron
+	// requests go: they speak plain HTTP to the edge and must reach the
+	// app, not be sent to HTTPS.
+	internal net.Listener
+}
+
+// startEdgeTLS opens the HTTPS and internal listeners and makes the
+// certificate manager, whose gate and results are the control plane's
+// (ctl is read when the first handshake asks, after Run set it).
+func startEdgeTLS(cfg TLSConfig, st store.Store, httpAddr net.Addr, ctl **control.Control, logf func(string, ...any)) (*edgeTLS, error) {
+	var roots *x509.CertPool
+	if cfg.CARoot != "" {
+		pem, err := os.ReadFile(cfg.CARoot)
+		if err != nil {
+			return nil, fmt.Errorf("reading --acme-ca-root: %w", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--acme-ca-root %s holds no PEM certificate", cfg.CARoot)
+		}
+	}
+	m, err := certs.New(certs.Config{
+		Objects: st, CA: cfg.CA, CARoots: roots, Email: cfg.Email, HTTPAddr: httpAddr.String(),
+		Allow: func(ctx context.Context, name string) error { return (*ctl).AllowCertificate(ctx, name) },
+		Result: func(ctx context.Context, name string, renewal bool, err error) {
+			(*ctl).CertificateResult(ctx, name, renewal, err)
+		},
+		Logf: logf,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		m.Stop()
+		return nil, fmt.Errorf("listening for the edge's HTTPS on %s: %w", cfg.Listen, err)
+	}
+	internal, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		m.Stop()
+		ln.Close()
+		return nil, fmt.Errorf("listening for the edge's internal side: %w", err)
+	}
+	return &edgeTLS{certs: m, ln: ln, port: ln.Addr().(*net.TCPAddr).Port, internal: internal}, nil
+}
+
+// httpHandler is what the edge's plain-HTTP listener serves: challenges,
+// redirects to HTTPS for hosts with a certificate, the edge for the rest.
+func (t *edgeTLS) httpHandler(e http.Handler) http.Handler {
+	return &edge.HTTPS{Next: e, Challenge: t.certs.HandleChallenge, HasCertificate: t.certs.HasCertificate, Port: t.port}
+}
+
+// serve serves e over HTTPS and on the internal listener until shutdown.
+func (t *edgeTLS) serve(e http.Handler, errc chan<- error, logf func(string, ...any)) (shutdown func(context.Context)) {
+	// A refused handshake (an unknown name) is logged, not printed to
+	// stderr; the client only sees the handshake fail.
+	errLog := log.New(logWriter(logf), "edge https: ", 0)
+	tlsSrv := &http.Server{Handler: e, TLSConfig: t.certs.TLSConfig(), ReadHeaderTimeout: readHeaderTimeout, ErrorLog: errLog}
+	inSrv := &http.Server{Handler: e, ReadHeaderTimeout: readHeaderTimeout}
+	go func() {
+		if err := tlsSrv.ServeTLS(t.ln, "", ""); err != nil && err != http.ErrServerClosed {
+			errc <- fmt.Errorf("serving the edge's HTTPS: %w", err)
+		}
+	}()
+	go func() {
+		if err := inSrv.Serve(t.internal); err != nil && err != http.ErrServerClosed {
+			errc <- fmt.Errorf("serving the edge's internal side: %w", err)
+		}
+	}()
+	return func(ctx context.Context) {
+		tlsSrv.Shutdown(ctx)
+		inSrv.Shutdown(ctx)
+		t.certs.Stop()
+	}
+}
+
+// logWriter adapts a Logf function to a *log.Logger's writer.
+type logWriter func(format string, args ...any)
+
+func (f logWriter) Write(p []byte) (int, error) {
+	f("%s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
