@@ -58,7 +58,9 @@ type Config struct {
 	// DomainTarget is the hostname custom domains CNAME to for traffic
 	// (empty: the platform domain).
 	DomainTarget string
-	Logf         func(format string, args ...any)
+	// S3 chooses where buckets live (default: the embedded S3 server).
+	S3   S3Config
+	Logf func(format string, args ...any)
 	// Ready is called once everything listens, with what to tell the user.
 	Ready func(Info)
 }
@@ -152,6 +154,13 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopHosts()
+	buckets, stopBuckets, err := bucketConfig(ctx, cfg, st, rt, logf)
+	if err != nil {
+		edgeLn.Close()
+		apiLn.Close()
+		return err
+	}
+	defer stopBuckets()
 	brand := edge.Brand{Name: "Apps", PrimaryColor: "#2563eb"}
 	e := edge.New(edge.Config{Brand: brand, Logf: logf})
 	ctl := control.New(control.Config{
@@ -161,6 +170,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Instance: hex.EncodeToString(instance), Limits: cfg.Limits, Hosts: hosts,
 		BuildCABundle: cfg.BuildCABundle,
 		Domains:       control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget},
+		Buckets:       buckets,
 	})
 	apiSrv := api.New(st, ctl, logf)
 
