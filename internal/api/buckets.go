@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/client"
@@ -170,14 +169,15 @@ func (s *Server) presignBucket(w http.ResponseWriter, r *http.Request, p *princi
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	write := strings.EqualFold(req.Method, http.MethodPut)
-	b, err := s.bucket(r, p, write)
+	pr := control.PresignRequest{Key: req.Key, Method: req.Method, Expires: time.Duration(req.ExpiresIn) * time.Second, ContentType: req.ContentType}
+	if err := control.ValidatePresign(pr); err != nil {
+		return err
+	}
+	b, err := s.bucket(r, p, req.Method == http.MethodPut)
 	if err != nil {
 		return err
 	}
-	ps, exp, err := s.ctl.Presign(r.Context(), b, control.PresignRequest{
-		Key: req.Key, Method: req.Method, Expires: time.Duration(req.ExpiresIn) * time.Second, ContentType: req.ContentType,
-	})
+	ps, exp, err := s.ctl.Presign(r.Context(), b, pr)
 	if err != nil {
 		return err
 	}

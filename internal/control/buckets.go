@@ -416,25 +416,33 @@ type PresignRequest struct {
 	ContentType string
 }
 
+// ValidatePresign checks a presign request before anything is looked up.
+func ValidatePresign(req PresignRequest) error {
+	switch req.Method {
+	case http.MethodGet, http.MethodPut:
+	default:
+		return problem.Unprocessable("invalid_method", "method %q cannot be presigned: use GET or PUT", req.Method)
+	}
+	if req.Key == "" || len(req.Key) > 1024 || strings.ContainsAny(req.Key, "\x00\r\n") {
+		return problem.Unprocessable("invalid_key", "give the object key: 1 to 1024 bytes, without NUL or line breaks")
+	}
+	if req.Expires < MinPresignExpiry || req.Expires > MaxPresignExpiry {
+		return problem.Unprocessable("invalid_expires_in", "expires_in must be from 1 to 604800 seconds (7 days)")
+	}
+	if req.ContentType != "" && req.Method != http.MethodPut {
+		return problem.Unprocessable("invalid_content_type", "content_type applies to PUT only")
+	}
+	return nil
+}
+
 // Presign returns a SigV4 presigned URL for the bucket's public endpoint,
 // signed with the bucket's keys.
 func (c *Control) Presign(ctx context.Context, b *store.Bucket, req PresignRequest) (s3store.Presigned, time.Time, error) {
 	if err := c.bucketsOffered(); err != nil {
 		return s3store.Presigned{}, time.Time{}, err
 	}
-	switch req.Method {
-	case http.MethodGet, http.MethodPut:
-	default:
-		return s3store.Presigned{}, time.Time{}, problem.Unprocessable("invalid_method", "method %q cannot be presigned: use GET or PUT", req.Method)
-	}
-	if req.Key == "" || len(req.Key) > 1024 || strings.ContainsAny(req.Key, "\x00\r\n") {
-		return s3store.Presigned{}, time.Time{}, problem.Unprocessable("invalid_key", "give the object key: 1 to 1024 bytes, without NUL or line breaks")
-	}
-	if req.Expires < MinPresignExpiry || req.Expires > MaxPresignExpiry {
-		return s3store.Presigned{}, time.Time{}, problem.Unprocessable("invalid_expires_in", "expires_in must be from 1 to 604800 seconds (7 days)")
-	}
-	if req.ContentType != "" && req.Method != http.MethodPut {
-		return s3store.Presigned{}, time.Time{}, problem.Unprocessable("invalid_content_type", "content_type applies to PUT only")
+	if err := ValidatePresign(req); err != nil {
+		return s3store.Presigned{}, time.Time{}, err
 	}
 	access, secret := c.BucketKeys(b)
 	now := time.Now().UTC()
