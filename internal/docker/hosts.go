@@ -36,5 +36,24 @@ func (r *Runtime) BridgeGateway(ctx context.Context) (string, error) {
 			return c.Gateway.String(), nil
 		}
 	}
-	return "", fmt.Errorf("the default bridge has no IPv4 gateway")
+	// Engines that leave the gateway out of the default bridge's IPAM
+	// config have it on the bridge's interface, on this machine.
+	name := res.Network.Options["com.docker.network.bridge.name"]
+	if name == "" {
+		name = "docker0"
+	}
+	ifc, err := net.InterfaceByName(name)
+	if err != nil {
+		return "", fmt.Errorf("the default bridge names no gateway, and its interface %s is not on this machine: %w", name, err)
+	}
+	addrs, err := ifc.Addrs()
+	if err != nil {
+		return "", fmt.Errorf("reading the addresses of %s: %w", name, err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil {
+			return n.IP.String(), nil
+		}
+	}
+	return "", fmt.Errorf("the default bridge's interface %s has no IPv4 address", name)
 }
