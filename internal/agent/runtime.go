@@ -90,6 +90,9 @@ type ContainerSpec struct {
 	// Aliases are extra names other containers on Network reach this one
 	// by. They need Network.
 	Aliases []string
+	// ExtraHosts are hosts entries ("name:ip") the container resolves,
+	// such as the name of the S3 endpoint on the Docker bridge.
+	ExtraHosts []string
 }
 
 // Mount is a named volume mounted into a container.

@@ -45,6 +45,7 @@ func upCmd() *cobra.Command {
 			}
 			cfg.Limits.NanoCPUs = int64(cpus * 1e9)
 			cfg.BootstrapKey = os.Getenv("BERTH_BOOTSTRAP_KEY")
+			cfg.S3.AccessKey, cfg.S3.SecretKey = os.Getenv("BERTH_S3_ACCESS_KEY_ID"), os.Getenv("BERTH_S3_SECRET_ACCESS_KEY")
 			logger := log.New(cmd.ErrOrStderr(), "", log.LstdFlags)
 			cfg.Logf = logger.Printf
 			out := cmd.OutOrStdout()
@@ -92,6 +93,10 @@ func upCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.TLS.CARoot, "acme-ca-root", "", "PEM file of roots trusted for the ACME directory's HTTPS (a private CA); default: the system's")
 	cmd.Flags().StringVar(&cfg.TLS.Email, "acme-email", "", "contact email of the ACME account (expiry notices); default: none")
 	cmd.Flags().StringVar(&cfg.BuildCABundle, "build-ca-bundle", "", "PEM file of CAs that image builds trust for npm and pip downloads (e.g. /etc/ssl/certs/ca-certificates.crt behind a TLS-intercepting proxy); default: none")
+	cmd.Flags().StringVar(&cfg.S3.Endpoint, "s3-endpoint", "", "URL of an external S3 endpoint to keep buckets on, with the operator's keys in BERTH_S3_ACCESS_KEY_ID and BERTH_S3_SECRET_ACCESS_KEY; default: the embedded S3 server")
+	cmd.Flags().StringVar(&cfg.S3.PublicEndpoint, "s3-public-endpoint", "", "URL of the external S3 endpoint that browsers and presigned links use (default: --s3-endpoint)")
+	cmd.Flags().StringVar(&cfg.S3.Region, "s3-region", "us-east-1", "region of the buckets")
+	cmd.Flags().StringVar(&cfg.S3.Prefix, "s3-prefix", "berth-", "prefix of the bucket names Berth makes at an external S3 endpoint")
 	return cmd
 }
 

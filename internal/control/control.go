@@ -63,6 +63,8 @@ type Config struct {
 	// Domains configures custom domains: how they are verified and where
 	// their traffic goes.
 	Domains DomainConfig
+	// Buckets configures S3 buckets: the endpoint and what apps get.
+	Buckets BucketConfig
 }
 
 // Control is the control plane's core.

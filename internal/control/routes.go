@@ -89,6 +89,11 @@ func (c *Control) PublishRoutes(ctx context.Context) error {
 	// Exact deployment domains are added last so they win over a
 	// {project}.D name that happens to be the same.
 	var exact []edge.Route
+	// The S3 endpoint answers at s3.D under each org's own domains, and
+	// wins over a project that happens to be named s3.
+	for _, o := range orgs {
+		exact = append(exact, c.bucketRoutes(append([]string{c.cfg.Names.OrgDomain(o.Slug)}, cd.org[o.ID]...), c.edgeBrand(orgFields[o.ID]))...)
+	}
 	for _, d := range deps {
 		r := edge.Route{Brand: brands[d.WorkspaceID]}
 		switch {

@@ -77,7 +77,12 @@ func containerConfig(spec agent.ContainerSpec) (*container.Config, *container.Ho
 	if err != nil {
 		return nil, nil, err
 	}
+	extraHosts, err := extraHosts(spec.ExtraHosts)
+	if err != nil {
+		return nil, nil, err
+	}
 	hc := &container.HostConfig{
+		ExtraHosts:    extraHosts,
 		NetworkMode:   mode,
 		RestartPolicy: restart,
 		Init:          &useInit,

@@ -48,6 +48,7 @@ type Store interface {
 	DomainStore
 	CertStore
 	CronStore
+	BucketStore
 
 	CreateSandbox(ctx context.Context, s *Sandbox) error
 	GetSandbox(ctx context.Context, id string) (*Sandbox, error)

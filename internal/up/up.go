@@ -61,6 +61,8 @@ type Config struct {
 	// TLS turns on the edge's HTTPS listener (off when TLS.Listen is
 	// empty).
 	TLS  TLSConfig
+	// S3 chooses where buckets live (default: the embedded S3 server).
+	S3   S3Config
 	Logf func(format string, args ...any)
 	// Ready is called once everything listens, with what to tell the user.
 	Ready func(Info)
@@ -157,6 +159,13 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopHosts()
+	buckets, stopBuckets, err := bucketConfig(ctx, cfg, st, rt, logf)
+	if err != nil {
+		edgeLn.Close()
+		apiLn.Close()
+		return err
+	}
+	defer stopBuckets()
 	var ctl *control.Control
 	edgeAddr := loopback(edgeLn.Addr())
 	var tlsEdge *edgeTLS
@@ -177,6 +186,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Instance: hex.EncodeToString(instance), Limits: cfg.Limits, Hosts: hosts,
 		BuildCABundle: cfg.BuildCABundle,
 		Domains:       control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget},
+		Buckets:       buckets,
 	})
 	apiSrv := api.New(st, ctl, logf)
 
