@@ -47,6 +47,7 @@ type Store interface {
 	DatabaseStore
 	DomainStore
 	CronStore
+	RouteStore
 
 	CreateSandbox(ctx context.Context, s *Sandbox) error
 	GetSandbox(ctx context.Context, id string) (*Sandbox, error)

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Events", testEvents},
 		{"Databases", testDatabases}, {"DatabaseLinks", testDatabaseLinks},
 		{"Domains", testDomains},
+		{"Routes", testRoutes},
 		{"Cron", testCron},
 		{"Idempotency", testIdempotency},
 		{"InTx", testInTx},
