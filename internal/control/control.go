@@ -26,18 +26,12 @@ type Limits struct {
 	PidsLimit   int64
 }
 
-// RouteSink receives every new route table.
-type RouteSink interface {
-	SetTable(*edge.Table)
-}
-
 // Config wires a Control.
 type Config struct {
 	Store     store.Store
 	Artifacts *blob.Store
 	Templates *templates.Catalogue
 	Names     Names
-	Edge      RouteSink
 	// EdgeAddr is where the edge listens (host:port); readiness probes go
 	// through it, as a browser's request would.
 	EdgeAddr string
@@ -74,7 +68,7 @@ type Control struct {
 	mu     sync.Mutex // guards agents
 	agents map[string]*agent.Client
 
-	routesMu sync.Mutex
+	routes   routeFeed
 	retiring sync.WaitGroup
 }
 

@@ -33,6 +33,13 @@ type DomainConfig struct {
 	// Target is the hostname a custom domain's CNAME points at for
 	// traffic to reach the edge (empty: the platform domain).
 	Target string
+	// Recheck is how often a verified domain's TXT record is looked up
+	// again (0: every hour).
+	Recheck time.Duration
+	// Grace is how long a verified domain's TXT record may be missing
+	// before the domain fails (0: 24 hours); a record that comes back
+	// within it changes nothing.
+	Grace time.Duration
 }
 
 // ChallengePrefix is the label in front of a hostname where its TXT
@@ -214,9 +221,7 @@ func (c *Control) VerifyDomain(ctx context.Context, d *store.Domain) (*store.Dom
 		return nil, fmt.Errorf("updating domain: %w", err)
 	}
 	if d.Status == store.DomainVerified {
-		if err := c.PublishRoutes(ctx); err != nil {
-			return nil, err
-		}
+		c.domainRoutesChanged(d.Hostname)
 	}
 	return d, nil
 }
@@ -226,7 +231,8 @@ func (c *Control) DeleteDomain(ctx context.Context, d *store.Domain) error {
 	if err := c.st.DeleteDomain(ctx, d.ID); err != nil {
 		return fmt.Errorf("deleting domain: %w", err)
 	}
-	return c.PublishRoutes(ctx)
+	c.domainRoutesChanged(d.Hostname)
+	return nil
 }
 
 // BrandingFields are what an org or workspace sets of its branding.
@@ -275,7 +281,8 @@ func (c *Control) SetBranding(ctx context.Context, ownerID, orgID string, f Bran
 	if err := c.st.PutBranding(ctx, b); err != nil {
 		return nil, fmt.Errorf("putting branding: %w", err)
 	}
-	return b, c.PublishRoutes(ctx)
+	c.ownerRoutesChanged(ownerID)
+	return b, nil
 }
 
 // Branding returns what an owner sets (zero when nothing) and the
@@ -342,11 +349,14 @@ func (c *Control) edgeBrand(f BrandingFields) edge.Brand {
 	if f.LogoURL != "" {
 		b.LogoURL = f.LogoURL
 	}
-	switch {
-	case f.SupportURL != "":
+	if f.AccentColor != "" {
+		b.AccentColor = f.AccentColor
+	}
+	if f.SupportURL != "" {
 		b.SupportURL = f.SupportURL
-	case f.SupportEmail != "":
-		b.SupportURL = "mailto:" + f.SupportEmail
+	}
+	if f.SupportEmail != "" {
+		b.SupportEmail = f.SupportEmail
 	}
 	return b
 }
@@ -356,14 +366,18 @@ type customDomains struct {
 	org, workspace, deployment map[string][]string
 }
 
-func (c *Control) verifiedDomains(ctx context.Context) (customDomains, error) {
+// verifiedDomains reads the routable custom domains of one org.
+func (c *Control) verifiedDomains(ctx context.Context, orgID string) (customDomains, error) {
 	cd := customDomains{org: map[string][]string{}, workspace: map[string][]string{}, deployment: map[string][]string{}}
-	all, err := listAll(ctx, c.st.ListDomains)
+	all, err := listAll(ctx, func(ctx context.Context, f store.ListFilter) ([]*store.Domain, error) {
+		f.OrgID = orgID
+		return c.st.ListDomains(ctx, f)
+	})
 	if err != nil {
 		return cd, fmt.Errorf("listing domains: %w", err)
 	}
 	for _, d := range all {
-		if d.Status != store.DomainVerified {
+		if !routable(d.Status) {
 			continue
 		}
 		switch {
@@ -394,7 +408,7 @@ func (cd customDomains) deploymentDomain(n Names, orgID, orgSlug, workspaceID st
 // deploymentHost is the hostname a deployment's URL names: its own
 // verified domain first, then {project}.D.
 func (c *Control) deploymentHost(ctx context.Context, d *store.Deployment, projectSlug string) string {
-	cd, err := c.verifiedDomains(ctx)
+	cd, err := c.verifiedDomains(ctx, d.OrgID)
 	if err != nil {
 		return c.cfg.Names.DeploymentHost(c.orgSlug(ctx, d.OrgID), projectSlug)
 	}
@@ -406,7 +420,7 @@ func (c *Control) deploymentHost(ctx context.Context, d *store.Deployment, proje
 
 // sandboxHost is the hostname a sandbox's preview URL names.
 func (c *Control) sandboxHost(ctx context.Context, s *store.Sandbox) string {
-	cd, err := c.verifiedDomains(ctx)
+	cd, err := c.verifiedDomains(ctx, s.OrgID)
 	if err != nil {
 		return c.cfg.Names.SandboxHost(c.orgSlug(ctx, s.OrgID), s.Slug)
 	}

@@ -93,11 +93,10 @@ func TestDomainRoutes(t *testing.T) {
 		Upstreams: map[int]string{8080: "127.0.0.1:2001"}, CreatedAt: now, UpdatedAt: now}
 	must(st.CreateSandbox(ctx, sb))
 
-	s := &sink{}
 	dns := txt{}
-	c := New(Config{Store: st, Templates: templates.New(nil), Names: Names{Domain: "localhost", Port: 7780}, Edge: s,
+	c := New(Config{Store: st, Templates: templates.New(nil), Names: Names{Domain: "localhost", Port: 7780},
 		Brand: edge.Brand{Name: "Platform"}, Domains: DomainConfig{DNS: dns, Target: "edge.berth.example"}})
-	must(c.PublishRoutes(ctx))
+	s := newSink(t, c)
 
 	add := func(req DomainRequest) *store.Domain {
 		t.Helper()
@@ -132,7 +131,7 @@ func TestDomainRoutes(t *testing.T) {
 	if failed.Status != store.DomainFailed || !strings.Contains(failed.StatusReason, orgDom.Token) || !strings.Contains(failed.StatusReason, `"nope"`) {
 		t.Errorf("wrong TXT: %s %q", failed.Status, failed.StatusReason)
 	}
-	if _, ok := s.t.Lookup("site.cliniciq.dev"); ok {
+	if _, ok := s.Lookup("site.cliniciq.dev"); ok {
 		t.Error("an unverified domain routes")
 	}
 	delete(dns, "_berth-challenge.cliniciq.dev")
@@ -160,12 +159,12 @@ func TestDomainRoutes(t *testing.T) {
 		"shop.drsmith.example":            {"127.0.0.1:1002", "Clinic IQ", "teal"},
 	}
 	for host, w := range want {
-		r, ok := s.t.Lookup(host)
+		r, ok := s.Lookup(host)
 		if !ok || r.Upstream != w.upstream || r.Brand.Name != w.brand || r.Brand.PrimaryColor != w.color {
 			t.Errorf("%s: %+v %v, want %s branded %s %s", host, r, ok, w.upstream, w.brand, w.color)
 		}
 	}
-	if _, ok := s.t.Lookup("site.drsmith.example"); ok {
+	if _, ok := s.Lookup("site.drsmith.example"); ok {
 		t.Error("a project of another workspace answers under a workspace domain")
 	}
 
@@ -183,9 +182,7 @@ func TestDomainRoutes(t *testing.T) {
 
 	// Unknown names under a verified org domain get the org's branded
 	// 404.
-	e := edge.New(edge.Config{})
-	e.SetTable(s.t)
-	srv := httptest.NewServer(e)
+	srv := httptest.NewServer(s.e)
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL, nil)
 	req.Host = "nothing-here.cliniciq.dev"
@@ -227,7 +224,7 @@ func TestDomainRoutes(t *testing.T) {
 	must(c.DeleteDomain(ctx, depDom))
 	must(c.DeleteDomain(ctx, wsDom))
 	for _, h := range []string{"program.drsmithclinic.com", "shop.drsmith.example"} {
-		if _, ok := s.t.Lookup(h); ok {
+		if _, ok := s.Lookup(h); ok {
 			t.Errorf("%s still routes after its domain was removed", h)
 		}
 	}

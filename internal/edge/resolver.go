@@ -118,3 +118,9 @@ func (e *Edge) Version() uint64 {
 	}
 	return c.version.Load()
 }
+
+// Lookup returns the route the edge would use for host now, asking the
+// resolver when it has no answer cached.
+func (e *Edge) Lookup(host string) (Route, bool) {
+	return e.current.Load().table.Lookup(host)
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/berth-dev/berth/internal/docker"
 	"github.com/berth-dev/berth/internal/edge"
 	"github.com/berth-dev/berth/internal/id"
+	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/sqlite"
 	"github.com/berth-dev/berth/internal/templates"
@@ -58,7 +59,18 @@ type Config struct {
 	// DomainTarget is the hostname custom domains CNAME to for traffic
 	// (empty: the platform domain).
 	DomainTarget string
-	Logf         func(format string, args ...any)
+	// ResolverListen is the private address the route resolver answers
+	// separate edges (`berth edge`) at, with the key in
+	// DATA/resolver.key; empty: a free loopback port.
+	ResolverListen string
+	// EdgeRateLimit bounds the requests of one client address at the
+	// edge; zero: no limit.
+	EdgeRateLimit edge.RateLimit
+	// DomainRecheck is how often a verified domain's TXT record is looked
+	// up again, and DomainGrace how long it may be missing before the
+	// domain fails (zero: the control plane's defaults).
+	DomainRecheck, DomainGrace time.Duration
+	Logf                       func(format string, args ...any)
 	// Ready is called once everything listens, with what to tell the user.
 	Ready func(Info)
 }
@@ -69,6 +81,10 @@ type Info struct {
 	EdgeURL string
 	// Key is set only on the first start, when the admin key was made.
 	Key string
+	// ResolverURL is where separate edges ask the route resolver, with
+	// the key in ResolverKeyFile.
+	ResolverURL     string
+	ResolverKeyFile string
 }
 
 // Run starts every role and serves until ctx ends.
@@ -152,24 +168,48 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopHosts()
+	resolverKey, err := secretFile(filepath.Join(cfg.DataDir, "resolver.key"), 32)
+	if err != nil {
+		edgeLn.Close()
+		apiLn.Close()
+		return err
+	}
+	resolverListen := cfg.ResolverListen
+	if resolverListen == "" {
+		resolverListen = "127.0.0.1:0"
+	}
+	resolverLn, err := net.Listen("tcp", resolverListen)
+	if err != nil {
+		edgeLn.Close()
+		apiLn.Close()
+		return fmt.Errorf("listening for the route resolver on %s: %w", resolverListen, err)
+	}
 	brand := edge.Brand{Name: "Apps", PrimaryColor: "#2563eb"}
-	e := edge.New(edge.Config{Brand: brand, Logf: logf})
+	e := edge.New(edge.Config{Brand: brand, Logf: logf, RateLimit: cfg.EdgeRateLimit})
 	ctl := control.New(control.Config{
 		Store: st, Artifacts: artifacts, Templates: templates.New(cfg.Images),
-		Names: control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort},
-		Edge:  e, EdgeAddr: loopback(edgeLn.Addr()), Brand: brand, Logf: logf,
+		Names:    control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort},
+		EdgeAddr: loopback(edgeLn.Addr()), Brand: brand, Logf: logf,
 		Instance: hex.EncodeToString(instance), Limits: cfg.Limits, Hosts: hosts,
 		BuildCABundle: cfg.BuildCABundle,
-		Domains:       control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget},
+		Domains: control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget,
+			Recheck: cfg.DomainRecheck, Grace: cfg.DomainGrace},
 	})
+	// The in-process edge asks the resolver directly; separate edges ask
+	// it through the private listener.
+	e.UseResolver(ctl.Resolver())
 	apiSrv := api.New(st, ctl, logf)
 
-	info := Info{APIURL: "http://" + loopback(apiLn.Addr()), EdgeURL: (control.Names{Domain: cfg.Domain, Port: edgePort}).URL(cfg.Domain)}
+	info := Info{APIURL: "http://" + loopback(apiLn.Addr()), EdgeURL: (control.Names{Domain: cfg.Domain, Port: edgePort}).URL(cfg.Domain),
+		ResolverURL: "http://" + loopback(resolverLn.Addr()), ResolverKeyFile: filepath.Join(cfg.DataDir, "resolver.key.hex")}
+	if err := os.WriteFile(info.ResolverKeyFile, []byte(hex.EncodeToString(resolverKey)+"\n"), 0o600); err != nil {
+		return fmt.Errorf("writing %s: %w", info.ResolverKeyFile, err)
+	}
 	if info.Key, err = bootstrapKey(ctx, st, cfg.BootstrapKey); err != nil {
 		return err
 	}
 
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	serve := func(name string, ln net.Listener, h http.Handler) *http.Server {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
@@ -181,6 +221,13 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	edgeSrv := serve("edge", edgeLn, e)
 	apiHTTP := serve("api", apiLn, apiSrv)
+	resolverSrv := serve("route resolver", resolverLn, resolve.Handler(ctl.Resolver(), hex.EncodeToString(resolverKey), logf))
+	followCtx, stopFollow := context.WithCancel(ctx)
+	followDone := make(chan struct{})
+	go func() {
+		defer close(followDone)
+		e.Follow(followCtx, ctl.Resolver())
+	}()
 	ctlCtx, stopCtl := context.WithCancel(ctx)
 	ctlDone := make(chan struct{})
 	go func() {
@@ -199,8 +246,12 @@ func Run(ctx context.Context, cfg Config) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	apiHTTP.Shutdown(shutdown)
+	// The change streams never end on their own: close, not shut down.
+	resolverSrv.Close()
 	stopCtl()
 	<-ctlDone
+	stopFollow()
+	<-followDone
 	edgeSrv.Shutdown(shutdown)
 	return err
 }
