@@ -91,6 +91,7 @@ func (s *Server) routes() {
 	s.hostRoutes(h, idem)
 	s.databaseRoutes(h, idem)
 	s.domainRoutes(h, idem)
+	s.pageRoutes(h)
 	s.cronRoutes(h, idem)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.NotFound("route_not_found", "no API route %s %s; see api/openapi.yaml", r.Method, r.URL.Path), nil)

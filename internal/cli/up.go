@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/docker/go-units"
 	"github.com/spf13/cobra"
@@ -50,6 +51,7 @@ func upCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			cfg.Ready = func(info up.Info) {
 				fmt.Fprintf(out, "Berth is up.\n  API:  %s\n  Apps: %s (an app answers at {project}.{org}.%s, a preview at {sandbox}.sandbox.{org}.%s)\n", info.APIURL, info.EdgeURL, cfg.Domain, cfg.Domain)
+				fmt.Fprintf(out, "  Route resolver for more edges (private): berth edge --resolver %s --resolver-key-file %s\n", info.ResolverURL, info.ResolverKeyFile)
 				saved := loadConfig()
 				if info.Key != "" || saved.APIURL != info.APIURL {
 					key := info.Key
@@ -84,6 +86,11 @@ func upCmd() *cobra.Command {
 	cmd.Flags().StringArrayVar(&imageFlags, "image", nil, "base image of a runtime, as NAME=REF (e.g. node=node:22-bookworm); default: the local berth/* images")
 	cmd.Flags().StringVar(&cfg.DNSResolver, "dns-resolver", "", "nameserver (host:port) that custom domains' TXT verification records are looked up at; default: the system's resolver")
 	cmd.Flags().StringVar(&cfg.DomainTarget, "domain-target", "", "hostname custom domains point their CNAME at to reach the edge; default: the platform domain")
+	cmd.Flags().StringVar(&cfg.ResolverListen, "resolver-listen", "127.0.0.1:0", "private address separate edges (`berth edge`) ask the route resolver at; keep it off the public network")
+	cmd.Flags().Float64Var(&cfg.EdgeRateLimit.PerSecond, "edge-rate-limit", 0, "requests per second one client address may send to the edge (0: no limit)")
+	cmd.Flags().IntVar(&cfg.EdgeRateLimit.Burst, "edge-rate-burst", 0, "requests one client address may send at once (default: the rate)")
+	cmd.Flags().DurationVar(&cfg.DomainRecheck, "domain-recheck", time.Hour, "how often a verified domain's TXT record is checked again")
+	cmd.Flags().DurationVar(&cfg.DomainGrace, "domain-grace", 24*time.Hour, "how long a verified domain's TXT record may be missing before the domain fails")
 	cmd.Flags().StringVar(&cfg.BuildCABundle, "build-ca-bundle", "", "PEM file of CAs that image builds trust for npm and pip downloads (e.g. /etc/ssl/certs/ca-certificates.crt behind a TLS-intercepting proxy); default: none")
 	return cmd
 }
