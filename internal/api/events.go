@@ -45,8 +45,14 @@ func (s *Server) resourceOwner(r *http.Request, rid string) (owner, error) {
 		return s.hostOwner(r, rid)
 	case id.HasPrefix(rid, id.Database):
 		return s.databaseOwner(r, rid)
+	case id.HasPrefix(rid, id.Domain):
+		d, err := s.st.GetDomain(ctx, rid)
+		if err != nil {
+			return owner{}, err
+		}
+		return s.domainOwner(r, d)
 	}
-	return owner{}, problem.BadRequest("invalid_resource_id", "resource_id must be the id of a deployment, sandbox, release or Docker Deploy host")
+	return owner{}, problem.BadRequest("invalid_resource_id", "resource_id must be the id of a deployment, sandbox, release, domain, database or Docker Deploy host")
 }
 
 // events lists a resource's events, or streams them as server-sent events

@@ -115,6 +115,11 @@ func (c *Control) Run(ctx context.Context) error {
 		defer close(watcher)
 		c.watchDatabases(ctx)
 	}()
+	rechecker := make(chan struct{})
+	go func() {
+		defer close(rechecker)
+		c.watchDomains(ctx)
+	}()
 	t := time.NewTicker(c.cfg.Resync)
 	defer t.Stop()
 	for {
@@ -123,6 +128,7 @@ func (c *Control) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			<-scheduler
 			<-watcher
+			<-rechecker
 			c.queue.wait()
 			c.retiring.Wait()
 			return nil

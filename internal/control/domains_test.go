@@ -25,6 +25,8 @@ func TestNormalizeHostname(t *testing.T) {
 		"cliniciq.localhost":            "cliniciq.localhost",
 		"xn--bcher-kva.example":         "xn--bcher-kva.example",
 		"a-b.c1.example":                "a-b.c1.example",
+		"Bücher.Example":                "xn--bcher-kva.example",
+		"münchen.de.":                   "xn--mnchen-3ya.de",
 		strings.Repeat("a.", 126) + "b": strings.Repeat("a.", 126) + "b",
 	}
 	for in, want := range good {
@@ -35,8 +37,10 @@ func TestNormalizeHostname(t *testing.T) {
 	}
 	for _, in := range []string{
 		"", "localhost", "*.example.com", "a.*.example.com", "-a.example.com", "a-.example.com",
-		"a..example.com", "a_b.example.com", "bücher.example", "exa mple.com", "https://example.com",
+		"a..example.com", "a_b.example.com", "exa mple.com", "https://example.com",
 		strings.Repeat("a", 64) + ".example.com", strings.Repeat("a.", 127) + "bc",
+		"*", "*foo.example.com", "foo.*", "10.0.0.1", "::1", "[::1]", "xn--zz.example", "a.123",
+		"a‍b.example", "ab--cd.example", strings.Repeat("ü", 60) + ".example",
 	} {
 		if got, err := NormalizeHostname(in); err == nil {
 			t.Errorf("NormalizeHostname(%q) = %q, want an error", in, got)
@@ -125,19 +129,25 @@ func TestDomainRoutes(t *testing.T) {
 	// Before verification a custom domain routes nothing, and a wrong TXT
 	// record fails with what was expected and found.
 	orgDom := add(DomainRequest{Hostname: "ClinicIQ.dev", Org: acme})
-	dns["_berth-challenge.cliniciq.dev"] = []string{"nope"}
-	failed, err := c.VerifyDomain(ctx, orgDom)
-	must(err)
-	if failed.Status != store.DomainFailed || !strings.Contains(failed.StatusReason, orgDom.Token) || !strings.Contains(failed.StatusReason, `"nope"`) {
-		t.Errorf("wrong TXT: %s %q", failed.Status, failed.StatusReason)
+	notVerified := func(want string) {
+		t.Helper()
+		_, err := c.VerifyDomain(ctx, orgDom)
+		var p *problem.Error
+		if !errors.As(err, &p) || p.Status != 422 || p.Code != "dns_not_verified" || !strings.Contains(p.Detail, orgDom.Token) ||
+			!strings.Contains(p.Detail, "_berth-challenge.cliniciq.dev") || !strings.Contains(p.Detail, want) {
+			t.Errorf("verify: %v, want a 422 dns_not_verified naming the record and %s", err, want)
+		}
+		if got, _ := st.GetDomain(ctx, orgDom.ID); got.Status != store.DomainPending || got.StatusReason != "" || !got.UpdatedAt.Equal(orgDom.UpdatedAt) {
+			t.Errorf("a failed verification changed the domain: %+v", got)
+		}
 	}
+	dns["_berth-challenge.cliniciq.dev"] = []string{"nope"}
+	notVerified(`found ["nope"]`)
 	if _, ok := s.Lookup("site.cliniciq.dev"); ok {
 		t.Error("an unverified domain routes")
 	}
 	delete(dns, "_berth-challenge.cliniciq.dev")
-	if failed, err = c.VerifyDomain(ctx, orgDom); err != nil || failed.Status != store.DomainFailed || !strings.Contains(failed.StatusReason, "no TXT record") {
-		t.Errorf("no TXT: %+v %v", failed, err)
-	}
+	notVerified("no TXT record")
 	verify(orgDom)
 	wsDom := verify(add(DomainRequest{Hostname: "drsmith.example", Org: acme, Workspace: ws2}))
 	depDom := verify(add(DomainRequest{Hostname: "program.drsmithclinic.com", Org: acme, Deployment: d1}))
