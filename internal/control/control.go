@@ -69,6 +69,7 @@ type Control struct {
 	agents map[string]*agent.Client
 
 	routes   routeFeed
+	owners   ownerCache
 	retiring sync.WaitGroup
 }
 
@@ -81,6 +82,7 @@ func New(cfg Config) *Control {
 		cfg.Resync = 10 * time.Second
 	}
 	c := &Control{cfg: cfg, st: cfg.Store, logf: cfg.Logf, agents: map[string]*agent.Client{}}
+	c.routes.owners = &c.owners
 	c.probe = &http.Client{
 		Timeout:       3 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/berth-dev/berth/internal/edge"
 	"github.com/berth-dev/berth/internal/store"
@@ -113,10 +114,24 @@ func (r *RouteResolver) zoneOf(ctx context.Context, D string, verified map[strin
 // answer completes an answer with the owner's brand and custom pages; a
 // nil route is a name nothing serves.
 func (r *RouteResolver) answer(ctx context.Context, host string, own zoneOwner, rt *edge.Route) (edge.Answer, error) {
+	a, err := r.c.owners.get(own, func() (edge.Answer, error) { return r.ownerAnswer(ctx, own) })
+	if err != nil {
+		return edge.Answer{}, err
+	}
+	if rt != nil {
+		a.Found, a.Route = true, *rt
+		a.Route.Host = host
+		a.Route.Brand = a.Brand
+	}
+	return a, nil
+}
+
+// ownerAnswer reads an owner's brand and custom pages.
+func (r *RouteResolver) ownerAnswer(ctx context.Context, own zoneOwner) (edge.Answer, error) {
 	c := r.c
 	o, err := c.st.GetOrg(ctx, own.org)
 	if err != nil {
-		return edge.Answer{}, fmt.Errorf("getting org of %s: %w", host, err)
+		return edge.Answer{}, fmt.Errorf("getting org %s: %w", own.org, err)
 	}
 	var ws *store.Workspace
 	owners := []string{own.org}
@@ -142,12 +157,48 @@ func (r *RouteResolver) answer(ctx context.Context, host string, own zoneOwner, 
 			a.Pages[p.Kind] = p.Digest
 		}
 	}
-	if rt != nil {
-		a.Found, a.Route = true, *rt
-		a.Route.Host = host
-		a.Route.Brand = a.Brand
-	}
 	return a, nil
+}
+
+// ownerCache keeps what an org or workspace contributes to answers (its
+// brand and pages, read in four queries) between the changes that touch
+// it, which the route feed reports: any change naming owners, or all.
+type ownerCache struct {
+	mu      sync.Mutex
+	answers map[zoneOwner]edge.Answer
+	gen     uint64
+}
+
+func (oc *ownerCache) get(own zoneOwner, load func() (edge.Answer, error)) (edge.Answer, error) {
+	oc.mu.Lock()
+	a, ok := oc.answers[own]
+	gen := oc.gen
+	oc.mu.Unlock()
+	if ok {
+		return a, nil
+	}
+	a, err := load()
+	if err != nil {
+		return a, err
+	}
+	oc.mu.Lock()
+	if oc.gen == gen {
+		if oc.answers == nil || len(oc.answers) > 100_000 {
+			oc.answers = map[zoneOwner]edge.Answer{}
+		}
+		oc.answers[own] = a
+	}
+	oc.mu.Unlock()
+	return a, nil
+}
+
+// drop forgets every owner: brandings and pages change rarely, so there
+// is no need to be more precise.
+func (oc *ownerCache) drop() {
+	oc.mu.Lock()
+	oc.gen++
+	oc.answers = nil
+	oc.mu.Unlock()
 }
 
 // Page returns the source of a custom page by digest.

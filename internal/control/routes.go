@@ -14,6 +14,9 @@ import (
 
 // routeFeed fans the route changes out to every edge that follows them.
 type routeFeed struct {
+	// owners is the resolver's cache of owners' brands, which a change
+	// naming owners makes stale.
+	owners  *ownerCache
 	mu      sync.Mutex
 	version uint64
 	subs    map[*func(edge.Change)]struct{}
@@ -21,6 +24,9 @@ type routeFeed struct {
 
 // publish numbers ch and hands it to every watcher, in order.
 func (f *routeFeed) publish(ch edge.Change) uint64 {
+	if f.owners != nil && (ch.All || len(ch.Owners) > 0) {
+		f.owners.drop()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.version++
