@@ -26,6 +26,7 @@ import (
 	"github.com/berth-dev/berth/internal/docker"
 	"github.com/berth-dev/berth/internal/edge"
 	"github.com/berth-dev/berth/internal/id"
+	"github.com/berth-dev/berth/internal/images"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/sqlite"
@@ -131,6 +132,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if err := rt.Ping(ctx); err != nil {
 		return fmt.Errorf("the Docker engine does not answer (is dockerd running?): %w", err)
+	}
+	// Templates name the base images by their neutral aliases.
+	if err := images.EnsureAliases(ctx, rt); err != nil {
+		logf("aliasing the base images: %v", err)
 	}
 	agentBlobs, err := blob.Open(filepath.Join(cfg.DataDir, "agent", "blobs"))
 	if err != nil {
