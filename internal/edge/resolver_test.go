@@ -151,6 +151,11 @@ func TestResolverChangesInvalidate(t *testing.T) {
 		_, b := get(t, c, "GET", addr, host, "/")
 		return b
 	}
+	// set publishes a change and waits until the edge applied it.
+	set := func(host string, a Answer, ch Change) {
+		r.set(host, a, ch)
+		eventually(t, "the edge to apply the change", func() bool { return e.Version() == r.version })
+	}
 	for _, h := range []string{"a.acme.example", "b.acme.example", "c.other.example"} {
 		if b := body(h); b != "old" {
 			t.Fatalf("%s: %q", h, b)
@@ -158,7 +163,7 @@ func TestResolverChangesInvalidate(t *testing.T) {
 	}
 
 	// One host: only that one moves.
-	r.set("a.acme.example", route(newUp), Change{Hosts: []string{"a.acme.example"}})
+	set("a.acme.example", route(newUp), Change{Hosts: []string{"a.acme.example"}})
 	if body("a.acme.example") != "new" || body("b.acme.example") != "old" {
 		t.Fatal("a host change did not move exactly that host")
 	}
@@ -167,12 +172,12 @@ func TestResolverChangesInvalidate(t *testing.T) {
 	r.answers["b.acme.example"] = route(newUp)
 	r.answers["c.other.example"] = route(newUp)
 	r.mu.Unlock()
-	r.set("a.acme.example", route(newUp), Change{Suffixes: []string{"acme.example"}})
+	set("a.acme.example", route(newUp), Change{Suffixes: []string{"acme.example"}})
 	if body("b.acme.example") != "new" || body("c.other.example") != "old" {
 		t.Fatal("a suffix change did not move exactly the names under it")
 	}
 	// An owner: every answer it decided.
-	r.set("a.acme.example", route(newUp), Change{Owners: []string{"ws_1"}})
+	set("a.acme.example", route(newUp), Change{Owners: []string{"ws_1"}})
 	if body("c.other.example") != "new" {
 		t.Fatal("an owner change did not invalidate the owner's answers")
 	}

@@ -121,4 +121,3 @@ func TestClientAndHandler(t *testing.T) {
 		t.Errorf("Watch after cancel: %v", err)
 	}
 }
-
