@@ -47,13 +47,15 @@ func (c *Client) PutWorkspacePage(ctx context.Context, wsID, kind string, html [
 // OrgPage returns the template of the org's custom page of a kind.
 func (c *Client) OrgPage(ctx context.Context, orgID, kind string) ([]byte, error) {
 	var b bytes.Buffer
-	return b.Bytes(), c.Do(ctx, http.MethodGet, pagePath("orgs", orgID, kind), nil, "", &b)
+	err := c.Do(ctx, http.MethodGet, pagePath("orgs", orgID, kind), nil, "", &b)
+	return b.Bytes(), err
 }
 
 // WorkspacePage returns the template of the workspace's custom page.
 func (c *Client) WorkspacePage(ctx context.Context, wsID, kind string) ([]byte, error) {
 	var b bytes.Buffer
-	return b.Bytes(), c.Do(ctx, http.MethodGet, pagePath("workspaces", wsID, kind), nil, "", &b)
+	err := c.Do(ctx, http.MethodGet, pagePath("workspaces", wsID, kind), nil, "", &b)
+	return b.Bytes(), err
 }
 
 // DeleteOrgPage removes the org's custom page of a kind.

@@ -266,3 +266,59 @@ func listenLoopback(t *testing.T) net.Listener {
 	}
 	return ln
 }
+
+// TestRoutesAndPagesCLI runs `berth routes resync`, `berth pages` and
+// `berth domains verify` against a running berth up, as an operator and
+// an org admin would.
+func TestRoutesAndPagesCLI(t *testing.T) {
+	ns := startTXTServer(t)
+	p := start(t, func(c *up.Config) { c.DNSResolver = ns.addr })
+	o, _, _ := p.tenant(t, "CLI Pages")
+	dir := t.TempDir()
+	env := append(os.Environ(), "BERTH_API_URL="+p.apiURL, "BERTH_API_KEY="+adminKey, "BERTH_CONFIG="+filepath.Join(dir, "c.json"))
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(berthBin, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run("routes", "resync")
+	if err != nil || !strings.Contains(out, `"version"`) || !strings.Contains(out, `"hostnames"`) {
+		t.Fatalf("routes resync: %v\n%s", err, out)
+	}
+	page := filepath.Join(dir, "404.html")
+	os.WriteFile(page, []byte(`<h1>{{.Name}} has nothing at this address</h1>`), 0o644)
+	if out, err := run("pages", "set", "--org", o.ID, "not-found", page); err != nil || !strings.Contains(out, `"digest": "sha256:`) {
+		t.Fatalf("pages set: %v\n%s", err, out)
+	}
+	if out, err := run("pages", "show", "--org", o.ID, "not-found"); err != nil || !strings.Contains(out, "{{.Name}} has nothing") {
+		t.Fatalf("pages show: %v\n%s", err, out)
+	}
+	port := p.edgeAddr[strings.LastIndexByte(p.edgeAddr, ':'):]
+	if code, body, _ := p.get(t, "http://nope."+o.Slug+".localhost"+port+"/"); code != 404 || !strings.Contains(body, "CLI Pages has nothing at this address") {
+		t.Fatalf("the custom 404 page: %d %s", code, body)
+	}
+	os.WriteFile(page, []byte(`<script>alert(1)</script>`), 0o644)
+	if out, err := run("pages", "set", "--org", o.ID, "not-found", page); err == nil || !strings.Contains(out, "unsafe_page") {
+		t.Fatalf("an unsafe page: %v\n%s", err, out)
+	}
+	if out, err := run("pages", "remove", "--org", o.ID, "not-found"); err != nil {
+		t.Fatalf("pages remove: %v\n%s", err, out)
+	}
+	if code, body, _ := p.get(t, "http://nope."+o.Slug+".localhost"+port+"/"); code != 404 || strings.Contains(body, "has nothing at this address") {
+		t.Fatalf("after removing the custom page: %d %s", code, body)
+	}
+
+	// domains verify says what DNS lacks, and exits non-zero.
+	dom, err := p.api.CreateDomain(context.Background(), client.CreateDomain{Hostname: "cli-pages.localhost", OrgID: o.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("domains", "verify", dom.ID); err == nil || !strings.Contains(out, "dns_not_verified") || !strings.Contains(out, "_berth-challenge.cli-pages.localhost") {
+		t.Fatalf("verify without the record: %v\n%s", err, out)
+	}
+	ns.publish(t, dom)
+	if out, err := run("domains", "verify", dom.ID); err != nil || !strings.Contains(out, `"status": "verified"`) {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+}
