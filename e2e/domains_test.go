@@ -98,9 +98,13 @@ func TestCustomDomains(t *testing.T) {
 		t.Fatalf("new domain = %+v", dom)
 	}
 	ns.set("_berth-challenge.cliniciq.localhost", "someone-else")
-	failed, err := p.api.VerifyDomain(ctx, dom.ID)
-	if err != nil || failed.Status != "failed" || !strings.Contains(failed.StatusReason, dom.Records[0].Value) || !strings.Contains(failed.StatusReason, "someone-else") {
-		t.Fatalf("verify with a wrong TXT = %+v, %v", failed, err)
+	_, err = p.api.VerifyDomain(ctx, dom.ID)
+	if prob, ok := err.(*client.Problem); !ok || prob.Status != 422 || prob.Code != "dns_not_verified" ||
+		!strings.Contains(prob.Detail, dom.Records[0].Value) || !strings.Contains(prob.Detail, "someone-else") {
+		t.Fatalf("verify with a wrong TXT: %v", err)
+	}
+	if got, err := p.api.GetDomain(ctx, dom.ID); err != nil || got.Status != "pending_verification" {
+		t.Fatalf("after a failed verify: %+v %v", got, err)
 	}
 	ns.publish(t, dom)
 	if v, err := p.api.VerifyDomain(ctx, dom.ID); err != nil || v.Status != "verified" || v.VerifiedAt.IsZero() {

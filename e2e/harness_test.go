@@ -30,6 +30,8 @@ type platform struct {
 	edgeAddr string
 	dataDir  string
 	web      *http.Client
+	// info is what berth up said when it started.
+	info up.Info
 }
 
 func requireDocker(t testing.TB) {
@@ -71,7 +73,7 @@ func start(t testing.TB, opts ...func(*up.Config)) *platform {
 		removeContainers(t, dir)
 	})
 	u, _ := url.Parse(info.EdgeURL)
-	p := &platform{api: client.New(info.APIURL, adminKey), apiURL: info.APIURL, edgeAddr: "127.0.0.1:" + u.Port(), dataDir: dir}
+	p := &platform{api: client.New(info.APIURL, adminKey), apiURL: info.APIURL, edgeAddr: "127.0.0.1:" + u.Port(), dataDir: dir, info: info}
 	p.web = webClient(p.edgeAddr)
 	return p
 }

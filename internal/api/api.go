@@ -91,6 +91,7 @@ func (s *Server) routes() {
 	s.hostRoutes(h, idem)
 	s.databaseRoutes(h, idem)
 	s.domainRoutes(h, idem)
+	s.pageRoutes(h)
 	s.cronRoutes(h, idem)
 	s.bucketRoutes(h, idem)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,8 @@ func init() {
 		"Domain":        reflect.TypeFor[client.Domain](),
 		"DomainList":    reflect.TypeFor[client.List[client.Domain]](),
 		"CreateDomain":  reflect.TypeFor[client.CreateDomain](),
+		"Page":          reflect.TypeFor[client.Page](),
+		"RoutesResync":  reflect.TypeFor[client.RoutesResync](),
 	} {
 		clientSchemas[name] = typ
 	}
@@ -91,12 +93,16 @@ func TestDomainsAPI(t *testing.T) {
 		expect("PUT", "/orgs/"+orgA+"/branding", client.Branding{}, 403, "forbidden")
 		expect("DELETE", "/domains/"+dom.ID, nil, 403, "forbidden")
 	})
-	// Without a resolver nothing verifies; the reason names the record.
-	b := expect("POST", "/domains/"+dom.ID+"/verify", nil, 200, "")
+	// Without a resolver nothing verifies; the problem names the record,
+	// and the domain is unchanged.
+	b := expect("POST", "/domains/"+dom.ID+"/verify", nil, 422, "dns_not_verified")
+	if !strings.Contains(string(b), "_berth-challenge.cliniciq.dev") {
+		t.Errorf("verify without DNS: %s", b)
+	}
 	var v client.Domain
-	json.Unmarshal(b, &v)
-	if v.Status != "failed" || !strings.Contains(v.StatusReason, "_berth-challenge.cliniciq.dev") {
-		t.Errorf("verify without DNS = %+v", v)
+	json.Unmarshal(expect("GET", "/domains/"+dom.ID, nil, 200, ""), &v)
+	if v.Status != "pending_verification" || v.StatusReason != "" || !v.UpdatedAt.Equal(dom.UpdatedAt) {
+		t.Errorf("after a failed verify = %+v", v)
 	}
 	expect("DELETE", "/domains/"+dom.ID, nil, 204, "")
 	expect("GET", "/domains/"+dom.ID, nil, 404, "not_found")

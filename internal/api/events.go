@@ -52,7 +52,7 @@ func (s *Server) resourceOwner(r *http.Request, rid string) (owner, error) {
 		}
 		return s.domainOwner(r, d)
 	}
-	return owner{}, problem.BadRequest("invalid_resource_id", "resource_id must be the id of a deployment, sandbox, release, domain or Docker Deploy host")
+	return owner{}, problem.BadRequest("invalid_resource_id", "resource_id must be the id of a deployment, sandbox, release, domain, database or Docker Deploy host")
 }
 
 // events lists a resource's events, or streams them as server-sent events

@@ -16,6 +16,7 @@ import (
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/blob"
 	"github.com/berth-dev/berth/internal/docker"
+	"github.com/berth-dev/berth/internal/images"
 	"github.com/berth-dev/berth/internal/pki"
 )
 
@@ -61,6 +62,12 @@ func agentCmd() *cobra.Command {
 }
 
 func runAgent(ctx context.Context, dir, listen string, rt agent.Runtime, logf func(string, ...any)) error {
+	// Templates name the base images by their neutral aliases.
+	if t, ok := rt.(images.Tagger); ok {
+		if err := images.EnsureAliases(ctx, t); err != nil {
+			logf("aliasing the base images: %v", err)
+		}
+	}
 	read := func(name string) ([]byte, error) {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/docker/go-units"
 	"github.com/spf13/cobra"
@@ -54,6 +55,7 @@ func upCmd() *cobra.Command {
 				if info.EdgeTLSAddr != "" {
 					fmt.Fprintf(out, "  HTTPS: %s (certificates from %s for verified custom domains)\n", info.EdgeTLSAddr, cfg.TLS.CA)
 				}
+				fmt.Fprintf(out, "  Route resolver for more edges (private): berth edge --resolver %s --resolver-key-file %s\n", info.ResolverURL, info.ResolverKeyFile)
 				saved := loadConfig()
 				if info.Key != "" || saved.APIURL != info.APIURL {
 					key := info.Key
@@ -92,6 +94,11 @@ func upCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.TLS.CA, "acme-ca", "https://acme-v02.api.letsencrypt.org/directory", "ACME directory URL the edge gets certificates from")
 	cmd.Flags().StringVar(&cfg.TLS.CARoot, "acme-ca-root", "", "PEM file of roots trusted for the ACME directory's HTTPS (a private CA); default: the system's")
 	cmd.Flags().StringVar(&cfg.TLS.Email, "acme-email", "", "contact email of the ACME account (expiry notices); default: none")
+	cmd.Flags().StringVar(&cfg.ResolverListen, "resolver-listen", "127.0.0.1:0", "private address separate edges (`berth edge`) ask the route resolver at; keep it off the public network")
+	cmd.Flags().Float64Var(&cfg.EdgeRateLimit.PerSecond, "edge-rate-limit", 0, "requests per second one client address may send to the edge (0: no limit)")
+	cmd.Flags().IntVar(&cfg.EdgeRateLimit.Burst, "edge-rate-burst", 0, "requests one client address may send at once (default: the rate)")
+	cmd.Flags().DurationVar(&cfg.DomainRecheck, "domain-recheck", time.Hour, "how often a verified domain's TXT record is checked again")
+	cmd.Flags().DurationVar(&cfg.DomainGrace, "domain-grace", 24*time.Hour, "how long a verified domain's TXT record may be missing before the domain fails")
 	cmd.Flags().StringVar(&cfg.BuildCABundle, "build-ca-bundle", "", "PEM file of CAs that image builds trust for npm and pip downloads (e.g. /etc/ssl/certs/ca-certificates.crt behind a TLS-intercepting proxy); default: none")
 	cmd.Flags().StringVar(&cfg.S3.Endpoint, "s3-endpoint", "", "URL of an external S3 endpoint to keep buckets on, with the operator's keys in BERTH_S3_ACCESS_KEY_ID and BERTH_S3_SECRET_ACCESS_KEY; default: the embedded S3 server")
 	cmd.Flags().StringVar(&cfg.S3.PublicEndpoint, "s3-public-endpoint", "", "URL of the external S3 endpoint that browsers and presigned links use (default: --s3-endpoint)")

@@ -394,14 +394,14 @@ func (c *Control) BucketHost(ctx context.Context, b *store.Bucket) string {
 		return ""
 	}
 	slug := c.orgSlug(ctx, b.OrgID)
-	cd, err := c.verifiedDomains(ctx)
+	cd, err := c.verifiedDomains(ctx, b.OrgID)
 	if err != nil {
-		return "s3." + c.cfg.Names.OrgDomain(slug)
+		return bucketLabel + "." + c.cfg.Names.OrgDomain(slug)
 	}
 	if ds := cd.org[b.OrgID]; len(ds) > 0 {
-		return "s3." + ds[0]
+		return bucketLabel + "." + ds[0]
 	}
-	return "s3." + c.cfg.Names.OrgDomain(slug)
+	return bucketLabel + "." + c.cfg.Names.OrgDomain(slug)
 }
 
 // BucketPublicEndpoint is the S3 endpoint URL browsers and SDKs outside
@@ -461,17 +461,18 @@ func (c *Control) Presign(ctx context.Context, b *store.Bucket, req PresignReque
 	return p, now.Add(req.Expires).Truncate(time.Second), nil
 }
 
-// bucketRoutes are the edge routes of the embedded S3 server: s3.{D}
-// for each of an org's deployment domains D.
-func (c *Control) bucketRoutes(domains []string, brand edge.Brand) []edge.Route {
+// bucketLabel is the first label of an org's S3 endpoint, s3.{D} for each
+// of its org-level deployment domains D; it wins over a project that
+// happens to be named s3.
+const bucketLabel = "s3"
+
+// bucketRoute is the edge route of the embedded S3 server; nil when
+// buckets live on an external endpoint.
+func (c *Control) bucketRoute() *edge.Route {
 	if c.cfg.Buckets.Upstream == "" {
 		return nil
 	}
-	out := make([]edge.Route, 0, len(domains))
-	for _, d := range domains {
-		out = append(out, edge.Route{Host: "s3." + d, Upstream: c.cfg.Buckets.Upstream, State: edge.Ready, Brand: brand})
-	}
-	return out
+	return &edge.Route{State: edge.Ready, Upstream: c.cfg.Buckets.Upstream}
 }
 
 // BucketRegion is the region buckets are in.

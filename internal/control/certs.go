@@ -40,9 +40,9 @@ func (c *Control) AllowCertificate(ctx context.Context, name string) error {
 	if strings.HasPrefix(name, "*.") {
 		return nil // certDomain matched it to an org or workspace domain
 	}
-	if t := c.published.Load(); t == nil {
-		return fmt.Errorf("no route table is published yet")
-	} else if _, ok := t.Lookup(name); !ok {
+	if a, err := c.Resolver().Resolve(ctx, name); err != nil {
+		return fmt.Errorf("resolving %s: %w", name, err)
+	} else if !a.Found {
 		return fmt.Errorf("no app or sandbox answers at %s", name)
 	}
 	return nil

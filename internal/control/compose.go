@@ -154,7 +154,7 @@ func (c *Control) rolloutCompose(ctx context.Context, a *agent.Client, d *store.
 		if err := c.st.UpdateDeployment(ctx, d); err != nil {
 			return err
 		}
-		if err := c.PublishRoutes(ctx); err != nil {
+		if err := c.routeChanged(ctx, d.ID); err != nil {
 			return err
 		}
 	}
@@ -199,7 +199,7 @@ func (c *Control) rolloutCompose(ctx context.Context, a *agent.Client, d *store.
 	if err := c.st.UpdateDeployment(ctx, d); err != nil {
 		return err
 	}
-	if err := c.PublishRoutes(ctx); err != nil {
+	if err := c.routeChanged(ctx, d.ID); err != nil {
 		return err
 	}
 	return c.confirm(ctx, d)
@@ -541,7 +541,7 @@ func (c *Control) keepComposeServing(ctx context.Context, a *agent.Client, d *st
 			if err := c.st.UpdateDeployment(ctx, d); err != nil {
 				return err
 			}
-			if err := c.PublishRoutes(ctx); err != nil {
+			if err := c.routeChanged(ctx, d.ID); err != nil {
 				return err
 			}
 		}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/berth-dev/berth/internal/agent"
@@ -27,18 +26,12 @@ type Limits struct {
 	PidsLimit   int64
 }
 
-// RouteSink receives every new route table.
-type RouteSink interface {
-	SetTable(*edge.Table)
-}
-
 // Config wires a Control.
 type Config struct {
 	Store     store.Store
 	Artifacts *blob.Store
 	Templates *templates.Catalogue
 	Names     Names
-	Edge      RouteSink
 	// EdgeAddr is where the edge listens (host:port); readiness probes go
 	// through it, as a browser's request would.
 	EdgeAddr string
@@ -77,11 +70,9 @@ type Control struct {
 	mu     sync.Mutex // guards agents
 	agents map[string]*agent.Client
 
-	routesMu sync.Mutex
-	// published is the last table PublishRoutes made: the names the
-	// certificate gate lets the edge order for.
-	published atomic.Pointer[edge.Table]
-	retiring  sync.WaitGroup
+	routes   routeFeed
+	owners   ownerCache
+	retiring sync.WaitGroup
 }
 
 // New returns a Control; call Run to start its reconcilers.
@@ -93,6 +84,7 @@ func New(cfg Config) *Control {
 		cfg.Resync = 10 * time.Second
 	}
 	c := &Control{cfg: cfg, st: cfg.Store, logf: cfg.Logf, agents: map[string]*agent.Client{}}
+	c.routes.owners = &c.owners
 	c.probe = &http.Client{
 		Timeout:       3 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -127,6 +119,11 @@ func (c *Control) Run(ctx context.Context) error {
 		defer close(watcher)
 		c.watchDatabases(ctx)
 	}()
+	rechecker := make(chan struct{})
+	go func() {
+		defer close(rechecker)
+		c.watchDomains(ctx)
+	}()
 	t := time.NewTicker(c.cfg.Resync)
 	defer t.Stop()
 	for {
@@ -135,6 +132,7 @@ func (c *Control) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			<-scheduler
 			<-watcher
+			<-rechecker
 			c.queue.wait()
 			c.retiring.Wait()
 			return nil

@@ -122,7 +122,7 @@ func newCronFixture(t *testing.T) *cronFixture {
 	f.dep = &store.Deployment{ID: "dep_1", OrgID: "org_1", WorkspaceID: "ws_1", ProjectID: "prj_1",
 		Product: store.ProductStandard, Status: store.DeploymentReady, CreatedAt: now, UpdatedAt: now}
 	f.must(st.CreateDeployment(f.ctx, f.dep))
-	f.c = New(Config{Store: st, Templates: templates.New(nil), Names: Names{Domain: "localhost", Port: 7780}, Edge: &sink{},
+	f.c = New(Config{Store: st, Templates: templates.New(nil), Names: Names{Domain: "localhost", Port: 7780},
 		EdgeAddr: strings.TrimPrefix(edgeSrv.URL, "http://")})
 	return f
 }

@@ -101,7 +101,7 @@ type postgresEngine struct{}
 
 func (postgresEngine) port() int            { return 5432 }
 func (postgresEngine) dataDir() string      { return "/var/lib/postgresql/data" }
-func (postgresEngine) defaultImage() string { return "berth/postgres:bookworm" }
+func (postgresEngine) defaultImage() string { return "local/postgres:bookworm" }
 
 // postgresBoot initialises the data directory on first start and, on
 // every start: clears inherited PG* variables, fixes ownership, writes a
@@ -219,7 +219,7 @@ type mysqlEngine struct{}
 
 func (mysqlEngine) port() int            { return 3306 }
 func (mysqlEngine) dataDir() string      { return "/var/lib/mysql" }
-func (mysqlEngine) defaultImage() string { return "berth/mariadb:bookworm" }
+func (mysqlEngine) defaultImage() string { return "local/mariadb:bookworm" }
 
 // mysqlBoot initialises the data directory on first start and, on every
 // start: fixes ownership, starts the server without networking and
@@ -329,7 +329,7 @@ type redisEngine struct{}
 
 func (redisEngine) port() int            { return 6379 }
 func (redisEngine) dataDir() string      { return "/data" }
-func (redisEngine) defaultImage() string { return "berth/redis:bookworm" }
+func (redisEngine) defaultImage() string { return "local/redis:bookworm" }
 
 // redisBoot fixes ownership and starts the server on the configuration
 // Berth wrote: the issued ACL user, the default user off, AOF on.

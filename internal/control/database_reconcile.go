@@ -586,7 +586,7 @@ func (c *Control) restartTarget(ctx context.Context, targetID, why string, force
 			return false, err
 		}
 		c.event(ctx, s.ID, "sandbox.restarting", "restarting: %s", why)
-		c.PublishRoutes(ctx)
+		c.routeChanged(ctx, s.ID)
 		c.queue.kick(s.ID)
 	}
 	return true, nil

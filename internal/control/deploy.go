@@ -100,7 +100,7 @@ func (c *Control) Deploy(ctx context.Context, req DeployRequest) (*store.Deploym
 		return nil, false, fmt.Errorf("recording deployment: %w", err)
 	}
 	c.event(ctx, d.ID, "deployment.pending", "deploying release %s", rel.ID)
-	c.PublishRoutes(ctx)
+	c.routeChanged(ctx, d.ID)
 	c.queue.kick(d.ID)
 	return d, created, nil
 }
@@ -278,7 +278,7 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 	if err := c.st.UpdateDeployment(ctx, d); err != nil {
 		return err
 	}
-	if err := c.PublishRoutes(ctx); err != nil {
+	if err := c.routeChanged(ctx, d.ID); err != nil {
 		return err
 	}
 	if err := c.confirm(ctx, d); err != nil {
@@ -345,7 +345,7 @@ func (c *Control) keepServing(ctx context.Context, a *agent.Client, d *store.Dep
 		if err := c.st.UpdateDeployment(ctx, d); err != nil {
 			return err
 		}
-		if err := c.PublishRoutes(ctx); err != nil {
+		if err := c.routeChanged(ctx, d.ID); err != nil {
 			return err
 		}
 	}
@@ -386,7 +386,7 @@ func (c *Control) setStatus(ctx context.Context, d *store.Deployment, status, re
 		return err
 	}
 	if d.Upstream == "" {
-		return c.PublishRoutes(ctx)
+		return c.routeChanged(ctx, d.ID)
 	}
 	return nil
 }

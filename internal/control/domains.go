@@ -6,12 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/net/idna"
 
 	"github.com/berth-dev/berth/internal/dnsverify"
 	"github.com/berth-dev/berth/internal/edge"
@@ -33,6 +36,13 @@ type DomainConfig struct {
 	// Target is the hostname a custom domain's CNAME points at for
 	// traffic to reach the edge (empty: the platform domain).
 	Target string
+	// Recheck is how often a verified domain's TXT record is looked up
+	// again (0: every hour).
+	Recheck time.Duration
+	// Grace is how long a verified domain's TXT record may be missing
+	// before the domain fails (0: 24 hours); a record that comes back
+	// within it changes nothing.
+	Grace time.Duration
 }
 
 // ChallengePrefix is the label in front of a hostname where its TXT
@@ -72,11 +82,17 @@ func (c *Control) DomainRecords(d *store.Domain) []DNSRecord {
 
 var labelRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
-// NormalizeHostname checks a custom hostname and returns it lowercased,
-// without a trailing dot. Names are ASCII: give an internationalized
-// name in its xn-- form.
+// idnaProfile turns an internationalized hostname into its ASCII (xn--)
+// form and checks it by the IDNA 2008 rules for registering names, the
+// label and name lengths of DNS included.
+var idnaProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.ValidateLabels(true),
+	idna.StrictDomainName(true), idna.VerifyDNSLength(true), idna.Transitional(false))
+
+// NormalizeHostname checks a custom hostname and returns it in its
+// canonical form: lowercase ASCII, international labels in their xn--
+// form, without a trailing dot.
 func NormalizeHostname(h string) (string, error) {
-	h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+	h = strings.TrimSuffix(strings.TrimSpace(h), ".")
 	bad := func(format string, args ...any) (string, error) {
 		return "", problem.Unprocessable("invalid_hostname", format, args...)
 	}
@@ -85,15 +101,21 @@ func NormalizeHostname(h string) (string, error) {
 		return bad("give a hostname such as \"apps.example.com\"")
 	case len(h) > 253:
 		return bad("the hostname is %d characters; at most 253", len(h))
+	case strings.HasPrefix(h, "*.") && !strings.Contains(h[2:], "*"):
+		return bad("leave out the wildcard: an org or workspace domain already serves every name under it, so add %q", h[2:])
 	case strings.Contains(h, "*"):
-		return bad("wildcards are not supported: an org or workspace domain already serves every name under it")
+		return bad("%q has a * inside it: a wildcard can only be a whole first label, and is not needed here; give a plain hostname", h)
+	case net.ParseIP(strings.Trim(h, "[]")) != nil:
+		return bad("%q is an IP address; give a DNS name such as \"apps.example.com\"", h)
 	}
-	for _, r := range h {
-		if r > 127 {
-			return bad("give an internationalized hostname in its ASCII (xn--) form")
-		}
+	ascii, err := idnaProfile.ToASCII(h)
+	if err != nil {
+		return bad("%q is not a valid hostname (%v): labels are letters, digits and hyphens, 1 to 63 characters, not starting or ending with a hyphen", h, err)
 	}
-	labels := strings.Split(h, ".")
+	if len(ascii) > 253 {
+		return bad("the hostname is %d characters in its ASCII form; at most 253", len(ascii))
+	}
+	labels := strings.Split(ascii, ".")
 	if len(labels) < 2 {
 		return bad("%q is a single label; give a full hostname such as \"apps.example.com\"", h)
 	}
@@ -102,7 +124,10 @@ func NormalizeHostname(h string) (string, error) {
 			return bad("%q has an invalid label %q: labels are 1 to 63 of a-z, 0-9 and -, not starting or ending with -", h, l)
 		}
 	}
-	return h, nil
+	if last := labels[len(labels)-1]; strings.Trim(last, "0123456789") == "" {
+		return bad("%q ends in an all-numeric label; give a DNS name", h)
+	}
+	return ascii, nil
 }
 
 // CreateDomain records a custom domain, pending verification.
@@ -177,8 +202,10 @@ func (c *Control) checkPlatformName(ctx context.Context, host string, claimant *
 	return nil
 }
 
-// VerifyDomain looks up the domain's TXT record and records the verdict:
-// verified, or failed with what was expected and what was found.
+// VerifyDomain looks up the domain's TXT record. When it holds the token
+// the domain turns verified (a failed one too, once its record is back);
+// otherwise nothing changes and the answer is a 422 that says which
+// record was expected and what DNS answered.
 func (c *Control) VerifyDomain(ctx context.Context, d *store.Domain) (*store.Domain, error) {
 	switch {
 	case d.Status == store.DomainVerified || d.Status == store.DomainCertificateIssued:
@@ -188,6 +215,29 @@ func (c *Control) VerifyDomain(ctx context.Context, d *store.Domain) (*store.Dom
 		// again retries the certificate at once.
 		return c.retryCertificate(ctx, d)
 	}
+	if reason, ok, _ := c.lookupTXT(ctx, d); !ok {
+		return nil, problem.Unprocessable("dns_not_verified", "%s; create the record and verify again", reason)
+	}
+	d.Status, d.StatusReason, d.VerifiedAt = store.DomainVerified, "", time.Now().UTC()
+	if err := c.st.UpdateDomain(ctx, d); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, problem.Conflict("domain_taken", "%s is verified by another org", d.Hostname)
+		}
+		return nil, fmt.Errorf("updating domain: %w", err)
+	}
+	if err := c.st.PutDomainCheck(ctx, &store.DomainCheck{DomainID: d.ID, CheckedAt: d.VerifiedAt, Found: fmt.Sprintf("%q", d.Token)}); err != nil {
+		c.logf("recording the check of domain %s: %v", d.ID, err)
+	}
+	c.event(ctx, d.ID, "domain.verified", "%s is verified", d.Hostname)
+	c.domainRoutesChanged(d.Hostname)
+	return d, nil
+}
+
+// lookupTXT looks up a domain's TXT record: ok when it holds the token,
+// else the reason, naming the record and value expected and what was
+// found. answered is false when DNS did not answer at all, which says
+// nothing about the record.
+func (c *Control) lookupTXT(ctx context.Context, d *store.Domain) (reason string, ok, answered bool) {
 	name := ChallengePrefix + d.Hostname
 	var found []string
 	var lookupErr error
@@ -196,34 +246,19 @@ func (c *Control) VerifyDomain(ctx context.Context, d *store.Domain) (*store.Dom
 	} else {
 		found, lookupErr = c.cfg.Domains.DNS.LookupTXT(ctx, name)
 	}
+	expected := fmt.Sprintf("expected a TXT record %s with value %q", name, d.Token)
 	switch {
 	case slices.Contains(found, d.Token):
-		d.Status, d.StatusReason, d.VerifiedAt = store.DomainVerified, "", time.Now().UTC()
+		return "", true, true
 	case errors.Is(lookupErr, dnsverify.ErrNoRecord):
-		d.Status = store.DomainFailed
-		d.StatusReason = fmt.Sprintf("expected a TXT record %s with value %q; DNS has no TXT record at that name", name, d.Token)
+		return expected + "; DNS has no TXT record at that name", false, true
 	case lookupErr != nil:
 		// The lookup's own error names the resolver's address: it goes to
 		// the operator's log, not to the client.
-		c.logf("verifying domain %s: %v", d.ID, lookupErr)
-		d.Status = store.DomainFailed
-		d.StatusReason = fmt.Sprintf("expected a TXT record %s with value %q; DNS did not answer the lookup, try again later", name, d.Token)
-	default:
-		d.Status = store.DomainFailed
-		d.StatusReason = fmt.Sprintf("expected a TXT record %s with value %q; found %q", name, d.Token, found)
+		c.logf("looking up the TXT record of domain %s: %v", d.ID, lookupErr)
+		return expected + "; DNS did not answer the lookup, try again later", false, false
 	}
-	if err := c.st.UpdateDomain(ctx, d); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, problem.Conflict("domain_taken", "%s is verified by another org", d.Hostname)
-		}
-		return nil, fmt.Errorf("updating domain: %w", err)
-	}
-	if d.Status == store.DomainVerified {
-		if err := c.PublishRoutes(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return d, nil
+	return fmt.Sprintf("%s; found %q", expected, found), false, true
 }
 
 // DeleteDomain removes a domain; its names stop answering at once.
@@ -231,7 +266,8 @@ func (c *Control) DeleteDomain(ctx context.Context, d *store.Domain) error {
 	if err := c.st.DeleteDomain(ctx, d.ID); err != nil {
 		return fmt.Errorf("deleting domain: %w", err)
 	}
-	return c.PublishRoutes(ctx)
+	c.domainRoutesChanged(d.Hostname)
+	return nil
 }
 
 // BrandingFields are what an org or workspace sets of its branding.
@@ -280,7 +316,8 @@ func (c *Control) SetBranding(ctx context.Context, ownerID, orgID string, f Bran
 	if err := c.st.PutBranding(ctx, b); err != nil {
 		return nil, fmt.Errorf("putting branding: %w", err)
 	}
-	return b, c.PublishRoutes(ctx)
+	c.ownerRoutesChanged(ownerID)
+	return b, nil
 }
 
 // Branding returns what an owner sets (zero when nothing) and the
@@ -347,11 +384,14 @@ func (c *Control) edgeBrand(f BrandingFields) edge.Brand {
 	if f.LogoURL != "" {
 		b.LogoURL = f.LogoURL
 	}
-	switch {
-	case f.SupportURL != "":
+	if f.AccentColor != "" {
+		b.AccentColor = f.AccentColor
+	}
+	if f.SupportURL != "" {
 		b.SupportURL = f.SupportURL
-	case f.SupportEmail != "":
-		b.SupportURL = "mailto:" + f.SupportEmail
+	}
+	if f.SupportEmail != "" {
+		b.SupportEmail = f.SupportEmail
 	}
 	return b
 }
@@ -361,9 +401,13 @@ type customDomains struct {
 	org, workspace, deployment map[string][]string
 }
 
-func (c *Control) verifiedDomains(ctx context.Context) (customDomains, error) {
+// verifiedDomains reads the routable custom domains of one org.
+func (c *Control) verifiedDomains(ctx context.Context, orgID string) (customDomains, error) {
 	cd := customDomains{org: map[string][]string{}, workspace: map[string][]string{}, deployment: map[string][]string{}}
-	all, err := listAll(ctx, c.st.ListDomains)
+	all, err := listAll(ctx, func(ctx context.Context, f store.ListFilter) ([]*store.Domain, error) {
+		f.OrgID = orgID
+		return c.st.ListDomains(ctx, f)
+	})
 	if err != nil {
 		return cd, fmt.Errorf("listing domains: %w", err)
 	}
@@ -399,7 +443,7 @@ func (cd customDomains) deploymentDomain(n Names, orgID, orgSlug, workspaceID st
 // deploymentHost is the hostname a deployment's URL names: its own
 // verified domain first, then {project}.D.
 func (c *Control) deploymentHost(ctx context.Context, d *store.Deployment, projectSlug string) string {
-	cd, err := c.verifiedDomains(ctx)
+	cd, err := c.verifiedDomains(ctx, d.OrgID)
 	if err != nil {
 		return c.cfg.Names.DeploymentHost(c.orgSlug(ctx, d.OrgID), projectSlug)
 	}
@@ -411,7 +455,7 @@ func (c *Control) deploymentHost(ctx context.Context, d *store.Deployment, proje
 
 // sandboxHost is the hostname a sandbox's preview URL names.
 func (c *Control) sandboxHost(ctx context.Context, s *store.Sandbox) string {
-	cd, err := c.verifiedDomains(ctx)
+	cd, err := c.verifiedDomains(ctx, s.OrgID)
 	if err != nil {
 		return c.cfg.Names.SandboxHost(c.orgSlug(ctx, s.OrgID), s.Slug)
 	}

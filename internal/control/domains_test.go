@@ -25,6 +25,8 @@ func TestNormalizeHostname(t *testing.T) {
 		"cliniciq.localhost":            "cliniciq.localhost",
 		"xn--bcher-kva.example":         "xn--bcher-kva.example",
 		"a-b.c1.example":                "a-b.c1.example",
+		"Bücher.Example":                "xn--bcher-kva.example",
+		"münchen.de.":                   "xn--mnchen-3ya.de",
 		strings.Repeat("a.", 126) + "b": strings.Repeat("a.", 126) + "b",
 	}
 	for in, want := range good {
@@ -35,8 +37,10 @@ func TestNormalizeHostname(t *testing.T) {
 	}
 	for _, in := range []string{
 		"", "localhost", "*.example.com", "a.*.example.com", "-a.example.com", "a-.example.com",
-		"a..example.com", "a_b.example.com", "bücher.example", "exa mple.com", "https://example.com",
+		"a..example.com", "a_b.example.com", "exa mple.com", "https://example.com",
 		strings.Repeat("a", 64) + ".example.com", strings.Repeat("a.", 127) + "bc",
+		"*", "*foo.example.com", "foo.*", "10.0.0.1", "::1", "[::1]", "xn--zz.example", "a.123",
+		"a‍b.example", "ab--cd.example", strings.Repeat("ü", 60) + ".example",
 	} {
 		if got, err := NormalizeHostname(in); err == nil {
 			t.Errorf("NormalizeHostname(%q) = %q, want an error", in, got)
@@ -93,11 +97,10 @@ func TestDomainRoutes(t *testing.T) {
 		Upstreams: map[int]string{8080: "127.0.0.1:2001"}, CreatedAt: now, UpdatedAt: now}
 	must(st.CreateSandbox(ctx, sb))
 
-	s := &sink{}
 	dns := txt{}
-	c := New(Config{Store: st, Templates: templates.New(nil), Names: Names{Domain: "localhost", Port: 7780}, Edge: s,
+	c := New(Config{Store: st, Templates: templates.New(nil), Names: Names{Domain: "localhost", Port: 7780},
 		Brand: edge.Brand{Name: "Platform"}, Domains: DomainConfig{DNS: dns, Target: "edge.berth.example"}})
-	must(c.PublishRoutes(ctx))
+	s := newSink(t, c)
 
 	add := func(req DomainRequest) *store.Domain {
 		t.Helper()
@@ -126,19 +129,25 @@ func TestDomainRoutes(t *testing.T) {
 	// Before verification a custom domain routes nothing, and a wrong TXT
 	// record fails with what was expected and found.
 	orgDom := add(DomainRequest{Hostname: "ClinicIQ.dev", Org: acme})
-	dns["_berth-challenge.cliniciq.dev"] = []string{"nope"}
-	failed, err := c.VerifyDomain(ctx, orgDom)
-	must(err)
-	if failed.Status != store.DomainFailed || !strings.Contains(failed.StatusReason, orgDom.Token) || !strings.Contains(failed.StatusReason, `"nope"`) {
-		t.Errorf("wrong TXT: %s %q", failed.Status, failed.StatusReason)
+	notVerified := func(want string) {
+		t.Helper()
+		_, err := c.VerifyDomain(ctx, orgDom)
+		var p *problem.Error
+		if !errors.As(err, &p) || p.Status != 422 || p.Code != "dns_not_verified" || !strings.Contains(p.Detail, orgDom.Token) ||
+			!strings.Contains(p.Detail, "_berth-challenge.cliniciq.dev") || !strings.Contains(p.Detail, want) {
+			t.Errorf("verify: %v, want a 422 dns_not_verified naming the record and %s", err, want)
+		}
+		if got, _ := st.GetDomain(ctx, orgDom.ID); got.Status != store.DomainPending || got.StatusReason != "" || !got.UpdatedAt.Equal(orgDom.UpdatedAt) {
+			t.Errorf("a failed verification changed the domain: %+v", got)
+		}
 	}
-	if _, ok := s.t.Lookup("site.cliniciq.dev"); ok {
+	dns["_berth-challenge.cliniciq.dev"] = []string{"nope"}
+	notVerified(`found ["nope"]`)
+	if _, ok := s.Lookup("site.cliniciq.dev"); ok {
 		t.Error("an unverified domain routes")
 	}
 	delete(dns, "_berth-challenge.cliniciq.dev")
-	if failed, err = c.VerifyDomain(ctx, orgDom); err != nil || failed.Status != store.DomainFailed || !strings.Contains(failed.StatusReason, "no TXT record") {
-		t.Errorf("no TXT: %+v %v", failed, err)
-	}
+	notVerified("no TXT record")
 	verify(orgDom)
 	wsDom := verify(add(DomainRequest{Hostname: "drsmith.example", Org: acme, Workspace: ws2}))
 	depDom := verify(add(DomainRequest{Hostname: "program.drsmithclinic.com", Org: acme, Deployment: d1}))
@@ -160,12 +169,12 @@ func TestDomainRoutes(t *testing.T) {
 		"shop.drsmith.example":            {"127.0.0.1:1002", "Clinic IQ", "teal"},
 	}
 	for host, w := range want {
-		r, ok := s.t.Lookup(host)
+		r, ok := s.Lookup(host)
 		if !ok || r.Upstream != w.upstream || r.Brand.Name != w.brand || r.Brand.PrimaryColor != w.color {
 			t.Errorf("%s: %+v %v, want %s branded %s %s", host, r, ok, w.upstream, w.brand, w.color)
 		}
 	}
-	if _, ok := s.t.Lookup("site.drsmith.example"); ok {
+	if _, ok := s.Lookup("site.drsmith.example"); ok {
 		t.Error("a project of another workspace answers under a workspace domain")
 	}
 
@@ -183,9 +192,7 @@ func TestDomainRoutes(t *testing.T) {
 
 	// Unknown names under a verified org domain get the org's branded
 	// 404.
-	e := edge.New(edge.Config{})
-	e.SetTable(s.t)
-	srv := httptest.NewServer(e)
+	srv := httptest.NewServer(s.e)
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL, nil)
 	req.Host = "nothing-here.cliniciq.dev"
@@ -227,7 +234,7 @@ func TestDomainRoutes(t *testing.T) {
 	must(c.DeleteDomain(ctx, depDom))
 	must(c.DeleteDomain(ctx, wsDom))
 	for _, h := range []string{"program.drsmithclinic.com", "shop.drsmith.example"} {
-		if _, ok := s.t.Lookup(h); ok {
+		if _, ok := s.Lookup(h); ok {
 			t.Errorf("%s still routes after its domain was removed", h)
 		}
 	}

@@ -75,7 +75,7 @@ func TestHostLifecycle(t *testing.T) {
 	}
 	prov := &loopbackProvisioner{}
 	defer prov.close()
-	c := New(Config{Store: st, Edge: &sink{}, Resync: time.Hour, Hosts: HostConfig{
+	c := New(Config{Store: st, Resync: time.Hour, Hosts: HostConfig{
 		Provisioners: map[string]Provisioner{"loop": prov}, Default: "loop", CA: ca, HealthTimeout: 5 * time.Second}})
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()

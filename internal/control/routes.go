@@ -5,134 +5,219 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/berth-dev/berth/internal/edge"
+	"github.com/berth-dev/berth/internal/id"
 	"github.com/berth-dev/berth/internal/store"
 )
 
-// PublishRoutes computes the route table from the store and hands it to
-// the edge. Every change that moves a URL calls it.
-func (c *Control) PublishRoutes(ctx context.Context) error {
-	if c.cfg.Edge == nil {
-		return nil // no edge to serve the table (the API alone, in tests)
+// routeFeed fans the route changes out to every edge that follows them.
+type routeFeed struct {
+	// owners is the resolver's cache of owners' brands, which a change
+	// naming owners makes stale.
+	owners  *ownerCache
+	mu      sync.Mutex
+	version uint64
+	subs    map[*func(edge.Change)]struct{}
+}
+
+// publish numbers ch and hands it to every watcher, in order.
+func (f *routeFeed) publish(ch edge.Change) uint64 {
+	if f.owners != nil && (ch.All || len(ch.Owners) > 0) {
+		f.owners.drop()
 	}
-	c.routesMu.Lock()
-	defer c.routesMu.Unlock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.version++
+	ch.Version = f.version
+	for fn := range f.subs {
+		(*fn)(ch)
+	}
+	return ch.Version
+}
+
+// watch delivers a full invalidation, then every change, until ctx ends.
+func (f *routeFeed) watch(ctx context.Context, fn func(edge.Change)) error {
+	f.mu.Lock()
+	if f.subs == nil {
+		f.subs = map[*func(edge.Change)]struct{}{}
+	}
+	f.subs[&fn] = struct{}{}
+	fn(edge.Change{Version: f.version, All: true})
+	f.mu.Unlock()
+	<-ctx.Done()
+	f.mu.Lock()
+	delete(f.subs, &fn)
+	f.mu.Unlock()
+	return ctx.Err()
+}
+
+// RoutesVersion is the version of the last route change.
+func (c *Control) RoutesVersion() uint64 {
+	c.routes.mu.Lock()
+	defer c.routes.mu.Unlock()
+	return c.routes.version
+}
+
+// PublishRoutes tells every edge that any answer it holds may be stale.
+func (c *Control) PublishRoutes(ctx context.Context) error {
+	c.routes.publish(edge.Change{All: true})
+	return nil
+}
+
+// routeChanged tells the edges that the names of one deployment or
+// sandbox moved. Working out which names costs a few reads of that
+// record's org; when they fail every answer is invalidated instead,
+// which is never wrong, only slower.
+func (c *Control) routeChanged(ctx context.Context, resourceID string) error {
+	hosts, err := c.resourceHosts(ctx, resourceID)
+	if err != nil {
+		c.logf("routes: names of %s: %v; invalidating every route", resourceID, err)
+		c.routes.publish(edge.Change{All: true})
+		return nil
+	}
+	c.routes.publish(edge.Change{Hosts: hosts})
+	return nil
+}
+
+// domainRoutesChanged tells the edges that the names at and under a
+// domain moved (it was verified, failed or removed).
+func (c *Control) domainRoutesChanged(hostname string) {
+	c.routes.publish(edge.Change{Suffixes: []string{hostname}})
+}
+
+// ownerRoutesChanged tells the edges that an org's or workspace's pages
+// or branding changed.
+func (c *Control) ownerRoutesChanged(ownerID string) {
+	c.routes.publish(edge.Change{Owners: []string{ownerID}})
+}
+
+// OrgCreated tells the edges that names under a new org's managed domain
+// now carry its brand.
+func (c *Control) OrgCreated(o *store.Org) {
+	c.routes.publish(edge.Change{Suffixes: []string{c.cfg.Names.OrgDomain(o.Slug)}})
+}
+
+// resourceHosts returns every hostname a deployment or sandbox answers at.
+func (c *Control) resourceHosts(ctx context.Context, resourceID string) ([]string, error) {
+	switch {
+	case id.HasPrefix(resourceID, id.Deployment):
+		d, err := c.st.GetDeployment(ctx, resourceID)
+		if err != nil {
+			return nil, err
+		}
+		p, err := c.st.GetProject(ctx, d.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		return c.namesIn(ctx, d.OrgID, d.WorkspaceID, d.ID, func(D string) string { return c.cfg.Names.DeploymentHostIn(D, p.Slug) })
+	case id.HasPrefix(resourceID, id.Sandbox):
+		s, err := c.st.GetSandbox(ctx, resourceID)
+		if err != nil {
+			return nil, err
+		}
+		return c.namesIn(ctx, s.OrgID, s.WorkspaceID, "", func(D string) string { return c.cfg.Names.SandboxHostIn(D, s.Slug) })
+	}
+	return nil, fmt.Errorf("%s is neither a deployment nor a sandbox", resourceID)
+}
+
+// namesIn returns name(D) for every deployment domain D of a workspace
+// (managed, the org's verified ones, the workspace's) and the exact
+// domains of deploymentID.
+func (c *Control) namesIn(ctx context.Context, orgID, workspaceID, deploymentID string, name func(D string) string) ([]string, error) {
+	o, err := c.st.GetOrg(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := listAll(ctx, func(ctx context.Context, f store.ListFilter) ([]*store.Domain, error) {
+		f.OrgID = orgID
+		return c.st.ListDomains(ctx, f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	hosts := []string{name(c.cfg.Names.OrgDomain(o.Slug))}
+	for _, d := range ds {
+		if !d.Verified() {
+			continue
+		}
+		switch {
+		case d.DeploymentID != "":
+			if d.DeploymentID == deploymentID {
+				hosts = append(hosts, d.Hostname)
+			}
+		case d.WorkspaceID == "" || d.WorkspaceID == workspaceID:
+			hosts = append(hosts, name(d.Hostname))
+		}
+	}
+	return hosts, nil
+}
+
+// RoutesResync is what a resync did.
+type RoutesResync struct {
+	// Version is the version of the change that invalidated every edge's
+	// answers.
+	Version uint64
+	// Hostnames is how many names the records route, counted from them.
+	Hostnames int
+}
+
+// ResyncRoutes re-registers every route from the records: it counts the
+// names every deployment and sandbox answers at, reading each record
+// once, and invalidates every answer every edge holds, so that the next
+// request for any name is answered from the records. The operator runs it
+// after an edge is replaced or its cache is suspected stale.
+func (c *Control) ResyncRoutes(ctx context.Context) (RoutesResync, error) {
 	orgs, err := listAll(ctx, c.st.ListOrgs)
 	if err != nil {
-		return fmt.Errorf("listing orgs: %w", err)
+		return RoutesResync{}, fmt.Errorf("listing orgs: %w", err)
 	}
-	projects, err := listAll(ctx, c.st.ListProjects)
+	domains, err := listAll(ctx, c.st.ListDomains)
 	if err != nil {
-		return fmt.Errorf("listing projects: %w", err)
+		return RoutesResync{}, fmt.Errorf("listing domains: %w", err)
 	}
+	// Deployment domains D by org (every workspace) and by workspace.
+	orgDs, wsDs := map[string]int{}, map[string]int{}
+	exact := 0
+	for _, d := range domains {
+		switch {
+		case !d.Verified():
+		case d.DeploymentID != "":
+			exact++
+		case d.WorkspaceID != "":
+			wsDs[d.WorkspaceID]++
+		default:
+			orgDs[d.OrgID]++
+		}
+	}
+	for _, o := range orgs {
+		orgDs[o.ID]++ // the managed domain
+	}
+	n := exact
+	projectsWithDeployments := map[string]string{} // project → workspace
 	deps, err := listAll(ctx, c.st.ListDeployments)
 	if err != nil {
-		return fmt.Errorf("listing deployments: %w", err)
+		return RoutesResync{}, fmt.Errorf("listing deployments: %w", err)
+	}
+	orgOf := map[string]string{}
+	for _, d := range deps {
+		projectsWithDeployments[d.ProjectID] = d.WorkspaceID
+		orgOf[d.ProjectID] = d.OrgID
+	}
+	for p, ws := range projectsWithDeployments {
+		n += orgDs[orgOf[p]] + wsDs[ws]
 	}
 	sbxs, err := listAll(ctx, c.st.ListSandboxes)
 	if err != nil {
-		return fmt.Errorf("listing sandboxes: %w", err)
-	}
-	workspaces, err := listAll(ctx, c.st.ListWorkspaces)
-	if err != nil {
-		return fmt.Errorf("listing workspaces: %w", err)
-	}
-	brandings, err := c.st.ListBrandings(ctx)
-	if err != nil {
-		return fmt.Errorf("listing brandings: %w", err)
-	}
-	cd, err := c.verifiedDomains(ctx)
-	if err != nil {
-		return err
-	}
-	set := map[string]BrandingFields{}
-	for _, b := range brandings {
-		set[b.OwnerID] = fieldsOf(b)
-	}
-
-	// Every org's pages carry its branding on its managed domain and on
-	// its verified org domains; a workspace's, its own fields over the
-	// org's, on its verified workspace domains and on its apps' names.
-	orgSlug := map[string]string{}
-	orgFields := map[string]BrandingFields{}
-	var zones []edge.Zone
-	for _, o := range orgs {
-		orgSlug[o.ID] = o.Slug
-		orgFields[o.ID] = mergeBranding(BrandingFields{ProductName: o.Name}, set[o.ID])
-		b := c.edgeBrand(orgFields[o.ID])
-		zones = append(zones, edge.Zone{Suffix: c.cfg.Names.OrgDomain(o.Slug), Brand: b})
-		for _, d := range cd.org[o.ID] {
-			zones = append(zones, edge.Zone{Suffix: d, Brand: b})
-		}
-	}
-	brands := map[string]edge.Brand{} // by workspace id
-	for _, w := range workspaces {
-		b := c.edgeBrand(mergeBranding(orgFields[w.OrgID], set[w.ID]))
-		brands[w.ID] = b
-		for _, d := range cd.workspace[w.ID] {
-			zones = append(zones, edge.Zone{Suffix: d, Brand: b})
-		}
-	}
-	// domains are the deployment domains D of a workspace: the managed
-	// one, then the org's verified domains, then the workspace's.
-	domains := func(orgID, workspaceID string) []string {
-		out := []string{c.cfg.Names.OrgDomain(orgSlug[orgID])}
-		out = append(out, cd.org[orgID]...)
-		return append(out, cd.workspace[workspaceID]...)
-	}
-	projectSlug := map[string]string{}
-	for _, p := range projects {
-		projectSlug[p.ID] = p.Slug
-	}
-	var routes []edge.Route
-	// Exact deployment domains are added last so they win over a
-	// {project}.D name that happens to be the same.
-	var exact []edge.Route
-	// The S3 endpoint answers at s3.D under each org's own domains, and
-	// wins over a project that happens to be named s3.
-	for _, o := range orgs {
-		exact = append(exact, c.bucketRoutes(append([]string{c.cfg.Names.OrgDomain(o.Slug)}, cd.org[o.ID]...), c.edgeBrand(orgFields[o.ID]))...)
-	}
-	for _, d := range deps {
-		r := edge.Route{Brand: brands[d.WorkspaceID]}
-		switch {
-		case d.Upstream != "":
-			r.State, r.Upstream = edge.Ready, d.Upstream
-		case d.Status == store.DeploymentFailed:
-			r.State = edge.Down
-		default:
-			r.State = edge.Deploying
-		}
-		for _, D := range domains(d.OrgID, d.WorkspaceID) {
-			r.Host = c.cfg.Names.DeploymentHostIn(D, projectSlug[d.ProjectID])
-			routes = append(routes, r)
-		}
-		for _, h := range cd.deployment[d.ID] {
-			r.Host = h
-			exact = append(exact, r)
-		}
+		return RoutesResync{}, fmt.Errorf("listing sandboxes: %w", err)
 	}
 	for _, s := range sbxs {
-		r := edge.Route{Brand: brands[s.WorkspaceID]}
-		up := s.Upstreams[s.PreviewPort]
-		switch {
-		case s.Status == store.SandboxRunning && up != "":
-			r.State, r.Upstream = edge.Ready, up
-		case s.Status == store.SandboxPending:
-			r.State = edge.Deploying
-		default:
-			r.State = edge.Down
-		}
-		for _, D := range domains(s.OrgID, s.WorkspaceID) {
-			r.Host = c.cfg.Names.SandboxHostIn(D, s.Slug)
-			routes = append(routes, r)
-		}
+		n += orgDs[s.OrgID] + wsDs[s.WorkspaceID]
 	}
-	t := edge.NewTable(append(routes, exact...), zones)
-	c.published.Store(t)
-	c.cfg.Edge.SetTable(t)
-	return nil
+	v := c.routes.publish(edge.Change{All: true})
+	c.logf("routes: resync: %d names from the records, every edge invalidated (version %d)", n, v)
+	return RoutesResync{Version: v, Hostnames: n}, nil
 }
 
 // reachable reports whether a request to host through the edge reached

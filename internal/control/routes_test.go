@@ -11,9 +11,34 @@ import (
 	"github.com/berth-dev/berth/internal/templates"
 )
 
-type sink struct{ t *edge.Table }
+// sink is an edge that follows a control plane's resolver and caches its
+// answers, as the one in `berth up` does.
+type sink struct{ e *edge.Edge }
 
-func (s *sink) SetTable(t *edge.Table) { s.t = t }
+func newSink(t *testing.T, c *Control) *sink {
+	t.Helper()
+	e := edge.New(edge.Config{})
+	e.UseResolver(c.Resolver())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.Follow(ctx, c.Resolver()) }()
+	t.Cleanup(func() { cancel(); <-done })
+	// Follow's first change flushes the cache; wait for it so that
+	// nothing cached before it is dropped later.
+	for !watching(c) {
+		time.Sleep(time.Millisecond)
+	}
+	return &sink{e: e}
+}
+
+// watching reports whether an edge watches c's changes.
+func watching(c *Control) bool {
+	c.routes.mu.Lock()
+	defer c.routes.mu.Unlock()
+	return len(c.routes.subs) > 0
+}
+
+func (s *sink) Lookup(host string) (edge.Route, bool) { return s.e.Lookup(host) }
 
 // TestPublishRoutes builds the route table from a real store and checks
 // what the edge will do for each kind of record.
@@ -51,10 +76,9 @@ func TestPublishRoutes(t *testing.T) {
 	must(st.CreateSandbox(ctx, &store.Sandbox{ID: "sbx_2", OrgID: "org_1", WorkspaceID: "ws_1", ProjectID: "prj_live", Slug: "live-def",
 		TemplateID: "static-html", Status: store.SandboxPending, PreviewPort: 8080, CreatedAt: now, UpdatedAt: now}))
 
-	s := &sink{}
-	c := New(Config{Store: st, Templates: templates.New(nil), Names: Names{Domain: "localhost", Port: 7780}, Edge: s,
+	c := New(Config{Store: st, Templates: templates.New(nil), Names: Names{Domain: "localhost", Port: 7780},
 		Brand: edge.Brand{Name: "Platform"}})
-	must(c.PublishRoutes(ctx))
+	s := newSink(t, c)
 
 	want := map[string]struct {
 		state    edge.State
@@ -68,12 +92,12 @@ func TestPublishRoutes(t *testing.T) {
 		"LIVE-DEF.sandbox.acme.localhost.": {edge.Deploying, ""},
 	}
 	for host, w := range want {
-		r, ok := s.t.Lookup(host)
+		r, ok := s.Lookup(host)
 		if !ok || r.State != w.state || r.Upstream != w.upstream || r.Brand.Name != "Acme Health" {
 			t.Errorf("%s: %+v %v, want %v %q branded Acme Health", host, r, ok, w.state, w.upstream)
 		}
 	}
-	if _, ok := s.t.Lookup("nope.acme.localhost"); ok {
+	if _, ok := s.Lookup("nope.acme.localhost"); ok {
 		t.Error("an unknown host has a route")
 	}
 
@@ -81,8 +105,8 @@ func TestPublishRoutes(t *testing.T) {
 	sb, _ := st.GetSandbox(ctx, "sbx_1")
 	sb.PreviewPort = 3000
 	must(st.UpdateSandbox(ctx, sb))
-	must(c.PublishRoutes(ctx))
-	if r, _ := s.t.Lookup("live-abc.sandbox.acme.localhost"); r.Upstream != "127.0.0.1:2002" {
+	must(c.routeChanged(ctx, sb.ID))
+	if r, _ := s.Lookup("live-abc.sandbox.acme.localhost"); r.Upstream != "127.0.0.1:2002" {
 		t.Errorf("after preview port change: %+v", r)
 	}
 }

@@ -87,7 +87,7 @@ func (c *Control) CreateSandbox(ctx context.Context, req SandboxRequest) (*store
 		return nil, fmt.Errorf("creating sandbox: %w", err)
 	}
 	c.event(ctx, s.ID, "sandbox.created", "sandbox created from template %s", t.ID)
-	c.PublishRoutes(ctx)
+	c.routeChanged(ctx, s.ID)
 	c.queue.kick(s.ID)
 	return s, nil
 }
@@ -156,7 +156,7 @@ func (c *Control) reconcileSandbox(ctx context.Context, sid string) error {
 		if err := c.st.UpdateSandbox(ctx, s); err != nil {
 			return err
 		}
-		return c.PublishRoutes(ctx)
+		return c.routeChanged(ctx, s.ID)
 	}
 	t, ok := c.cfg.Templates.Get(s.TemplateID)
 	if !ok {
@@ -235,7 +235,7 @@ func (c *Control) reconcileSandbox(ctx context.Context, sid string) error {
 	}
 	if changed {
 		c.event(ctx, s.ID, "sandbox.running", "sandbox is running")
-		return c.PublishRoutes(ctx)
+		return c.routeChanged(ctx, s.ID)
 	}
 	return nil
 }
@@ -322,7 +322,7 @@ func (c *Control) RestartSandbox(ctx context.Context, sid string) (*store.Sandbo
 		return nil, err
 	}
 	c.event(ctx, s.ID, "sandbox.restarting", "sandbox container restarting")
-	c.PublishRoutes(ctx)
+	c.routeChanged(ctx, s.ID)
 	c.queue.kick(s.ID)
 	return c.WaitSandbox(ctx, s.ID, 30*time.Second)
 }
@@ -346,7 +346,7 @@ func (c *Control) Preview(ctx context.Context, sid string, port int, wait time.D
 		if err := c.st.UpdateSandbox(ctx, s); err != nil {
 			return nil, false, "", err
 		}
-		if err := c.PublishRoutes(ctx); err != nil {
+		if err := c.routeChanged(ctx, s.ID); err != nil {
 			return nil, false, "", err
 		}
 	}

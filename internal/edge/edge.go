@@ -40,6 +40,11 @@ type Config struct {
 	// addresses, which is why they go to the operator and never to a
 	// client. Nil discards them.
 	Logf func(format string, args ...any)
+	// RateLimit bounds the requests of one client address; the zero
+	// value lets everything through.
+	RateLimit RateLimit
+	// CacheLimit bounds the resolver answers kept (0: 200,000).
+	CacheLimit int
 }
 
 // Edge is the public HTTP handler: it routes each request by its Host
@@ -53,16 +58,26 @@ type Edge struct {
 	proxy     *httputil.ReverseProxy
 	pages     *template.Template
 	retryWait time.Duration
+
+	// cache holds the resolver's answers once UseResolver was called.
+	cache       atomic.Pointer[cache]
+	cacheLimit  int
+	customPages sync.Map // digest → *template.Template
+	limiter     *rateLimiter
 }
 
 // New returns an Edge with an empty table: every host gets the 404 page
 // until SetTable installs routes.
 func New(cfg Config) *Edge {
 	e := &Edge{
-		brand:     cfg.Brand,
-		logf:      cfg.Logf,
-		pages:     parsePages(),
-		retryWait: defaultRetryWait,
+		brand:      cfg.Brand,
+		logf:       cfg.Logf,
+		pages:      parsePages(),
+		retryWait:  defaultRetryWait,
+		cacheLimit: cfg.CacheLimit,
+	}
+	if cfg.RateLimit.enabled() {
+		e.limiter = newRateLimiter(cfg.RateLimit, time.Now)
 	}
 	if e.logf == nil {
 		e.logf = func(string, ...any) {}
@@ -134,6 +149,10 @@ func (e *Edge) CloseIdleConnections() {
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t := e.current.Load().table
 	host := canonicalHost(r.Host)
+	if e.limiter != nil && !e.limiter.allow(clientAddr(r)) {
+		e.servePage(w, r, PageRateLimited, e.brandFor(t, host, nil))
+		return
+	}
 	rt, ok := t.lookup(host)
 	if !ok {
 		e.servePage(w, r, pageNotFound, e.brandFor(t, host, nil))

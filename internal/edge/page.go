@@ -2,6 +2,7 @@ package edge
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -9,18 +10,62 @@ import (
 	"strings"
 )
 
-// pageKind is one of the answers the edge gives itself.
-type pageKind int
+// PageKind is one of the answers the edge gives itself.
+type PageKind int
 
+// The pages. Each has a name (its X-Edge-Page value and the {kind} of a
+// custom page upload) and a status.
 const (
-	pageNotFound pageKind = iota
-	pageBadGateway
-	pageLoading
+	// PageNotFound (404 "not-found") answers a host nothing serves.
+	PageNotFound PageKind = iota
+	// PageBadGateway (502 "bad-gateway") answers when the app is down or
+	// does not answer.
+	PageBadGateway
+	// PageLoading (503 "loading") answers while the app is being built or
+	// started; it refreshes itself.
+	PageLoading
+	// PageTLSPending (503 "tls-pending") answers on a host whose
+	// certificate is still being issued; it refreshes itself.
+	PageTLSPending
+	// PageRateLimited (429 "rate-limited") answers a client that sent
+	// more requests than the edge lets one address send.
+	PageRateLimited
 )
+
+// PageKinds lists every page, in the order of the constants.
+var PageKinds = []PageKind{PageNotFound, PageBadGateway, PageLoading, PageTLSPending, PageRateLimited}
+
+// The unexported names the proxy code uses.
+const (
+	pageNotFound   = PageNotFound
+	pageBadGateway = PageBadGateway
+	pageLoading    = PageLoading
+)
+
+// Name is the page's name: "not-found", "bad-gateway", "loading",
+// "tls-pending" or "rate-limited".
+func (k PageKind) Name() string { return k.spec().name }
+
+// Status is the HTTP status the page is served with.
+func (k PageKind) Status() int { return k.spec().status }
+
+// PageKindByName returns the page with the given name.
+func PageKindByName(name string) (PageKind, bool) {
+	for _, k := range PageKinds {
+		if k.Name() == name {
+			return k, true
+		}
+	}
+	return 0, false
+}
 
 // retryAfterSeconds is both the loading page's Retry-After and its
 // self-refresh interval: a deploy usually finishes within a few of them.
 const retryAfterSeconds = 5
+
+// tlsRetrySeconds is the TLS pending page's refresh interval: issuing a
+// certificate takes a few seconds to a minute.
+const tlsRetrySeconds = 10
 
 // pageHeader is set on every page the edge produces, so that the control
 // plane's readiness probe can tell an edge page from an app's own answer.
@@ -37,10 +82,31 @@ type pageSpec struct {
 	heading string
 	message string
 	refresh int // seconds; 0 means the page does not refresh itself
+	// retryAfter is the Retry-After of a page that does not refresh
+	// itself; 0 sends none.
+	retryAfter int
 }
 
-func (k pageKind) spec() pageSpec {
+func (k PageKind) spec() pageSpec {
 	switch k {
+	case PageTLSPending:
+		return pageSpec{
+			name:    "tls-pending",
+			status:  http.StatusServiceUnavailable,
+			title:   "Securing this site",
+			heading: "This site is getting its certificate",
+			message: "A secure connection for this address is being set up. This page refreshes by itself as soon as it is ready.",
+			refresh: tlsRetrySeconds,
+		}
+	case PageRateLimited:
+		return pageSpec{
+			name:       "rate-limited",
+			status:     http.StatusTooManyRequests,
+			title:      "Too many requests",
+			heading:    "Slow down a little",
+			message:    "Too many requests came from your address in a short time. Please wait a few seconds and try again.",
+			retryAfter: 1,
+		}
 	case pageLoading:
 		return pageSpec{
 			name:    "loading",
@@ -69,18 +135,34 @@ func (k pageKind) spec() pageSpec {
 	}
 }
 
-// pageData is what the template sees: every brand field is validated or
-// left to html/template's contextual escaping.
-type pageData struct {
-	Title      string
-	Heading    string
-	Message    string
-	Refresh    int
-	Loading    bool
-	Name       string
-	Color      string
-	LogoURL    any // string (escaped by the template) or template.URL (a vetted data: URL)
-	SupportURL string
+// PageData is what a page template sees, built-in or custom: every
+// brand field is validated or left to html/template's contextual
+// escaping.
+type PageData struct {
+	// Kind is the page's name ("not-found", …) and Status its HTTP status.
+	Kind   string
+	Status int
+	// Title, Heading and Message are the page's words in English.
+	Title   string
+	Heading string
+	Message string
+	// Refresh is the self-refresh interval in seconds, 0 for none.
+	Refresh int
+	// Loading is set on the pages that wait for something (loading, TLS
+	// pending): they show a spinner.
+	Loading bool
+	// Name is the brand's product name.
+	Name string
+	// Color and Accent are CSS colours, always valid.
+	Color  string
+	Accent string
+	// LogoURL is a string (escaped by the template) or a template.URL (a
+	// vetted data: URL); nil when there is no logo.
+	LogoURL any
+	// SupportURL is an http(s) or mailto URL, SupportEmail an address;
+	// either may be empty.
+	SupportURL   string
+	SupportEmail string
 }
 
 // pageTemplate is self-contained on purpose: inline CSS, no fonts, scripts
@@ -97,7 +179,7 @@ const pageTemplate = `<!DOCTYPE html>
 {{- end}}
 <title>{{.Title}}{{with .Name}} · {{.}}{{end}}</title>
 <style>
-:root{--brand:{{.Color}}}
+:root{--brand:{{.Color}};--accent:{{.Accent}}}
 *{box-sizing:border-box}
 html,body{height:100%}
 body{margin:0;display:flex;align-items:center;justify-content:center;padding:24px;background:#f5f6f8;color:#1f2430;font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
@@ -109,7 +191,7 @@ p{margin:0;color:#4a5162}
 @keyframes spin{to{transform:rotate(360deg)}}
 @media (prefers-reduced-motion:reduce){.spinner{animation-duration:3s}}
 .help{margin-top:24px}
-a{color:var(--brand)}
+a{color:var(--accent)}
 footer{margin-top:28px;font-size:.85rem;color:#8a909c}
 @media (prefers-color-scheme:dark){body{background:#15171c;color:#e8eaee}main{background:#1e2128;box-shadow:none}p{color:#b4b9c4}.spinner{border-color:#333844;border-top-color:var(--brand)}footer{color:#7d8390}}
 </style>
@@ -124,8 +206,10 @@ footer{margin-top:28px;font-size:.85rem;color:#8a909c}
 {{- end}}
 <h1>{{.Heading}}</h1>
 <p>{{.Message}}</p>
-{{- with .SupportURL}}
-<p class="help"><a href="{{.}}">Contact support</a></p>
+{{- if .SupportURL}}
+<p class="help"><a href="{{.SupportURL}}">Contact support</a>{{with .SupportEmail}} · <a href="mailto:{{.}}">{{.}}</a>{{end}}</p>
+{{- else if .SupportEmail}}
+<p class="help"><a href="mailto:{{.SupportEmail}}">{{.SupportEmail}}</a></p>
 {{- end}}
 {{- with .Name}}
 <footer>{{.}}</footer>
@@ -141,25 +225,68 @@ func parsePages() *template.Template {
 	return template.Must(template.New("page").Parse(pageTemplate))
 }
 
-// renderPage renders one page for a brand.
-func renderPage(tmpl *template.Template, kind pageKind, b Brand) ([]byte, error) {
+// pageData builds what a page template sees for a kind and a brand.
+func pageData(kind PageKind, b Brand) PageData {
 	s := kind.spec()
-	data := pageData{
-		Title:      s.title,
-		Heading:    s.heading,
-		Message:    s.message,
-		Refresh:    s.refresh,
-		Loading:    kind == pageLoading,
-		Name:       strings.TrimSpace(b.Name),
-		Color:      brandColor(b.PrimaryColor),
-		LogoURL:    logoURL(b.LogoURL),
-		SupportURL: supportURL(b.SupportURL),
+	color := brandColor(b.PrimaryColor)
+	accent := color
+	if strings.TrimSpace(b.AccentColor) != "" {
+		accent = brandColor(b.AccentColor)
 	}
+	return PageData{
+		Kind:         s.name,
+		Status:       s.status,
+		Title:        s.title,
+		Heading:      s.heading,
+		Message:      s.message,
+		Refresh:      s.refresh,
+		Loading:      kind == PageLoading || kind == PageTLSPending,
+		Name:         strings.TrimSpace(b.Name),
+		Color:        color,
+		Accent:       accent,
+		LogoURL:      logoURL(b.LogoURL),
+		SupportURL:   supportURL(b.SupportURL),
+		SupportEmail: supportEmail(b.SupportEmail),
+	}
+}
+
+// renderPage renders one page for a brand with tmpl, the built-in
+// template or a custom one.
+func renderPage(tmpl *template.Template, kind PageKind, b Brand) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, data); err != nil {
-		return nil, fmt.Errorf("rendering %s page: %w", s.name, err)
+	if err := tmpl.Execute(&buf, pageData(kind, b)); err != nil {
+		return nil, fmt.Errorf("rendering %s page: %w", kind.Name(), err)
 	}
 	return buf.Bytes(), nil
+}
+
+// MaxCustomPageBytes bounds a custom page template.
+const MaxCustomPageBytes = 64 << 10
+
+// ParseCustomPage parses a custom page template and renders it once for
+// every page kind with a sample brand, so that a template that cannot
+// render is refused when it is uploaded rather than when it is needed.
+// The template sees PageData.
+func ParseCustomPage(src string) (*template.Template, error) {
+	if len(src) > MaxCustomPageBytes {
+		return nil, fmt.Errorf("the template is %d bytes; at most %d", len(src), MaxCustomPageBytes)
+	}
+	tmpl, err := template.New("custom").Option("missingkey=error").Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	sample := Brand{Name: "Sample", PrimaryColor: "#123456", AccentColor: "#654321",
+		LogoURL: "https://logo.example/l.png", SupportURL: "https://help.example", SupportEmail: "help@example.com"}
+	for _, k := range PageKinds {
+		var buf bytes.Buffer
+		if err := tmpl.Execute(&buf, pageData(k, sample)); err != nil {
+			return nil, err
+		}
+		if buf.Len() > 4*MaxCustomPageBytes {
+			return nil, fmt.Errorf("the %s page renders to %d bytes; at most %d", k.Name(), buf.Len(), 4*MaxCustomPageBytes)
+		}
+	}
+	return tmpl, nil
 }
 
 // brandColor returns c if it is a hex colour or a colour keyword, nothing
@@ -241,6 +368,22 @@ func logoURL(u string) any {
 	return nil
 }
 
+// supportEmail returns e when it is a plain address with nothing that
+// could break out of a mailto: URL.
+func supportEmail(e string) string {
+	e = strings.TrimSpace(e)
+	at := strings.IndexByte(e, '@')
+	if at <= 0 || at == len(e)-1 || len(e) > 254 {
+		return ""
+	}
+	for _, r := range e {
+		if r <= ' ' || r > '~' || strings.ContainsRune(`<>"'?&#:/\()[],;`, r) {
+			return ""
+		}
+	}
+	return e
+}
+
 func supportURL(u string) string {
 	u = strings.TrimSpace(u)
 	if hasSchemePrefix(u, "https://") || hasSchemePrefix(u, "http://") || hasSchemePrefix(u, "mailto:") {
@@ -253,12 +396,33 @@ func hasSchemePrefix(s, prefix string) bool {
 	return len(s) > len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
+// pageCSP lets a page use its inline styles and show its logo, and
+// nothing else: no script runs on an edge page, built-in or custom, on
+// the app's own origin.
+const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// ServePage answers r with one of the edge's pages, in the brand (and
+// with the custom page, when one was uploaded) of r's host. The TLS
+// layer calls it with PageTLSPending.
+func (e *Edge) ServePage(w http.ResponseWriter, r *http.Request, kind PageKind) {
+	t := e.current.Load().table
+	e.servePage(w, r, kind, e.brandFor(t, canonicalHost(r.Host), nil))
+}
+
 // servePage writes one of the edge's own pages. The body is complete before
 // the header is written, so a rendering error can still fall back to a
 // plain answer with the same status.
-func (e *Edge) servePage(w http.ResponseWriter, r *http.Request, kind pageKind, b Brand) {
+func (e *Edge) servePage(w http.ResponseWriter, r *http.Request, kind PageKind, b Brand) {
 	s := kind.spec()
-	body, err := renderPage(e.pages, kind, b)
+	tmpl := e.pages
+	if custom := e.customPage(canonicalHost(r.Host), kind); custom != nil {
+		tmpl = custom
+	}
+	body, err := renderPage(tmpl, kind, b)
+	if err != nil && tmpl != e.pages {
+		e.logf("edge: %s: custom page: %v", r.Host, err)
+		body, err = renderPage(e.pages, kind, b)
+	}
 	ctype := "text/html; charset=utf-8"
 	if err != nil {
 		e.logf("edge: %s: %v", r.Host, err)
@@ -270,12 +434,49 @@ func (e *Edge) servePage(w http.ResponseWriter, r *http.Request, kind pageKind, 
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", pageCSP)
 	h.Set(pageHeader, s.name)
-	if s.refresh > 0 {
+	switch {
+	case s.refresh > 0:
 		h.Set("Retry-After", strconv.Itoa(s.refresh))
+	case s.retryAfter > 0:
+		h.Set("Retry-After", strconv.Itoa(s.retryAfter))
 	}
 	w.WriteHeader(s.status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body) // the client may be gone; there is nothing left to do
 	}
+}
+
+// customPage returns the parsed custom template of host's owner for kind,
+// fetching it from the resolver the first time its digest is seen; nil
+// when there is none or it cannot be had.
+func (e *Edge) customPage(host string, kind PageKind) *template.Template {
+	c := e.cache.Load()
+	if c == nil {
+		return nil
+	}
+	digest := c.answer(host).Pages[kind.Name()]
+	if digest == "" {
+		return nil
+	}
+	if t, ok := e.customPages.Load(digest); ok {
+		return t.(*template.Template)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	defer cancel()
+	src, err := c.r.Page(ctx, digest)
+	if err != nil {
+		e.logf("edge: %s: fetching custom %s page: %v", host, kind.Name(), err)
+		return nil
+	}
+	t, err := ParseCustomPage(src)
+	if err != nil {
+		e.logf("edge: %s: custom %s page: %v", host, kind.Name(), err)
+		return nil
+	}
+	// Pages are addressed by their digest, so a stored one never goes
+	// stale; the few an installation has are kept for good.
+	e.customPages.Store(digest, t)
+	return t
 }

@@ -17,11 +17,13 @@ var goldenBrand = Brand{
 	PrimaryColor: "#0a7cff",
 	LogoURL:      "https://cdn.acme.example/logo.png?v=2&size=small",
 	SupportURL:   "https://acme.example/help",
+	AccentColor:  "#ff7a00",
+	SupportEmail: "help@acme.example",
 }
 
 func TestPagesGolden(t *testing.T) {
 	tmpl := parsePages()
-	for _, kind := range []pageKind{pageNotFound, pageBadGateway, pageLoading} {
+	for _, kind := range PageKinds {
 		name := kind.spec().name
 		t.Run(name, func(t *testing.T) {
 			got, err := renderPage(tmpl, kind, goldenBrand)
@@ -54,7 +56,7 @@ func TestPageEscapesBrand(t *testing.T) {
 		LogoURL:      `javascript:alert(1)`,
 		SupportURL:   `javascript:alert(2)`,
 	}
-	for _, kind := range []pageKind{pageNotFound, pageBadGateway, pageLoading} {
+	for _, kind := range PageKinds {
 		page, err := renderPage(tmpl, kind, hostile)
 		if err != nil {
 			t.Fatal(err)
@@ -121,6 +123,75 @@ func TestBrandColor(t *testing.T) {
 	} {
 		if got := brandColor(in); got != want {
 			t.Errorf("brandColor(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// customGolden is a custom page that uses every field a template sees.
+const customGolden = `<!DOCTYPE html><html><head><title>{{.Title}} · {{.Name}}</title>
+<style>body{background:{{.Color}};color:{{.Accent}}}</style>{{if .Refresh}}<meta http-equiv="refresh" content="{{.Refresh}}">{{end}}</head>
+<body class="{{.Kind}}"><h1>{{.Status}} {{.Heading}}</h1><p>{{.Message}}</p>{{with .LogoURL}}<img src="{{.}}">{{end}}
+{{with .SupportURL}}<a href="{{.}}">help</a>{{end}} {{with .SupportEmail}}<a href="mailto:{{.}}">{{.}}</a>{{end}}{{if .Loading}}…{{end}}</body></html>
+`
+
+func TestCustomPagesGolden(t *testing.T) {
+	tmpl, err := ParseCustomPage(customGolden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range PageKinds {
+		name := "custom-" + kind.Name()
+		t.Run(name, func(t *testing.T) {
+			got, err := renderPage(tmpl, kind, goldenBrand)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", name+".html")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the rendered page (run go test -update and review the diff):\n%s", path, got)
+			}
+		})
+	}
+}
+
+func TestParseCustomPageRefuses(t *testing.T) {
+	for name, src := range map[string]string{
+		"syntax":        `<p>{{.Title</p>`,
+		"unknown field": `<p>{{.Upstream}}</p>`,
+		"too big":       strings.Repeat("a", MaxCustomPageBytes+1),
+	} {
+		if _, err := ParseCustomPage(src); err == nil {
+			t.Errorf("%s: ParseCustomPage accepted it", name)
+		}
+	}
+	if _, err := ParseCustomPage(`<p>{{.Heading}}</p>`); err != nil {
+		t.Errorf("a plain template: %v", err)
+	}
+}
+
+func TestSupportEmail(t *testing.T) {
+	for in, want := range map[string]string{
+		"help@acme.example":        "help@acme.example",
+		" help@acme.example ":      "help@acme.example",
+		"help":                     "",
+		"@acme.example":            "",
+		"a@b?subject=x":            "",
+		`a"@b.example`:             "",
+		"a@b.example<script>":      "",
+		"javascript:alert(1)@x.io": "",
+	} {
+		if got := supportEmail(in); got != want {
+			t.Errorf("supportEmail(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

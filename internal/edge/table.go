@@ -18,6 +18,11 @@ type Brand struct {
 	// SupportURL, when set, is linked from every page as the place to ask
 	// for help: an http(s) or mailto URL.
 	SupportURL string
+	// AccentColor colours the pages' links, with the same rules as
+	// PrimaryColor; empty uses PrimaryColor.
+	AccentColor string
+	// SupportEmail, when set, is shown on every page as a mailto link.
+	SupportEmail string
 }
 
 // State says whether a route's app can take traffic.
@@ -77,6 +82,9 @@ type Zone struct {
 type Table struct {
 	routes map[string]Route
 	zones  map[string]Brand
+	// cache, when set, answers instead of routes and zones: the table of
+	// an edge that asks a Resolver.
+	cache *cache
 }
 
 // NewTable builds a table from routes and zones. Hostnames and suffixes are
@@ -119,6 +127,10 @@ func (t *Table) lookup(host string) (Route, bool) {
 	if t == nil {
 		return Route{}, false
 	}
+	if t.cache != nil {
+		a := t.cache.answer(host)
+		return a.Route, a.Found
+	}
 	r, ok := t.routes[host]
 	return r, ok
 }
@@ -129,6 +141,10 @@ func (t *Table) lookup(host string) (Route, bool) {
 func (t *Table) zoneBrand(host string) (Brand, bool) {
 	if t == nil {
 		return Brand{}, false
+	}
+	if t.cache != nil {
+		b := t.cache.answer(host).Brand
+		return b, b != (Brand{})
 	}
 	for h := host; h != ""; {
 		if b, ok := t.zones[h]; ok {

@@ -147,6 +147,10 @@ func build(ctx context.Context, e Engine, log io.Writer, force bool, list []imag
 			replaced = append(replaced, oldID)
 		}
 	}
+	// The neutral aliases move to the new images before the old ones go.
+	if t, ok := e.(Tagger); ok {
+		return EnsureAliases(ctx, t)
+	}
 	return nil
 }
 

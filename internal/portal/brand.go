@@ -4,16 +4,20 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/berth-dev/berth/client"
 )
 
 // Brand is everything that makes the portal look like its owner's: the
-// one place the pages take a name, a logo and colours from. Today the name
-// is the org's; a branding API will fill the rest.
+// one place the pages take a name, a logo, colours and a way to get help
+// from. It is the workspace's effective branding (its own fields over its
+// org's).
 type Brand struct {
 	// Name is who the portal belongs to, shown in the header and titles.
 	Name string
@@ -21,11 +25,16 @@ type Brand struct {
 	// name's initial instead.
 	LogoURL string
 	Colors  Colors
+	// SupportURL (https) and SupportEmail are shown at the foot of every
+	// page when set.
+	SupportURL   string
+	SupportEmail string
 }
 
 // Colors are CSS hex colours (#rgb or #rrggbb).
 type Colors struct {
-	Primary    string // buttons, links, the monogram
+	Primary    string // buttons, the monogram
+	Accent     string // links
 	OnPrimary  string // text on Primary
 	Background string // the page
 	Surface    string // cards
@@ -38,6 +47,7 @@ type Colors struct {
 func DefaultColors() Colors {
 	return Colors{
 		Primary:    "#374151",
+		Accent:     "#374151",
 		OnPrimary:  "#ffffff",
 		Background: "#f5f6f8",
 		Surface:    "#ffffff",
@@ -61,13 +71,20 @@ func (b Brand) normalized() Brand {
 		return d
 	}
 	c := b.Colors
+	primary := pick(c.Primary, def.Primary)
 	b.Colors = Colors{
-		Primary: pick(c.Primary, def.Primary), OnPrimary: pick(c.OnPrimary, def.OnPrimary),
+		Primary: primary, Accent: pick(c.Accent, primary), OnPrimary: pick(c.OnPrimary, def.OnPrimary),
 		Background: pick(c.Background, def.Background), Surface: pick(c.Surface, def.Surface),
 		Text: pick(c.Text, def.Text), Muted: pick(c.Muted, def.Muted), Border: pick(c.Border, def.Border),
 	}
 	if !safeLogo(b.LogoURL) {
 		b.LogoURL = ""
+	}
+	if u, err := url.Parse(b.SupportURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		b.SupportURL = ""
+	}
+	if a, err := mail.ParseAddress(b.SupportEmail); err != nil || a.Address != b.SupportEmail {
+		b.SupportEmail = ""
 	}
 	b.Name = strings.TrimSpace(b.Name)
 	return b
@@ -93,11 +110,13 @@ func (b Brand) Initial() string {
 // static stylesheet uses.
 func (b Brand) CSS() string {
 	c := b.normalized().Colors
-	return fmt.Sprintf(":root{--primary:%s;--on-primary:%s;--bg:%s;--surface:%s;--text:%s;--muted:%s;--border:%s}\n",
-		c.Primary, c.OnPrimary, c.Background, c.Surface, c.Text, c.Muted, c.Border)
+	return fmt.Sprintf(":root{--primary:%s;--accent:%s;--on-primary:%s;--bg:%s;--surface:%s;--text:%s;--muted:%s;--border:%s}\n",
+		c.Primary, c.Accent, c.OnPrimary, c.Background, c.Surface, c.Text, c.Muted, c.Border)
 }
 
-// loadBrand reads the brand from the API: the org's name, neutral colours.
+// loadBrand reads the brand from the API: the workspace's effective
+// branding (product name, logo, colours, support), over neutral colours;
+// without one, the org's name.
 func (s *Server) loadBrand(ctx context.Context) (Brand, string, error) {
 	ws, err := s.workspace(ctx)
 	if err != nil {
@@ -105,10 +124,21 @@ func (s *Server) loadBrand(ctx context.Context) (Brand, string, error) {
 	}
 	s.reached.Store(true)
 	b := Brand{Name: ws.Name, Colors: DefaultColors()}
-	if o, err := s.org(ctx, ws.OrgID); err == nil {
-		b.Name = o.Name
+	var ob client.OwnerBranding
+	if err := s.api.Do(ctx, http.MethodGet, "/workspaces/"+url.PathEscape(ws.ID)+"/branding", nil, "", &ob); err == nil {
+		e := ob.Effective
+		if e.ProductName != "" {
+			b.Name = e.ProductName
+		}
+		b.LogoURL, b.SupportURL, b.SupportEmail = e.LogoURL, e.SupportURL, e.SupportEmail
+		b.Colors.Primary, b.Colors.Accent = e.PrimaryColor, e.AccentColor
 	} else {
-		s.logf("portal: reading the org's name: %v", err)
+		s.logf("portal: reading the workspace's branding: %v", err)
+		if o, err := s.org(ctx, ws.OrgID); err == nil {
+			b.Name = o.Name
+		} else {
+			s.logf("portal: reading the org's name: %v", err)
+		}
 	}
 	return b.normalized(), ws.Name, nil
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/blob"
 	"github.com/berth-dev/berth/internal/control"
-	"github.com/berth-dev/berth/internal/edge"
 	"github.com/berth-dev/berth/internal/id"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/sqlite"
@@ -64,7 +63,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	ctl := control.New(control.Config{Store: st, Artifacts: artifacts, Templates: templates.New(nil),
-		Names: control.Names{Domain: "localhost", Scheme: "http", Port: 7780}, Edge: edge.New(edge.Config{})})
+		Names: control.Names{Domain: "localhost", Scheme: "http", Port: 7780}})
 	apiSrv := httptest.NewServer(api.New(st, ctl, t.Logf))
 	t.Cleanup(apiSrv.Close)
 
@@ -610,5 +609,35 @@ func TestReasonsAreSummarizedAndScrubbed(t *testing.T) {
 	words := strings.Repeat("word ", 60)
 	if sum, detail := summarize(words); len(sum) > summaryMax+len("…") || !strings.HasSuffix(sum, "…") || detail == "" {
 		t.Errorf("a long sentence: %q %q", sum, detail)
+	}
+}
+
+// TestPortalUsesWorkspaceBranding sets the org's and the workspace's
+// branding through the API and finds it on the portal's pages.
+func TestPortalUsesWorkspaceBranding(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	if _, err := w.admin.SetOrgBranding(ctx, w.org.ID, client.Branding{ProductName: "ClinicIQ Care", PrimaryColor: "#0a7755",
+		LogoURL: "https://cdn.cliniciq.example/logo.png", SupportEmail: "help@cliniciq.example"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.admin.SetWorkspaceBranding(ctx, w.ws.ID, client.Branding{AccentColor: "#ff7a00", SupportURL: "https://help.drsmith.example"}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, w.portalURL)
+	login := b.get("/login")
+	if !strings.Contains(login.body, "ClinicIQ Care") || !strings.Contains(login.body, `src="https://cdn.cliniciq.example/logo.png"`) {
+		t.Errorf("the sign-in page lacks the brand:\n%s", login.body)
+	}
+	wantRedirect(t, b.login(password), "/")
+	page := b.get("/").body
+	for _, want := range []string{"ClinicIQ Care", `href="https://help.drsmith.example"`, `href="mailto:help@cliniciq.example"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the overview lacks %q", want)
+		}
+	}
+	css := b.get("/assets/brand.css").body
+	if !strings.Contains(css, "--primary:#0a7755") || !strings.Contains(css, "--accent:#ff7a00") {
+		t.Errorf("brand.css = %q", css)
 	}
 }

@@ -49,6 +49,7 @@ type Store interface {
 	CertStore
 	CronStore
 	BucketStore
+	RouteStore
 
 	CreateSandbox(ctx context.Context, s *Sandbox) error
 	GetSandbox(ctx context.Context, id string) (*Sandbox, error)

@@ -73,7 +73,7 @@ func builtin() []*Template {
 COPY . /usr/share/nginx/html/
 EXPOSE 8080
 `,
-			DevCommand:   "nginx -c /etc/berth/nginx-dev.conf",
+			DevCommand:   "nginx -c /etc/nginx/sandbox-dev.conf",
 			StartCommand: "nginx",
 			Port:         8080,
 			Env:          map[string]string{},
@@ -84,7 +84,7 @@ EXPOSE 8080
 			DesignContext: "A static site: index.html at the root, with relative links to " +
 				"CSS, JavaScript and images beside it. No build step and no server code; " +
 				"every path is served as a file, and /about serves about.html.",
-			SystemFiles: map[string]string{"/etc/berth/nginx-dev.conf": nginxDevConf},
+			SystemFiles: map[string]string{"/etc/nginx/sandbox-dev.conf": nginxDevConf},
 		},
 		{
 			ID:          "express-api",
@@ -260,7 +260,7 @@ CMD ["sh", "-c", "exec uvicorn main:app --host 0.0.0.0 --port ${PORT:-{{.Port}}}
 				"has its own Dockerfile. Services reach one another by service name; never " +
 				"publish ports (no ports:), use expose:. Keep data in the named volumes. Not " +
 				"allowed, and refused at publish: privileged, cap_add, devices, network_mode: " +
-				"host, pid/ipc/uts/userns: host, the Docker socket, bind mounts outside the " +
+				"host, pid/ipc/uts/userns: host, the container engine's socket, bind mounts outside the " +
 				"project, external volumes or networks.",
 		},
 	}

@@ -63,13 +63,16 @@ type Template struct {
 // Images maps logical image names to references.
 type Images map[string]string
 
-// DefaultImages are the images `berth images build` makes locally.
+// DefaultImages are the images `berth images build` makes locally, by
+// their neutral aliases (images.Alias): these names show in the
+// Dockerfiles the API serves and in build logs, so they must not name the
+// platform.
 func DefaultImages() Images {
 	return Images{
-		"nginx":      "berth/nginx:bookworm",
-		"node":       "berth/node:bookworm",
-		"node-build": "berth/node-build:bookworm",
-		"python":     "berth/python:bookworm",
+		"nginx":      "local/nginx:bookworm",
+		"node":       "local/node:bookworm",
+		"node-build": "local/node-build:bookworm",
+		"python":     "local/python:bookworm",
 	}
 }
 

@@ -26,6 +26,8 @@ import (
 	"github.com/berth-dev/berth/internal/docker"
 	"github.com/berth-dev/berth/internal/edge"
 	"github.com/berth-dev/berth/internal/id"
+	"github.com/berth-dev/berth/internal/images"
+	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/sqlite"
 	"github.com/berth-dev/berth/internal/templates"
@@ -60,10 +62,21 @@ type Config struct {
 	DomainTarget string
 	// TLS turns on the edge's HTTPS listener (off when TLS.Listen is
 	// empty).
-	TLS  TLSConfig
+	TLS TLSConfig
 	// S3 chooses where buckets live (default: the embedded S3 server).
-	S3   S3Config
-	Logf func(format string, args ...any)
+	S3 S3Config
+	// ResolverListen is the private address the route resolver answers
+	// separate edges (`berth edge`) at, with the key in
+	// DATA/resolver.key; empty: a free loopback port.
+	ResolverListen string
+	// EdgeRateLimit bounds the requests of one client address at the
+	// edge; zero: no limit.
+	EdgeRateLimit edge.RateLimit
+	// DomainRecheck is how often a verified domain's TXT record is looked
+	// up again, and DomainGrace how long it may be missing before the
+	// domain fails (zero: the control plane's defaults).
+	DomainRecheck, DomainGrace time.Duration
+	Logf                       func(format string, args ...any)
 	// Ready is called once everything listens, with what to tell the user.
 	Ready func(Info)
 }
@@ -76,6 +89,10 @@ type Info struct {
 	EdgeTLSAddr string
 	// Key is set only on the first start, when the admin key was made.
 	Key string
+	// ResolverURL is where separate edges ask the route resolver, with
+	// the key in ResolverKeyFile.
+	ResolverURL     string
+	ResolverKeyFile string
 }
 
 // Run starts every role and serves until ctx ends.
@@ -123,6 +140,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := rt.Ping(ctx); err != nil {
 		return fmt.Errorf("the Docker engine does not answer (is dockerd running?): %w", err)
 	}
+	// Templates name the base images by their neutral aliases.
+	if err := images.EnsureAliases(ctx, rt); err != nil {
+		logf("aliasing the base images: %v", err)
+	}
 	agentBlobs, err := blob.Open(filepath.Join(cfg.DataDir, "agent", "blobs"))
 	if err != nil {
 		return fmt.Errorf("opening agent blob store: %w", err)
@@ -166,6 +187,22 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopBuckets()
+	resolverKey, err := secretFile(filepath.Join(cfg.DataDir, "resolver.key"), 32)
+	if err != nil {
+		edgeLn.Close()
+		apiLn.Close()
+		return err
+	}
+	resolverListen := cfg.ResolverListen
+	if resolverListen == "" {
+		resolverListen = "127.0.0.1:0"
+	}
+	resolverLn, err := net.Listen("tcp", resolverListen)
+	if err != nil {
+		edgeLn.Close()
+		apiLn.Close()
+		return fmt.Errorf("listening for the route resolver on %s: %w", resolverListen, err)
+	}
 	var ctl *control.Control
 	edgeAddr := loopback(edgeLn.Addr())
 	var tlsEdge *edgeTLS
@@ -173,29 +210,38 @@ func Run(ctx context.Context, cfg Config) error {
 		if tlsEdge, err = startEdgeTLS(cfg.TLS, st, edgeLn.Addr(), &ctl, logf); err != nil {
 			edgeLn.Close()
 			apiLn.Close()
+			resolverLn.Close()
 			return err
 		}
 		edgeAddr = tlsEdge.internal.Addr().String()
 	}
 	brand := edge.Brand{Name: "Apps", PrimaryColor: "#2563eb"}
-	e := edge.New(edge.Config{Brand: brand, Logf: logf})
+	e := edge.New(edge.Config{Brand: brand, Logf: logf, RateLimit: cfg.EdgeRateLimit})
 	ctl = control.New(control.Config{
 		Store: st, Artifacts: artifacts, Templates: templates.New(cfg.Images),
-		Names: control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort},
-		Edge:  e, EdgeAddr: edgeAddr, Brand: brand, Logf: logf,
+		Names:    control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort},
+		EdgeAddr: edgeAddr, Brand: brand, Logf: logf,
 		Instance: hex.EncodeToString(instance), Limits: cfg.Limits, Hosts: hosts,
 		BuildCABundle: cfg.BuildCABundle,
-		Domains:       control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget},
-		Buckets:       buckets,
+		Domains: control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget,
+			Recheck: cfg.DomainRecheck, Grace: cfg.DomainGrace},
+		Buckets: buckets,
 	})
+	// The in-process edge asks the resolver directly; separate edges ask
+	// it through the private listener.
+	e.UseResolver(ctl.Resolver())
 	apiSrv := api.New(st, ctl, logf)
 
-	info := Info{APIURL: "http://" + loopback(apiLn.Addr()), EdgeURL: (control.Names{Domain: cfg.Domain, Port: edgePort}).URL(cfg.Domain)}
+	info := Info{APIURL: "http://" + loopback(apiLn.Addr()), EdgeURL: (control.Names{Domain: cfg.Domain, Port: edgePort}).URL(cfg.Domain),
+		ResolverURL: "http://" + loopback(resolverLn.Addr()), ResolverKeyFile: filepath.Join(cfg.DataDir, "resolver.key.hex")}
+	if err := os.WriteFile(info.ResolverKeyFile, []byte(hex.EncodeToString(resolverKey)+"\n"), 0o600); err != nil {
+		return fmt.Errorf("writing %s: %w", info.ResolverKeyFile, err)
+	}
 	if info.Key, err = bootstrapKey(ctx, st, cfg.BootstrapKey); err != nil {
 		return err
 	}
 
-	errc := make(chan error, 5)
+	errc := make(chan error, 6)
 	serve := func(name string, ln net.Listener, h http.Handler) *http.Server {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
@@ -214,6 +260,13 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	edgeSrv := serve("edge", edgeLn, edgeHandler)
 	apiHTTP := serve("api", apiLn, apiSrv)
+	resolverSrv := serve("route resolver", resolverLn, resolve.Handler(ctl.Resolver(), hex.EncodeToString(resolverKey), logf))
+	followCtx, stopFollow := context.WithCancel(ctx)
+	followDone := make(chan struct{})
+	go func() {
+		defer close(followDone)
+		e.Follow(followCtx, ctl.Resolver())
+	}()
 	ctlCtx, stopCtl := context.WithCancel(ctx)
 	ctlDone := make(chan struct{})
 	go func() {
@@ -232,8 +285,12 @@ func Run(ctx context.Context, cfg Config) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	apiHTTP.Shutdown(shutdown)
+	// The change streams never end on their own: close, not shut down.
+	resolverSrv.Close()
 	stopCtl()
 	<-ctlDone
+	stopFollow()
+	<-followDone
 	edgeSrv.Shutdown(shutdown)
 	stopTLS(shutdown)
 	return err

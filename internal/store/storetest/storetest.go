@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Databases", testDatabases}, {"DatabaseLinks", testDatabaseLinks},
 		{"Domains", testDomains},
 		{"CertObjects", testCertObjects}, {"CertLocks", testCertLocks},
+		{"Routes", testRoutes},
 		{"Cron", testCron},
 		{"Idempotency", testIdempotency},
 		{"InTx", testInTx},

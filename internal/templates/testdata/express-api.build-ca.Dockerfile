@@ -1,5 +1,5 @@
 # Build: install the production dependencies.
-FROM berth/node-build:bookworm AS build
+FROM local/node-build:bookworm AS build
 WORKDIR /app
 # Trust the platform's extra CA bundle in this stage's downloads.
 COPY berth-ca.crt /etc/ssl/berth-build-ca.crt
@@ -13,7 +13,7 @@ COPY . .
 RUN rm -f berth-ca.crt
 
 # Run: the app on Node without npm.
-FROM berth/node:bookworm
+FROM local/node:bookworm
 WORKDIR /app
 ENV NODE_ENV=production PORT=3000
 COPY --from=build /app ./

@@ -1,4 +1,4 @@
-FROM berth/python:bookworm
+FROM local/python:bookworm
 WORKDIR /app
 COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt

@@ -1,4 +1,4 @@
-FROM berth/python:bookworm
+FROM local/python:bookworm
 WORKDIR /app
 # Trust the platform's extra CA bundle in this stage's downloads.
 COPY berth-ca.crt /etc/ssl/berth-build-ca.crt

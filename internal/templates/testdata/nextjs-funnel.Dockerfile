@@ -1,5 +1,5 @@
 # Build: install the dependencies, then next build (output: "standalone").
-FROM berth/node-build:bookworm AS build
+FROM local/node-build:bookworm AS build
 WORKDIR /app
 ENV NEXT_TELEMETRY_DISABLED=1
 COPY package.json package-lock.json* ./
@@ -10,7 +10,7 @@ RUN test -f .next/standalone/server.js \
  || { echo 'no .next/standalone/server.js: next.config.mjs must set output: "standalone"' >&2; exit 1; }
 
 # Run: the standalone server and its static files, on Node without npm.
-FROM berth/node:bookworm
+FROM local/node:bookworm
 WORKDIR /app
 ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 HOSTNAME=0.0.0.0 PORT=3000
 COPY --from=build /app/public ./public

@@ -1,3 +1,3 @@
-FROM berth/nginx:bookworm
+FROM local/nginx:bookworm
 COPY . /usr/share/nginx/html/
 EXPOSE 8080

@@ -1,5 +1,5 @@
 # Build: install the dependencies, then vite build into dist/.
-FROM berth/node-build:bookworm AS build
+FROM local/node-build:bookworm AS build
 WORKDIR /app
 # Trust the platform's extra CA bundle in this stage's downloads.
 COPY berth-ca.crt /etc/ssl/berth-build-ca.crt
@@ -14,7 +14,7 @@ RUN npm run build
 
 # Run: nginx serves dist/; a path that is no file gets index.html, for
 # the client-side router.
-FROM berth/nginx:bookworm
+FROM local/nginx:bookworm
 RUN printf '%s\n' \
       'server {' \
       '    listen 8080 default_server;' \
