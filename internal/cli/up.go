@@ -52,6 +52,9 @@ func upCmd() *cobra.Command {
 				fmt.Fprintf(out, "Berth is up.\n  API:  %s\n  Apps: %s (an app answers at {project}.{org}.%s, a preview at {sandbox}.sandbox.{org}.%s)\n", info.APIURL, info.EdgeURL, cfg.Domain, cfg.Domain)
 				if info.EdgeTLSAddr != "" {
 					fmt.Fprintf(out, "  HTTPS: %s (certificates from %s for verified custom domains)\n", info.EdgeTLSAddr, cfg.TLS.CA)
+					if cfg.TLS.RFC2136.Server != "" {
+						fmt.Fprintf(out, "  Wildcards: over DNS-01 for domains under %s (RFC 2136 updates to %s)\n", cfg.TLS.RFC2136.Zone, cfg.TLS.RFC2136.Server)
+					}
 				}
 				saved := loadConfig()
 				if info.Key != "" || saved.APIURL != info.APIURL {
@@ -91,6 +94,7 @@ func upCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.TLS.CA, "acme-ca", "https://acme-v02.api.letsencrypt.org/directory", "ACME directory URL the edge gets certificates from")
 	cmd.Flags().StringVar(&cfg.TLS.CARoot, "acme-ca-root", "", "PEM file of roots trusted for the ACME directory's HTTPS (a private CA); default: the system's")
 	cmd.Flags().StringVar(&cfg.TLS.Email, "acme-email", "", "contact email of the ACME account (expiry notices); default: none")
+	rfc2136Flags(cmd, &cfg.TLS.RFC2136)
 	cmd.Flags().StringVar(&cfg.BuildCABundle, "build-ca-bundle", "", "PEM file of CAs that image builds trust for npm and pip downloads (e.g. /etc/ssl/certs/ca-certificates.crt behind a TLS-intercepting proxy); default: none")
 	return cmd
 }

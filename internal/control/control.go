@@ -63,6 +63,9 @@ type Config struct {
 	// Domains configures custom domains: how they are verified and where
 	// their traffic goes.
 	Domains DomainConfig
+	// Certs, when the edge serves HTTPS, orders certificates before the
+	// first handshake asks (nil: on the first handshake only).
+	Certs Certificates
 }
 
 // Control is the control plane's core.
@@ -80,6 +83,7 @@ type Control struct {
 	// certificate gate lets the edge order for.
 	published atomic.Pointer[edge.Table]
 	retiring  sync.WaitGroup
+	orders    certOrders
 }
 
 // New returns a Control; call Run to start its reconcilers.
@@ -125,6 +129,11 @@ func (c *Control) Run(ctx context.Context) error {
 		defer close(watcher)
 		c.watchDatabases(ctx)
 	}()
+	certs := make(chan struct{})
+	go func() {
+		defer close(certs)
+		c.runCertificateOrders(ctx)
+	}()
 	t := time.NewTicker(c.cfg.Resync)
 	defer t.Stop()
 	for {
@@ -133,6 +142,7 @@ func (c *Control) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			<-scheduler
 			<-watcher
+			<-certs
 			c.queue.wait()
 			c.retiring.Wait()
 			return nil

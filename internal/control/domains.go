@@ -222,6 +222,7 @@ func (c *Control) VerifyDomain(ctx context.Context, d *store.Domain) (*store.Dom
 		if err := c.PublishRoutes(ctx); err != nil {
 			return nil, err
 		}
+		c.orderCertificates(ctx, d, true)
 	}
 	return d, nil
 }

@@ -27,6 +27,7 @@ type Zone struct {
 	records map[string][]dns.RR // by lowercase owner name
 	updates int
 	refused []string // why each refused update was refused
+	refuse  bool     // refuse every update, as a misconfigured primary would
 }
 
 // Start runs a server for zone until the test ends, taking updates
@@ -133,6 +134,14 @@ func (z *Zone) Updates() int {
 	return z.updates
 }
 
+// RefuseUpdates makes the server refuse (or take again) every update,
+// signed or not, as a primary that does not know the key would.
+func (z *Zone) RefuseUpdates(refuse bool) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.refuse = refuse
+}
+
 // Refused says why each refused update was refused.
 func (z *Zone) Refused() []string {
 	z.mu.Lock()
@@ -214,7 +223,13 @@ func (z *Zone) update(w dns.ResponseWriter, req, m *dns.Msg) {
 		w.WriteMsg(m)
 	}
 	sig := req.IsTsig()
+	z.mu.Lock()
+	off := z.refuse
+	z.mu.Unlock()
 	switch {
+	case off:
+		refuse(dns.RcodeRefused, "updates are turned off")
+		return
 	case sig == nil:
 		refuse(dns.RcodeRefused, "unsigned")
 		return

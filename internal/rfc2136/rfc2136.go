@@ -148,8 +148,8 @@ func (p *Provider) update(ctx context.Context, zone string, recs []libdns.Record
 		return nil, fmt.Errorf("rfc2136: updating %s at %s: %w", target, p.Server, err)
 	}
 	if resp.Rcode != dns.RcodeSuccess {
-		return nil, fmt.Errorf("rfc2136: %s at %s refused the update of %s with key %s: %s",
-			target, p.Server, target, p.KeyName, dns.RcodeToString[resp.Rcode])
+		return nil, fmt.Errorf("rfc2136: the server at %s refused the update of zone %s signed with key %s: %s",
+			p.Server, target, p.KeyName, dns.RcodeToString[resp.Rcode])
 	}
 	return out, nil
 }

@@ -161,7 +161,7 @@ func Run(ctx context.Context, cfg Config) error {
 	edgeAddr := loopback(edgeLn.Addr())
 	var tlsEdge *edgeTLS
 	if cfg.TLS.Listen != "" {
-		if tlsEdge, err = startEdgeTLS(cfg.TLS, st, edgeLn.Addr(), &ctl, logf); err != nil {
+		if tlsEdge, err = startEdgeTLS(cfg.TLS, cfg.DNSResolver, st, edgeLn.Addr(), &ctl, logf); err != nil {
 			edgeLn.Close()
 			apiLn.Close()
 			return err
@@ -172,11 +172,12 @@ func Run(ctx context.Context, cfg Config) error {
 	e := edge.New(edge.Config{Brand: brand, Logf: logf})
 	ctl = control.New(control.Config{
 		Store: st, Artifacts: artifacts, Templates: templates.New(cfg.Images),
-		Names: control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort},
+		Names: tlsEdge.names(control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort}),
 		Edge:  e, EdgeAddr: edgeAddr, Brand: brand, Logf: logf,
 		Instance: hex.EncodeToString(instance), Limits: cfg.Limits, Hosts: hosts,
 		BuildCABundle: cfg.BuildCABundle,
 		Domains:       control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget},
+		Certs:         tlsEdge.orders(),
 	})
 	apiSrv := api.New(st, ctl, logf)
 
