@@ -22,8 +22,8 @@ const certRetryAfter = 10 * time.Minute
 // a domain whose DNS verified: its exact hostname, or a name under an org
 // or workspace domain. A wildcard "*.D" or "*.sandbox.D" is allowed for
 // an org or workspace domain D; when a DNS provider orders those, the
-// names they cover are not ordered one by one. Managed names under the platform domain are not
-// ordered on demand. The error says why a name is refused; it goes to the
+// names they cover are not ordered one by one. Managed names under the
+// platform domain are not ordered on demand. The error says why a name is refused; it goes to the
 // operator's log, never to the client, whose handshake just fails.
 func (c *Control) AllowCertificate(ctx context.Context, name string) error {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
@@ -155,7 +155,7 @@ func (c *Control) retryCertificate(ctx context.Context, d *store.Domain) (*store
 	if err := c.st.UpdateDomain(ctx, d); err != nil {
 		return nil, fmt.Errorf("updating domain: %w", err)
 	}
-	c.event(ctx, d.ID, "domain.certificate_retry", "the certificate will be ordered again at the next HTTPS request")
+	c.event(ctx, d.ID, "domain.certificate_retry", "the certificate is ordered again (now, or at the next HTTPS request)")
 	c.orderCertificates(ctx, d, true)
 	return d, nil
 }
