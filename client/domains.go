@@ -22,10 +22,13 @@ type Domain struct {
 	StatusReason string `json:"status_reason,omitempty"`
 	// Records are the DNS records to create: the TXT that proves
 	// control, and where traffic goes.
-	Records    []DNSRecord `json:"records"`
-	VerifiedAt time.Time   `json:"verified_at,omitempty,omitzero"`
-	CreatedAt  time.Time   `json:"created_at"`
-	UpdatedAt  time.Time   `json:"updated_at"`
+	Records []DNSRecord `json:"records"`
+	// URL is where a verified deployment domain's app answers: https
+	// once the edge has its certificate.
+	URL        string    `json:"url,omitempty"`
+	VerifiedAt time.Time `json:"verified_at,omitempty,omitzero"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // DNSRecord is one record a domain's owner creates at their DNS host.

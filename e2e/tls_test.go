@@ -256,9 +256,9 @@ func (p *pebble) issuingRoot(t testing.TB) *x509.CertPool {
 }
 
 // TestEdgeTLS gets a certificate from a real ACME server (Pebble) for a
-// verified deployment domain on its first HTTPS request, serves it, and
-// redirects HTTP to HTTPS; names the control plane does not route or
-// whose domain is not verified never cause an order.
+// deployment domain as soon as it verifies, serves it, and redirects
+// HTTP to HTTPS; names the control plane does not route or whose domain
+// is not verified never cause an order.
 func TestEdgeTLS(t *testing.T) {
 	bin := pebbleBin(t)
 	zone := startZoneServer(t)
@@ -297,9 +297,6 @@ func TestEdgeTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	zone.publish(t, dom)
-	if v, err := p.api.VerifyDomain(ctx, dom.ID); err != nil || v.Status != "verified" {
-		t.Fatalf("verify = %+v, %v", v, err)
-	}
 
 	roots := peb.issuingRoot(t)
 	handshake := func(name string) (*tls.Conn, error) {
@@ -318,13 +315,13 @@ func TestEdgeTLS(t *testing.T) {
 	if n := peb.orders(); n != 0 {
 		t.Fatalf("pebble received %d orders for names the control plane does not allow", n)
 	}
-	// Before a certificate exists, HTTP is served as is.
-	if code, body, _ := p.get(t, "http://"+host+"/"); code != 200 || !strings.Contains(body, "program home") {
-		t.Fatalf("HTTP before the certificate: %d %q", code, body)
-	}
 
-	// The first HTTPS request orders the certificate; the edge serves it
+	// Verifying the domain orders its certificate (the first HTTPS
+	// request would, too, and waits for that order); the edge serves it
 	// and a client that trusts Pebble's root validates it for the name.
+	if v, err := p.api.VerifyDomain(ctx, dom.ID); err != nil || v.Status != "verified" {
+		t.Fatalf("verify = %+v, %v", v, err)
+	}
 	https := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, network, tlsAddr)

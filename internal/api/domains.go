@@ -116,7 +116,7 @@ func (s *Server) getWorkspaceBranding(w http.ResponseWriter, r *http.Request, p 
 func (s *Server) domainView(d *store.Domain) client.Domain {
 	v := client.Domain{ID: d.ID, Hostname: d.Hostname, OrgID: d.OrgID, WorkspaceID: d.WorkspaceID,
 		DeploymentID: d.DeploymentID, Level: "org", Status: d.Status, StatusReason: d.StatusReason,
-		Records: []client.DNSRecord{}, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+		Records: []client.DNSRecord{}, URL: s.ctl.DomainURL(d), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 	switch {
 	case d.DeploymentID != "":
 		v.Level = "deployment"

@@ -7,7 +7,9 @@
 // name is ordered only when Config.Allow says so, which is the control
 // plane's decision (a hostname it routes, under a verified domain).
 // Wildcard names are ordered over DNS-01 when a DNS provider is
-// configured.
+// configured, by the control plane through ManageWildcards, and exact
+// names can be ordered before any handshake through Obtain; both only
+// for what Config.Allow allows.
 package certs
 
 import (
@@ -19,6 +21,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,11 +53,24 @@ type Config struct {
 	// Result is told the outcome of every order: err is nil when the
 	// certificate for name was obtained. It must return quickly.
 	Result func(ctx context.Context, name string, renewal bool, err error)
-	// DNS, when set, solves DNS-01 for the wildcard names given to
-	// ManageWildcards.
-	DNS certmagic.DNSProvider
+	// DNS, when set, publishes the DNS-01 challenges of the wildcard
+	// names given to ManageWildcards.
+	DNS DNSProvider
+	// DNSResolvers are the nameservers (host:port) asked for the zone of
+	// a challenge record and whether it is visible yet; empty: the
+	// system's resolvers, then the zone's authoritative servers.
+	DNSResolvers []string
 	// Logf receives certmagic's log lines (nil: discarded).
 	Logf func(format string, args ...any)
+}
+
+// DNSProvider publishes and removes DNS records (libdns's appender and
+// deleter) in the zones it can change.
+type DNSProvider interface {
+	certmagic.DNSProvider
+	// Covers reports whether the DNS-01 record of name (such as
+	// "*.example.com") is in a zone the provider changes.
+	Covers(name string) bool
 }
 
 // Manager serves certificates during TLS handshakes and answers ACME
@@ -66,6 +82,11 @@ type Manager struct {
 	exact  *certmagic.Config // on demand, HTTP-01
 	exactA *certmagic.ACMEIssuer
 	wild   *certmagic.Config // managed, DNS-01; nil without a DNS provider
+	wildA  *certmagic.ACMEIssuer
+
+	// ctx bounds the orders placed in the background; Stop ends it.
+	ctx  context.Context
+	stop context.CancelFunc
 
 	mu    sync.Mutex
 	known map[string]time.Time // host → until when "no certificate" holds
@@ -97,6 +118,7 @@ func New(cfg Config) (*Manager, error) {
 	logger := zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewProductionEncoderConfig()),
 		zapcore.AddSync(logWriter(cfg.Logf)), zap.InfoLevel))
 	m := &Manager{cfg: cfg, store: NewStorage(cfg.Objects), known: map[string]time.Time{}}
+	m.ctx, m.stop = context.WithCancel(context.Background())
 	m.cache = certmagic.NewCache(certmagic.CacheOptions{
 		GetConfigForCert: func(c certmagic.Certificate) (*certmagic.Config, error) {
 			if m.wild != nil && slicesHasWildcard(c.Names) {
@@ -129,25 +151,70 @@ func New(cfg Config) (*Manager, error) {
 	m.exact.Issuers = []certmagic.Issuer{onceIssuer{m.exactA}}
 	if cfg.DNS != nil {
 		m.wild = certmagic.New(m.cache, certmagic.Config{Storage: m.store, OnEvent: onEvent, Logger: logger})
-		m.wild.Issuers = []certmagic.Issuer{certmagic.NewACMEIssuer(m.wild, certmagic.ACMEIssuer{
+		m.wildA = certmagic.NewACMEIssuer(m.wild, certmagic.ACMEIssuer{
 			CA: cfg.CA, TrustedRoots: cfg.CARoots, Email: cfg.Email, Agreed: true,
-			DNS01Solver: &certmagic.DNS01Solver{DNSManager: certmagic.DNSManager{DNSProvider: cfg.DNS, Logger: logger}},
-			Logger:      logger,
-		})}
+			DisableHTTPChallenge: true, DisableTLSALPNChallenge: true,
+			DNS01Solver: &certmagic.DNS01Solver{DNSManager: certmagic.DNSManager{
+				DNSProvider: cfg.DNS, Resolvers: cfg.DNSResolvers, Logger: logger,
+			}},
+			Logger: logger,
+		})
+		// Once per attempt, as for exact names: a failed wildcard is
+		// recorded on its domain and ordered again when the domain is
+		// verified again or the control plane's retry comes round.
+		m.wild.Issuers = []certmagic.Issuer{onceIssuer{m.wildA}}
 	}
 	return m, nil
 }
 
-// Stop ends certificate maintenance.
-func (m *Manager) Stop() { m.cache.Stop() }
+// Stop ends certificate maintenance and the orders in the background.
+func (m *Manager) Stop() {
+	m.stop()
+	m.cache.Stop()
+}
 
 // TLSConfig is the configuration of the edge's HTTPS listener.
 func (m *Manager) TLSConfig() *tls.Config {
 	return &tls.Config{
-		GetCertificate: m.exact.GetCertificate,
+		GetCertificate: m.getCertificate,
 		NextProtos:     []string{"h2", "http/1.1"},
 		MinVersion:     tls.VersionTLS12,
 	}
+}
+
+// getCertificate serves a name's own certificate, else a wildcard that
+// covers it, else what on-demand issuance gets. A wildcard goes through
+// the DNS-01 configuration that manages it: the on-demand one would try
+// to renew it over HTTP-01, which cannot issue wildcards.
+func (m *Manager) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if m.wild == nil {
+		return m.exact.GetCertificate(hello)
+	}
+	name := strings.ToLower(strings.TrimSuffix(hello.ServerName, "."))
+	certs := m.cache.AllMatchingCertificates(name)
+	if len(certs) > 0 {
+		if slices.Contains(certs[0].Names, name) {
+			return m.exact.GetCertificate(hello)
+		}
+		return m.wild.GetCertificate(hello)
+	}
+	// Another edge on the store may have obtained the wildcard.
+	if wildcard, ok := wildcardOf(name); ok && m.store.Exists(hello.Context(), certmagic.StorageKeys.SiteCert(m.wildA.IssuerKey(), wildcard)) {
+		if _, err := m.wild.CacheManagedCertificate(hello.Context(), wildcard); err == nil {
+			return m.wild.GetCertificate(hello)
+		}
+	}
+	return m.exact.GetCertificate(hello)
+}
+
+// wildcardOf is the wildcard name that covers name: its first label
+// replaced by "*".
+func wildcardOf(name string) (string, bool) {
+	i := strings.IndexByte(name, '.')
+	if i <= 0 || strings.HasPrefix(name, "*.") {
+		return "", false
+	}
+	return "*" + name[i:], true
 }
 
 // HandleChallenge answers an ACME HTTP-01 challenge request, whichever
@@ -169,8 +236,8 @@ func (m *Manager) HasCertificate(ctx context.Context, host string) bool {
 		return false
 	}
 	names := []string{host}
-	if i := strings.IndexByte(host, '.'); i > 0 {
-		names = append(names, "*"+host[i:])
+	if wildcard, ok := wildcardOf(host); ok {
+		names = append(names, wildcard)
 	}
 	for _, n := range names {
 		if m.store.Exists(ctx, certmagic.StorageKeys.SiteCert(m.exactA.IssuerKey(), n)) {
@@ -186,14 +253,42 @@ func (m *Manager) HasCertificate(ctx context.Context, host string) bool {
 	return false
 }
 
+// CanOrderWildcard reports whether the wildcard name (such as
+// "*.example.com") can be ordered: a DNS provider is configured and its
+// zone holds the name's challenge record.
+func (m *Manager) CanOrderWildcard(name string) bool {
+	return m.wild != nil && strings.HasPrefix(name, "*.") && m.cfg.DNS.Covers(name)
+}
+
 // ManageWildcards obtains and renews the certificates for names (such as
-// "*.example.com") over DNS-01, in the background. Without a DNS provider
-// it fails.
+// "*.example.com") over DNS-01, in the background; a name whose
+// certificate is in the store is loaded, not ordered. Without a DNS
+// provider whose zone holds them it fails.
 func (m *Manager) ManageWildcards(ctx context.Context, names []string) error {
-	if m.wild == nil {
-		return errors.New("certificates: wildcard names need a DNS provider")
+	for _, n := range names {
+		if !m.CanOrderWildcard(n) {
+			return fmt.Errorf("certificates: %s needs a DNS provider for its zone", n)
+		}
 	}
-	return m.wild.ManageAsync(ctx, names)
+	// Management outlives the request that asked for it.
+	return m.wild.ManageAsync(m.ctx, names)
+}
+
+// Obtain orders the certificate of an exact name in the background, as
+// the first handshake would, so that it exists before anyone asks; when
+// one is in the store it does nothing. Config.Allow decides first, and
+// its refusal is returned.
+func (m *Manager) Obtain(ctx context.Context, name string) error {
+	name = strings.ToLower(name)
+	if err := m.cfg.Allow(ctx, name); err != nil {
+		return err
+	}
+	go func() {
+		if err := m.exact.ObtainCertAsync(m.ctx, name); err != nil {
+			m.cfg.Logf("certs: ordering %s ahead of its first handshake: %v", name, err)
+		}
+	}()
+	return nil
 }
 
 // event turns certmagic's events into Result calls.

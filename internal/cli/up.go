@@ -54,6 +54,9 @@ func upCmd() *cobra.Command {
 				fmt.Fprintf(out, "Berth is up.\n  API:  %s\n  Apps: %s (an app answers at {project}.{org}.%s, a preview at {sandbox}.sandbox.{org}.%s)\n", info.APIURL, info.EdgeURL, cfg.Domain, cfg.Domain)
 				if info.EdgeTLSAddr != "" {
 					fmt.Fprintf(out, "  HTTPS: %s (certificates from %s for verified custom domains)\n", info.EdgeTLSAddr, cfg.TLS.CA)
+					if cfg.TLS.RFC2136.Server != "" {
+						fmt.Fprintf(out, "  Wildcards: over DNS-01 for domains under %s (RFC 2136 updates to %s)\n", cfg.TLS.RFC2136.Zone, cfg.TLS.RFC2136.Server)
+					}
 				}
 				fmt.Fprintf(out, "  Route resolver for more edges (private): berth edge --resolver %s --resolver-key-file %s\n", info.ResolverURL, info.ResolverKeyFile)
 				saved := loadConfig()
@@ -99,6 +102,7 @@ func upCmd() *cobra.Command {
 	cmd.Flags().IntVar(&cfg.EdgeRateLimit.Burst, "edge-rate-burst", 0, "requests one client address may send at once (default: the rate)")
 	cmd.Flags().DurationVar(&cfg.DomainRecheck, "domain-recheck", time.Hour, "how often a verified domain's TXT record is checked again")
 	cmd.Flags().DurationVar(&cfg.DomainGrace, "domain-grace", 24*time.Hour, "how long a verified domain's TXT record may be missing before the domain fails")
+	rfc2136Flags(cmd, &cfg.TLS.RFC2136)
 	cmd.Flags().StringVar(&cfg.BuildCABundle, "build-ca-bundle", "", "PEM file of CAs that image builds trust for npm and pip downloads (e.g. /etc/ssl/certs/ca-certificates.crt behind a TLS-intercepting proxy); default: none")
 	cmd.Flags().StringVar(&cfg.S3.Endpoint, "s3-endpoint", "", "URL of an external S3 endpoint to keep buckets on, with the operator's keys in BERTH_S3_ACCESS_KEY_ID and BERTH_S3_SECRET_ACCESS_KEY; default: the embedded S3 server")
 	cmd.Flags().StringVar(&cfg.S3.PublicEndpoint, "s3-public-endpoint", "", "URL of the external S3 endpoint that browsers and presigned links use (default: --s3-endpoint)")

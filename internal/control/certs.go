@@ -20,9 +20,10 @@ const certRetryAfter = 10 * time.Minute
 // places: it allows a name only when the control plane routes it (an
 // app, a sandbox, or one that is deploying or down) and it is covered by
 // a domain whose DNS verified: its exact hostname, or a name under an org
-// or workspace domain. A wildcard "*.D" is allowed for an org or
-// workspace domain D. Managed names under the platform domain are not
-// ordered on demand. The error says why a name is refused; it goes to the
+// or workspace domain. A wildcard "*.D" or "*.sandbox.D" is allowed for
+// an org or workspace domain D; when a DNS provider orders those, the
+// names they cover are not ordered one by one. Managed names under the
+// platform domain are not ordered on demand. The error says why a name is refused; it goes to the
 // operator's log, never to the client, whose handshake just fails.
 func (c *Control) AllowCertificate(ctx context.Context, name string) error {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
@@ -39,6 +40,9 @@ func (c *Control) AllowCertificate(ctx context.Context, name string) error {
 	}
 	if strings.HasPrefix(name, "*.") {
 		return nil // certDomain matched it to an org or workspace domain
+	}
+	if d.Hostname != name && c.wildcardCovers(d, name) {
+		return fmt.Errorf("%s is served by the wildcard certificates of %s (%s), ordered over DNS-01; none is ordered for the name itself", name, d.Hostname, d.ID)
 	}
 	if a, err := c.Resolver().Resolve(ctx, name); err != nil {
 		return fmt.Errorf("resolving %s: %w", name, err)
@@ -68,7 +72,7 @@ func (c *Control) certDomain(ctx context.Context, name string) (*store.Domain, e
 		if d.DeploymentID != "" {
 			continue // an exact name only
 		}
-		if (wildcard && d.Hostname == base) || (!wildcard && strings.HasSuffix(name, "."+d.Hostname)) {
+		if (wildcard && d.Hostname == base) || strings.HasSuffix(base, "."+d.Hostname) {
 			if best == nil || len(d.Hostname) > len(best.Hostname) {
 				best = d
 			}
@@ -124,6 +128,9 @@ func (c *Control) certFailureReason(name string, err error) string {
 	retry := "then verify the domain again (POST /api/v1/domains/{id}/verify) to retry"
 	msg := err.Error()
 	has := func(kind string) bool { return strings.Contains(msg, "urn:ietf:params:acme:error:"+kind) }
+	if base, ok := strings.CutPrefix(name, "*."); ok {
+		return wildcardFailureReason(name, base, has, retry)
+	}
 	switch {
 	case has("dns"):
 		return fmt.Sprintf("the certificate authority could not resolve %s: create its CNAME record pointing at %s, %s", name, target, retry)
@@ -148,6 +155,7 @@ func (c *Control) retryCertificate(ctx context.Context, d *store.Domain) (*store
 	if err := c.st.UpdateDomain(ctx, d); err != nil {
 		return nil, fmt.Errorf("updating domain: %w", err)
 	}
-	c.event(ctx, d.ID, "domain.certificate_retry", "the certificate will be ordered again at the next HTTPS request")
+	c.event(ctx, d.ID, "domain.certificate_retry", "the certificate is ordered again (now, or at the next HTTPS request)")
+	c.orderCertificates(ctx, d, true)
 	return d, nil
 }

@@ -58,6 +58,9 @@ type Config struct {
 	Domains DomainConfig
 	// Buckets configures S3 buckets: the endpoint and what apps get.
 	Buckets BucketConfig
+	// Certs, when the edge serves HTTPS, orders certificates before the
+	// first handshake asks (nil: on the first handshake only).
+	Certs Certificates
 }
 
 // Control is the control plane's core.
@@ -73,6 +76,7 @@ type Control struct {
 	routes   routeFeed
 	owners   ownerCache
 	retiring sync.WaitGroup
+	orders   certOrders
 }
 
 // New returns a Control; call Run to start its reconcilers.
@@ -124,6 +128,11 @@ func (c *Control) Run(ctx context.Context) error {
 		defer close(rechecker)
 		c.watchDomains(ctx)
 	}()
+	certs := make(chan struct{})
+	go func() {
+		defer close(certs)
+		c.runCertificateOrders(ctx)
+	}()
 	t := time.NewTicker(c.cfg.Resync)
 	defer t.Stop()
 	for {
@@ -133,6 +142,7 @@ func (c *Control) Run(ctx context.Context) error {
 			<-scheduler
 			<-watcher
 			<-rechecker
+			<-certs
 			c.queue.wait()
 			c.retiring.Wait()
 			return nil

@@ -230,6 +230,7 @@ func (c *Control) VerifyDomain(ctx context.Context, d *store.Domain) (*store.Dom
 	}
 	c.event(ctx, d.ID, "domain.verified", "%s is verified", d.Hostname)
 	c.domainRoutesChanged(d.Hostname)
+	c.orderCertificates(ctx, d, true)
 	return d, nil
 }
 

@@ -14,6 +14,14 @@ type Names struct {
 	Scheme string
 	// Port is the edge's public port; 0, 80 and 443 are left out of URLs.
 	Port int
+	// TLSPort is the edge's public HTTPS port when it serves HTTPS (0:
+	// it does not); 443 is left out of URLs.
+	TLSPort int
+	// Secure reports whether the edge has a certificate for a host, its
+	// own or a wildcard; such a host's URL is https (nil: none has).
+	// Before one exists the URL stays http, which works without a
+	// browser warning, and the edge redirects it to https once it does.
+	Secure func(host string) bool
 }
 
 // OrgDomain is the org's managed deployment domain, {org}.P.
@@ -41,15 +49,20 @@ func (n Names) SandboxHostIn(domain, sandboxSlug string) string {
 	return sandboxSlug + ".sandbox." + domain
 }
 
-// URL is the public URL of a host.
+// URL is the public URL of a host: https on the edge's HTTPS port once a
+// certificate covers the host, else the configured scheme and port.
 func (n Names) URL(host string) string {
-	scheme := n.Scheme
+	host = strings.ToLower(host)
+	scheme, port := n.Scheme, n.Port
 	if scheme == "" {
 		scheme = "http"
 	}
-	u := scheme + "://" + strings.ToLower(host)
-	if n.Port != 0 && !(scheme == "http" && n.Port == 80) && !(scheme == "https" && n.Port == 443) {
-		u += ":" + strconv.Itoa(n.Port)
+	if n.TLSPort != 0 && n.Secure != nil && n.Secure(host) {
+		scheme, port = "https", n.TLSPort
+	}
+	u := scheme + "://" + host
+	if port != 0 && !(scheme == "http" && port == 80) && !(scheme == "https" && port == 443) {
+		u += ":" + strconv.Itoa(port)
 	}
 	return u
 }

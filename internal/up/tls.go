@@ -29,6 +29,8 @@ type TLSConfig struct {
 	CARoot string
 	// Email is the ACME account's contact (expiry notices).
 	Email string
+	// RFC2136 turns on wildcard certificates over DNS-01.
+	RFC2136 RFC2136Config
 }
 
 // readHeaderTimeout bounds how long a client may take to send its
@@ -50,7 +52,8 @@ type edgeTLS struct {
 // startEdgeTLS opens the HTTPS and internal listeners and makes the
 // certificate manager, whose gate and results are the control plane's
 // (ctl is read when the first handshake asks, after Run set it).
-func startEdgeTLS(cfg TLSConfig, st store.Store, httpAddr net.Addr, ctl **control.Control, logf func(string, ...any)) (*edgeTLS, error) {
+// resolver, when set, is the nameserver DNS-01 challenges are checked at.
+func startEdgeTLS(cfg TLSConfig, resolver string, st store.Store, httpAddr net.Addr, ctl **control.Control, logf func(string, ...any)) (*edgeTLS, error) {
 	var roots *x509.CertPool
 	if cfg.CARoot != "" {
 		pem, err := os.ReadFile(cfg.CARoot)
@@ -62,14 +65,25 @@ func startEdgeTLS(cfg TLSConfig, st store.Store, httpAddr net.Addr, ctl **contro
 			return nil, fmt.Errorf("--acme-ca-root %s holds no PEM certificate", cfg.CARoot)
 		}
 	}
-	m, err := certs.New(certs.Config{
+	cc := certs.Config{
 		Objects: st, CA: cfg.CA, CARoots: roots, Email: cfg.Email, HTTPAddr: httpAddr.String(),
 		Allow: func(ctx context.Context, name string) error { return (*ctl).AllowCertificate(ctx, name) },
 		Result: func(ctx context.Context, name string, renewal bool, err error) {
 			(*ctl).CertificateResult(ctx, name, renewal, err)
 		},
 		Logf: logf,
-	})
+	}
+	dns, err := cfg.RFC2136.provider()
+	if err != nil {
+		return nil, err
+	}
+	if dns != nil {
+		cc.DNS = dns
+		if resolver != "" {
+			cc.DNSResolvers = []string{resolver}
+		}
+	}
+	m, err := certs.New(cc)
 	if err != nil {
 		return nil, err
 	}

@@ -207,7 +207,7 @@ func Run(ctx context.Context, cfg Config) error {
 	edgeAddr := loopback(edgeLn.Addr())
 	var tlsEdge *edgeTLS
 	if cfg.TLS.Listen != "" {
-		if tlsEdge, err = startEdgeTLS(cfg.TLS, st, edgeLn.Addr(), &ctl, logf); err != nil {
+		if tlsEdge, err = startEdgeTLS(cfg.TLS, cfg.DNSResolver, st, edgeLn.Addr(), &ctl, logf); err != nil {
 			edgeLn.Close()
 			apiLn.Close()
 			resolverLn.Close()
@@ -219,13 +219,14 @@ func Run(ctx context.Context, cfg Config) error {
 	e := edge.New(edge.Config{Brand: brand, Logf: logf, RateLimit: cfg.EdgeRateLimit})
 	ctl = control.New(control.Config{
 		Store: st, Artifacts: artifacts, Templates: templates.New(cfg.Images),
-		Names:    control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort},
+		Names:    tlsEdge.names(control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort}),
 		EdgeAddr: edgeAddr, Brand: brand, Logf: logf,
 		Instance: hex.EncodeToString(instance), Limits: cfg.Limits, Hosts: hosts,
 		BuildCABundle: cfg.BuildCABundle,
 		Domains: control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget,
 			Recheck: cfg.DomainRecheck, Grace: cfg.DomainGrace},
 		Buckets: buckets,
+		Certs:   tlsEdge.orders(),
 	})
 	// The in-process edge asks the resolver directly; separate edges ask
 	// it through the private listener.
