@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,14 +23,25 @@ type Client struct {
 	base   string
 	secret string
 	hc     *http.Client
+	addr   string      // host:port of base, for tunnels
+	tls    *tls.Config // nil: plain TCP
 }
 
 // NewClient returns a client for the agent at baseURL (http://addr).
 func NewClient(baseURL, secret string) *Client {
-	return &Client{base: baseURL, secret: secret, hc: &http.Client{Transport: &http.Transport{
+	return &Client{base: baseURL, secret: secret, addr: hostOf(baseURL), hc: &http.Client{Transport: &http.Transport{
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     90 * time.Second,
 	}}}
+}
+
+// hostOf is the host:port of an agent's base URL.
+func hostOf(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // Error is an answer of the agent other than success.

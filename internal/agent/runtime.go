@@ -108,7 +108,12 @@ type ContainerInfo struct {
 	Running bool
 	// Ports maps a published container port to its "127.0.0.1:port"
 	// address on the host.
-	Ports     map[int]string
+	Ports map[int]string
+	// Endpoints maps a published container port to the container's own
+	// address on its network ("172.18.0.5:8080"): where the agent
+	// reaches the app, whether or not it shares the engine's network
+	// namespace (the published port is on the engine's loopback).
+	Endpoints map[int]string
 	ExitCode  int
 	StartedAt time.Time
 }

@@ -76,6 +76,9 @@ type Control struct {
 
 	routesMu sync.Mutex
 	retiring sync.WaitGroup
+	// hostLocks keep a host's reconciler and the API's writes to a host
+	// record from overwriting each other.
+	hostLocks keyedMutex
 }
 
 // New returns a Control; call Run to start its reconcilers.

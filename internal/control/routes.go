@@ -46,6 +46,11 @@ func (c *Control) PublishRoutes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	hosts, err := c.st.ListHosts(ctx)
+	if err != nil {
+		return fmt.Errorf("listing hosts: %w", err)
+	}
+	via := c.hostVias(hosts)
 	set := map[string]BrandingFields{}
 	for _, b := range brandings {
 		set[b.OwnerID] = fieldsOf(b)
@@ -90,7 +95,7 @@ func (c *Control) PublishRoutes(ctx context.Context) error {
 	// {project}.D name that happens to be the same.
 	var exact []edge.Route
 	for _, d := range deps {
-		r := edge.Route{Brand: brands[d.WorkspaceID]}
+		r := edge.Route{Brand: brands[d.WorkspaceID], Via: via[d.HostID]}
 		switch {
 		case d.Upstream != "":
 			r.State, r.Upstream = edge.Ready, d.Upstream
@@ -124,6 +129,7 @@ func (c *Control) PublishRoutes(ctx context.Context) error {
 			routes = append(routes, r)
 		}
 	}
+	routes = append(routes, c.portalRoutes(hosts, workspaces, domains, brands, via)...)
 	c.cfg.Edge.SetTable(edge.NewTable(append(routes, exact...), zones))
 	return nil
 }

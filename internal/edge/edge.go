@@ -36,6 +36,10 @@ type Config struct {
 	// Brand is the default brand, used for hosts that match neither a
 	// route nor a zone.
 	Brand Brand
+	// DialVia connects to addr, the upstream of a route with a Via, by
+	// way of via (e.g. through the agent of another machine). Nil: routes
+	// with a Via answer 502.
+	DialVia func(ctx context.Context, via, addr string) (net.Conn, error)
 	// Logf receives operational errors. Its lines may name upstream
 	// addresses, which is why they go to the operator and never to a
 	// client. Nil discards them.
@@ -50,7 +54,13 @@ type Edge struct {
 	logf      func(format string, args ...any)
 	current   atomic.Pointer[installed]
 	transport *http.Transport
-	proxy     *httputil.ReverseProxy
+	dialVia   func(ctx context.Context, via, addr string) (net.Conn, error)
+	viaMu     sync.Mutex
+	// vias holds a transport per Via: a connection pooled through one
+	// way must never carry a request for the same address reached
+	// another way (the same loopback port on another machine).
+	vias  map[string]*http.Transport
+	proxy *httputil.ReverseProxy
 	pages     *template.Template
 	retryWait time.Duration
 }
@@ -63,30 +73,20 @@ func New(cfg Config) *Edge {
 		logf:      cfg.Logf,
 		pages:     parsePages(),
 		retryWait: defaultRetryWait,
+		dialVia:   cfg.DialVia,
+		vias:      map[string]*http.Transport{},
 	}
 	if e.logf == nil {
 		e.logf = func(string, ...any) {}
 	}
 	e.current.Store(&installed{table: NewTable(nil, nil), replaced: make(chan struct{})})
-	e.transport = &http.Transport{
-		// Upstreams are addressed directly: an HTTP_PROXY in the
-		// environment must not capture traffic meant for loopback.
-		Proxy: nil,
-		DialContext: (&net.Dialer{
-			Timeout:   dialTimeout,
-			KeepAlive: keepAlive,
-		}).DialContext,
-		MaxIdleConns:          maxIdleConns,
-		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
-		IdleConnTimeout:       idleConnTimeout,
-		ExpectContinueTimeout: time.Second,
-		// The client's Accept-Encoding is forwarded as is; without this the
-		// transport would ask for gzip on its own and decompress it again.
-		DisableCompression: true,
-	}
+	e.transport = newTransport((&net.Dialer{
+		Timeout:   dialTimeout,
+		KeepAlive: keepAlive,
+	}).DialContext)
 	e.proxy = &httputil.ReverseProxy{
 		Rewrite:   e.rewrite,
-		Transport: &retryTransport{e: e, base: e.transport},
+		Transport: &retryTransport{e: e, base: viaSplit{e}},
 		// No periodic flush: ReverseProxy already flushes every write of a
 		// response of unknown length (chunked streams, long polls) and of
 		// text/event-stream, and a response of known length goes out in
@@ -101,6 +101,64 @@ func New(cfg Config) *Edge {
 	return e
 }
 
+// newTransport is the upstream transport over dial.
+func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+	return &http.Transport{
+		// Upstreams are addressed directly: an HTTP_PROXY in the
+		// environment must not capture traffic meant for loopback.
+		Proxy:                 nil,
+		DialContext:           dial,
+		MaxIdleConns:          maxIdleConns,
+		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
+		IdleConnTimeout:       idleConnTimeout,
+		ExpectContinueTimeout: time.Second,
+		// The client's Accept-Encoding is forwarded as is; without this the
+		// transport would ask for gzip on its own and decompress it again.
+		DisableCompression: true,
+	}
+}
+
+// viaTransport is the transport of the routes with Via via, made on
+// first use.
+func (e *Edge) viaTransport(via string) *http.Transport {
+	e.viaMu.Lock()
+	defer e.viaMu.Unlock()
+	t := e.vias[via]
+	if t == nil {
+		t = newTransport(func(ctx context.Context, _, addr string) (net.Conn, error) {
+			if e.dialVia == nil {
+				return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("this edge has no way to reach upstreams through " + via)}
+			}
+			return e.dialVia(ctx, via, addr)
+		})
+		e.vias[via] = t
+	}
+	return t
+}
+
+// viaSplit sends each request over the transport of its route's Via, or
+// the direct one.
+type viaSplit struct{ e *Edge }
+
+func (v viaSplit) RoundTrip(req *http.Request) (*http.Response, error) {
+	if rd := routedFrom(req.Context()); rd != nil && rd.route.Via != "" {
+		return v.e.viaTransport(rd.route.Via).RoundTrip(req)
+	}
+	return v.e.transport.RoundTrip(req)
+}
+
+// pruneVias drops the transports of the Vias no route of t uses.
+func (e *Edge) pruneVias(t *Table) {
+	e.viaMu.Lock()
+	defer e.viaMu.Unlock()
+	for via, tr := range e.vias {
+		if !t.vias[via] {
+			tr.CloseIdleConnections()
+			delete(e.vias, via)
+		}
+	}
+}
+
 // SetTable installs t as the route table; a nil t is an empty table.
 // Requests already in flight keep the route they started with, except that
 // a GET or HEAD whose upstream refused the connection retries once on the
@@ -111,6 +169,7 @@ func (e *Edge) SetTable(t *Table) {
 	}
 	old := e.current.Swap(&installed{table: t, replaced: make(chan struct{})})
 	close(old.replaced)
+	e.pruneVias(t)
 }
 
 // installed is a table together with the signal that it was replaced,
@@ -124,6 +183,11 @@ type installed struct {
 // shutdown and for tests that check for leaks.
 func (e *Edge) CloseIdleConnections() {
 	e.transport.CloseIdleConnections()
+	e.viaMu.Lock()
+	defer e.viaMu.Unlock()
+	for _, t := range e.vias {
+		t.CloseIdleConnections()
+	}
 }
 
 // ServeHTTP routes r by its Host header.
@@ -246,7 +310,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.e.logf("edge: %s: upstream %s unreachable, retrying once: %v", rd.host, req.URL.Host, err)
 	cur := t.e.current.Load()
 	next, ok := cur.table.lookup(rd.host)
-	unmoved := func() bool { return ok && next.State == Ready && next.Upstream == req.URL.Host }
+	unmoved := func() bool {
+		return ok && next.State == Ready && next.Upstream == req.URL.Host && next.Via == rd.route.Via
+	}
 	if unmoved() {
 		// The switch may still be on its way, or the app may be restarting
 		// in place: wait a moment for either, waking early if the route
@@ -269,7 +335,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok || next.State != Ready || next.Upstream == "" {
 		return nil, err
 	}
-	retry := req.Clone(req.Context())
+	// The retry goes the way of the route it retries on.
+	retry := req.Clone(context.WithValue(req.Context(), routedKey{}, &routed{host: rd.host, route: next, table: cur.table}))
 	retry.URL.Host = next.Upstream
 	res, err = t.base.RoundTrip(retry)
 	if err != nil {
@@ -326,5 +393,6 @@ func (p *bufferPool) Put(b []byte) {
 var (
 	_ http.Handler        = (*Edge)(nil)
 	_ http.RoundTripper   = (*retryTransport)(nil)
+	_ http.RoundTripper   = viaSplit{}
 	_ httputil.BufferPool = (*bufferPool)(nil)
 )

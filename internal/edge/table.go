@@ -53,6 +53,10 @@ type Route struct {
 	// Upstream is the app's address as host:port, usually on loopback
 	// ("127.0.0.1:49153"). It is never shown to clients.
 	Upstream string
+	// Via, when set, names the way to the upstream that Config.DialVia
+	// takes (e.g. the host whose agent tunnels to it); empty: the edge
+	// dials Upstream itself. Never shown to clients.
+	Via string
 	// State decides whether requests are proxied or answered by the edge.
 	State State
 	// Brand is used on the pages the edge serves for this host. When it is
@@ -77,6 +81,7 @@ type Zone struct {
 type Table struct {
 	routes map[string]Route
 	zones  map[string]Brand
+	vias   map[string]bool // the Vias its routes use
 }
 
 // NewTable builds a table from routes and zones. Hostnames and suffixes are
@@ -88,6 +93,7 @@ func NewTable(routes []Route, zones []Zone) *Table {
 	t := &Table{
 		routes: make(map[string]Route, len(routes)),
 		zones:  make(map[string]Brand, len(zones)),
+		vias:   map[string]bool{},
 	}
 	for _, r := range routes {
 		r.Host = canonicalHost(r.Host)
@@ -95,6 +101,11 @@ func NewTable(routes []Route, zones []Zone) *Table {
 			continue
 		}
 		t.routes[r.Host] = r
+	}
+	for _, r := range t.routes {
+		if r.Via != "" {
+			t.vias[r.Via] = true
+		}
 	}
 	for _, z := range zones {
 		s := strings.TrimPrefix(z.Suffix, "*")

@@ -153,8 +153,13 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer stopHosts()
 	brand := edge.Brand{Name: "Apps", PrimaryColor: "#2563eb"}
-	e := edge.New(edge.Config{Brand: brand, Logf: logf})
-	ctl := control.New(control.Config{
+	// Routes with a Via are on another machine: the edge reaches them
+	// through that host's agent (ctl is set before anything is routed).
+	var ctl *control.Control
+	e := edge.New(edge.Config{Brand: brand, Logf: logf, DialVia: func(ctx context.Context, via, addr string) (net.Conn, error) {
+		return ctl.DialHost(ctx, via, addr)
+	}})
+	ctl = control.New(control.Config{
 		Store: st, Artifacts: artifacts, Templates: templates.New(cfg.Images),
 		Names: control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort},
 		Edge:  e, EdgeAddr: loopback(edgeLn.Addr()), Brand: brand, Logf: logf,
