@@ -59,8 +59,8 @@ type Edge struct {
 	// vias holds a transport per Via: a connection pooled through one
 	// way must never carry a request for the same address reached
 	// another way (the same loopback port on another machine).
-	vias  map[string]*http.Transport
-	proxy *httputil.ReverseProxy
+	vias      map[string]*http.Transport
+	proxy     *httputil.ReverseProxy
 	pages     *template.Template
 	retryWait time.Duration
 }

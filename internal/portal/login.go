@@ -5,10 +5,10 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net"
-	"os"
-	"strings"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 

@@ -53,9 +53,9 @@ type Server struct {
 
 	password     [32]byte // a digest: compared in constant time whatever its length
 	passwordFile string
-	sessions *sessions
-	throttle *throttle
-	brands   *brandCache
+	sessions     *sessions
+	throttle     *throttle
+	brands       *brandCache
 
 	// reached is set once the API answered with the key; /healthz waits
 	// for it. probeMu keeps concurrent health checks from piling up calls.
