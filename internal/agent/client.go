@@ -218,3 +218,14 @@ func (c *Client) Probe(ctx context.Context, id string, req ProbeRequest) (ProbeR
 func (c *Client) RemoveVolume(ctx context.Context, name string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/volumes/"+url.PathEscape(name), nil, nil)
 }
+
+// ConnectNetwork joins a container to a network, where others reach it
+// by aliases.
+func (c *Client) ConnectNetwork(ctx context.Context, id, network string, aliases []string) error {
+	return c.do(ctx, http.MethodPost, "/v1/containers/"+url.PathEscape(id)+"/networks", jsonBody(NetworkRequest{Network: network, Aliases: aliases}), nil)
+}
+
+// DisconnectNetwork takes a container off a network.
+func (c *Client) DisconnectNetwork(ctx context.Context, id, network string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/containers/"+url.PathEscape(id)+"/networks/"+url.PathEscape(network), nil, nil)
+}

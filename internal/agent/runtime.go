@@ -57,6 +57,14 @@ type Runtime interface {
 	CopyFrom(ctx context.Context, id, path string) (io.ReadCloser, error)
 
 	RemoveVolume(ctx context.Context, name string) error
+
+	// ConnectNetwork joins a container to a user-defined bridge network
+	// (made when missing), where others reach it by aliases; a container
+	// already on it is left as it is.
+	ConnectNetwork(ctx context.Context, id, network string, aliases []string) error
+	// DisconnectNetwork takes a container off a network, which goes once
+	// no container is on it; a container not on it is not an error.
+	DisconnectNetwork(ctx context.Context, id, network string) error
 }
 
 // ContainerSpec is what the agent asks the runtime to run.

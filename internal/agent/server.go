@@ -77,6 +77,8 @@ func NewServer(cfg Config) *Server {
 	s.mux.HandleFunc("GET /v1/containers/{id}/archive", s.copyFrom)
 	s.mux.HandleFunc("POST /v1/containers/{id}/probe", s.probe)
 	s.mux.HandleFunc("DELETE /v1/volumes/{name}", s.removeVolume)
+	s.mux.HandleFunc("POST /v1/containers/{id}/networks", s.connectNetwork)
+	s.mux.HandleFunc("DELETE /v1/containers/{id}/networks/{network}", s.disconnectNetwork)
 	return s
 }
 
@@ -411,6 +413,32 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 		}
 		delay = min(delay*2, 250*time.Millisecond)
 	}
+}
+
+// NetworkRequest joins a container to a network.
+type NetworkRequest struct {
+	Network string   `json:"network"`
+	Aliases []string `json:"aliases,omitempty"`
+}
+
+func (s *Server) connectNetwork(w http.ResponseWriter, r *http.Request) {
+	var req NetworkRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if err := s.rt.ConnectNetwork(r.Context(), r.PathValue("id"), req.Network, req.Aliases); err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) disconnectNetwork(w http.ResponseWriter, r *http.Request) {
+	if err := s.rt.DisconnectNetwork(r.Context(), r.PathValue("id"), r.PathValue("network")); err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) removeVolume(w http.ResponseWriter, r *http.Request) {
