@@ -35,13 +35,16 @@ func readPassword(path string) (string, error) {
 }
 
 // currentPassword is the digest of the password to sign in with: the
-// password file's as it is now, else the one the portal started with.
+// password file's as it is now, else the last one that was good (a
+// broken file never brings back an older password).
 func (s *Server) currentPassword() [32]byte {
+	s.passwordMu.Lock()
+	defer s.passwordMu.Unlock()
 	if s.passwordFile != "" {
 		if pw, err := readPassword(s.passwordFile); err == nil {
-			return digest(pw)
+			s.password = digest(pw)
 		} else {
-			s.logf("portal: %v; the previous password stays", err)
+			s.logf("portal: %v; the last password stays", err)
 		}
 	}
 	return s.password

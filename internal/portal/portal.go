@@ -51,6 +51,7 @@ type Server struct {
 	pages       map[string]*template.Template
 	assets      fs.FS
 
+	passwordMu   sync.Mutex
 	password     [32]byte // a digest: compared in constant time whatever its length
 	passwordFile string
 	sessions     *sessions
