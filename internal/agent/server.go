@@ -224,8 +224,10 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &spec) {
 		return
 	}
+	// The agent's label is its own to give: a spec cannot claim it.
+	spec.Labels = maps.Clone(spec.Labels)
+	delete(spec.Labels, Label)
 	if s.name != "" {
-		spec.Labels = maps.Clone(spec.Labels)
 		if spec.Labels == nil {
 			spec.Labels = map[string]string{}
 		}
