@@ -720,36 +720,6 @@ func (c *Control) keepComposeServing(ctx context.Context, a *agent.Client, d *st
 	return nil
 }
 
-// removeComposeContainers stops and removes the deployment's service
-// containers of the releases drop says.
-func (c *Control) removeComposeContainers(ctx context.Context, a *agent.Client, d *store.Deployment, drop func(releaseID string) bool) error {
-	list, err := a.ListContainers(ctx, c.labels("berth.kind", composeKind, "berth.deployment", d.ID))
-	if err != nil {
-		return err
-	}
-	for _, ct := range list {
-		if !drop(ct.Labels["berth.release"]) {
-			continue
-		}
-		if err := a.StopContainer(ctx, ct.ID, 10*time.Second); err != nil && !errors.Is(err, agent.ErrNotFound) {
-			return fmt.Errorf("stopping %s: %w", ct.Name, err)
-		}
-		if err := a.RemoveContainer(ctx, ct.ID); err != nil {
-			return fmt.Errorf("removing %s: %w", ct.Name, err)
-		}
-	}
-	if d.ContainerID != "" && !slices.ContainsFunc(list, func(ct agent.ContainerInfo) bool { return ct.ID == d.ContainerID }) {
-		// The deployment served a single-container release before.
-		if err := a.StopContainer(ctx, d.ContainerID, 5*time.Second); err != nil && !errors.Is(err, agent.ErrNotFound) {
-			return fmt.Errorf("stopping the previous container: %w", err)
-		}
-		if err := a.RemoveContainer(ctx, d.ContainerID); err != nil {
-			return fmt.Errorf("removing the previous container: %w", err)
-		}
-	}
-	return nil
-}
-
 // composeKeeps reports whether the sweep must keep a container: a
 // service of a compose deployment's serving or desired release, or one
 // of its data services.
