@@ -73,6 +73,23 @@ func sshHostApps(t *testing.T, p *platform, sn *sshNet, h *client.Host, ws *clie
 		t.Errorf("30 requests opened %d connections to the agent; keep-alive should carry them on one or two", after-before)
 	}
 
+	// A new release takes over through the tunnel with no failed request.
+	rel2, err := p.api.CreateRelease(ctx, makeTar(file("index.html", "<h1>served from the ssh host, again</h1>")), client.ReleaseOptions{ProjectID: pr.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, fails, last := loop(p, d.URL)
+	if _, err := p.api.Deploy(ctx, client.CreateDeployment{ProjectID: pr.ID, ReleaseID: rel2.ID, DeploymentProduct: "docker_deploy"}); err != nil {
+		t.Fatal(err)
+	}
+	d = waitReady(t, p, d.ID, rel2.ID)
+	time.Sleep(3 * time.Second) // past the old container's drain and stop
+	if n, f := stop(), fails.Load(); f != 0 || n < 20 {
+		t.Fatalf("%d of %d requests failed while a new release took over on the ssh host; last failure: %v", f, n, last.Load())
+	} else {
+		t.Logf("redeploy on the ssh host: %d requests through the tunnel, 0 failed", n)
+	}
+
 	// The way is the agent: frozen, it takes the app with it.
 	out, _ := exec.Command("pgrep", "-f", "berth agent --dir "+filepath.Dir(addrFile)).Output()
 	pid := 0
