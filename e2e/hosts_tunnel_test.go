@@ -19,6 +19,7 @@ import (
 
 	"github.com/berth-dev/berth/client"
 	"github.com/berth-dev/berth/internal/pki"
+	"github.com/berth-dev/berth/internal/up"
 )
 
 // sshHostApps deploys an app to the active SSH host h and checks that
@@ -223,4 +224,70 @@ func connect(t *testing.T, dataDir, hostID, agentAddr, secret, target string, wi
 		return 0 // TLS 1.3 reports a refused client certificate on the first read
 	}
 	return resp.StatusCode
+}
+
+// TestComposeOnSSHHost runs the compose starter on a Docker Deploy host
+// reached over SSH: its web service answers through the agent's tunnel,
+// the API reaches Postgres by name, and a redeploy under load keeps the
+// database in place and loses no request.
+func TestComposeOnSSHHost(t *testing.T) {
+	ensureTemplateImages(t)
+	ensureDataImages(t)
+	sn := newSSHNet(t)
+	sn.sshd(t, 22, true)
+	p := start(t, withBuildCA(t), func(c *up.Config) { c.Listen = sn.hostIP + ":0" })
+	ctx := context.Background()
+	_, ws, pr := p.tenant(t, "Compose SSH Co")
+	h, err := p.api.EnsureHost(ctx, client.EnsureHost{WorkspaceID: ws.ID,
+		SSH: client.SSHTarget{Address: sn.serverIP, User: "root", PrivateKey: sn.clientKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, _ := os.UserHomeDir()
+	t.Cleanup(func() { os.RemoveAll(filepath.Join(home, ".berth", "hosts", h.ID)) })
+	if h = waitHost(t, p, h.ID, 2*time.Minute, "active", "failed"); h.State != "active" {
+		t.Fatalf("ssh host = %+v", h)
+	}
+	rel, err := p.api.CreateRelease(ctx, starterTar(t, "compose-full-stack", nil), client.ReleaseOptions{ProjectID: pr.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := p.api.Deploy(ctx, client.CreateDeployment{ProjectID: pr.ID, ReleaseID: rel.ID, DeploymentProduct: "docker_deploy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = waitReadyFor(t, p, d.ID, rel.ID, 6*time.Minute)
+	if code, body, _ := p.get(t, d.URL+"/"); code != http.StatusOK || !strings.Contains(body, "It works.") {
+		t.Fatalf("GET / on the ssh host: %d %.300q", code, body)
+	}
+	if visits := p.postVisit(t, d.URL); visits != 1 {
+		t.Fatalf("the API on the ssh host counted %d visits, want 1", visits)
+	}
+	db := serviceIDs(t, d.ID)["db"]
+
+	edited := map[string]string{"web/server.js": strings.Replace(starterFile(t, "web/server.js"), "It works.", "It works again.", 1)}
+	rel2, err := p.api.CreateRelease(ctx, starterTar(t, "compose-full-stack", edited), client.ReleaseOptions{ProjectID: pr.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, fails, last := loop(p, d.URL+"/api/stats")
+	if _, err := p.api.Deploy(ctx, client.CreateDeployment{ProjectID: pr.ID, ReleaseID: rel2.ID, DeploymentProduct: "docker_deploy"}); err != nil {
+		t.Fatal(err)
+	}
+	d = waitReadyFor(t, p, d.ID, rel2.ID, 6*time.Minute)
+	eventually(t, time.Minute, "the old release's services to be retired", func() bool { return serviceContainers(t, d.ID) == 5 })
+	if n, f := stop(), fails.Load(); f != 0 || n < 20 {
+		t.Fatalf("%d of %d requests to /api/stats on the ssh host failed during the redeploy; last failure: %v", f, n, last.Load())
+	} else {
+		t.Logf("compose redeploy on the ssh host: %d requests through the tunnel, 0 failed", n)
+	}
+	if code, body, _ := p.get(t, d.URL+"/"); code != http.StatusOK || !strings.Contains(body, "It works again.") {
+		t.Fatalf("GET / after the redeploy: %d %.300q", code, body)
+	}
+	if now := serviceIDs(t, d.ID)["db"]; now != db {
+		t.Fatalf("the redeploy replaced the unchanged database (%s, then %s)", db, now)
+	}
+	if s := p.stats(t, d.URL); s.Visits != 1 {
+		t.Fatalf("after the redeploy: %+v, want the visit of before", s)
+	}
 }
