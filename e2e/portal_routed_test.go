@@ -6,10 +6,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/berth-dev/berth/client"
 )
@@ -164,6 +167,24 @@ func TestDockerDeployPortalRouted(t *testing.T) {
 	portalSignIn(t, p, h.PortalURL, chosen)
 	if status, _ := portalTry(t, p, h.PortalURL, generated); status != http.StatusUnauthorized {
 		t.Fatalf("the replaced password: %d, want 401", status)
+	}
+
+	// A person signs in through the form in a real browser, at the URL
+	// the API gave (Chromium resolves *.localhost to loopback itself).
+	if _, err := os.Stat(chromiumPath); err == nil {
+		bctx := browser(t)
+		err := chromedp.Do(bctx,
+			chromedp.Navigate(h.PortalURL+"/"),
+			chromedp.WaitVisible(chromedp.CSS(`#password`)),
+			chromedp.SendKeys(chromedp.CSS(`#password`), chosen),
+			chromedp.Submit(chromedp.CSS(`#password`)),
+			chromedp.WaitVisible(chromedp.CSS(`tr.deployment[data-state="ready"]`)),
+		)
+		if err != nil {
+			t.Fatalf("signing in to the routed portal in Chromium: %v", err)
+		}
+	} else {
+		t.Logf("Chromium is not installed at %s: the routed portal was tried over HTTP only", chromiumPath)
 	}
 
 	// The portal is the workspace's: another workspace's name under the
