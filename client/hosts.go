@@ -20,9 +20,12 @@ type Host struct {
 	Transitions []HostTransition `json:"transitions"`
 	Agent       HostHealth       `json:"agent"`
 	Portal      HostHealth       `json:"portal"`
-	Usage       HostUsage        `json:"usage"`
-	CreatedAt   time.Time        `json:"created_at"`
-	UpdatedAt   time.Time        `json:"updated_at"`
+	// PortalURL is where the workspace's people sign in to the host's
+	// portal, through the platform's edge; empty when it runs none.
+	PortalURL string    `json:"portal_url,omitempty"`
+	Usage     HostUsage `json:"usage"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // HostTransition is one change of a host's state.

@@ -71,18 +71,40 @@ func TestComposeFullStack(t *testing.T) {
 		t.Fatalf("%d service containers of the deployment, want 5", n)
 	}
 
-	// A new release replaces every service; the volumes keep the data.
+	// A new release starts beside the old one and takes over the route
+	// with no failed request; the data services, unchanged, keep running
+	// in place on their volumes, the others are replaced.
+	containers := serviceIDs(t, d.ID)
 	edited := map[string]string{"web/server.js": strings.Replace(starterFile(t, "web/server.js"), "It works.", "It works again.", 1)}
 	rel2, err := p.api.CreateRelease(ctx, starterTar(t, "compose-full-stack", edited), client.ReleaseOptions{ProjectID: pr.ID})
 	if err != nil {
 		t.Fatalf("second release: %v", err)
 	}
 	begin = time.Now()
+	// Both the page and the API behind it (web → api → Postgres and
+	// Redis, by service name): each release's web reaches its own api.
+	stop, fails, last := loop(p, d.URL+"/")
+	stopAPI, apiFails, apiLast := loop(p, d.URL+"/api/stats")
 	if _, err := p.api.Deploy(ctx, client.CreateDeployment{ProjectID: pr.ID, ReleaseID: rel2.ID}); err != nil {
 		t.Fatalf("redeploy: %v", err)
 	}
 	d = waitReadyFor(t, p, d.ID, rel2.ID, 6*time.Minute)
-	t.Logf("compose-full-stack: redeploy → serving in %s", time.Since(begin).Round(100*time.Millisecond))
+	eventually(t, time.Minute, "the old release's services to be retired", func() bool { return serviceContainers(t, d.ID) == 5 })
+	n, nAPI := stop(), stopAPI()
+	if f := fails.Load(); f != 0 || n < 20 {
+		t.Fatalf("%d of %d requests to the web service failed during the compose redeploy; last failure: %v", f, n, last.Load())
+	}
+	if f := apiFails.Load(); f != 0 || nAPI < 20 {
+		t.Fatalf("%d of %d requests to /api/stats failed during the compose redeploy; last failure: %v", f, nAPI, apiLast.Load())
+	}
+	t.Logf("compose-full-stack: redeploy → serving in %s; %d requests to / and %d to /api/stats during it, 0 failed",
+		time.Since(begin).Round(100*time.Millisecond), n, nAPI)
+	after := serviceIDs(t, d.ID)
+	for svc, kept := range map[string]bool{"db": true, "redis": true, "web": false, "api": false, "worker": false} {
+		if same := containers[svc] != "" && containers[svc] == after[svc]; same != kept {
+			t.Errorf("service %s: container %s before, %s after the redeploy; kept in place: %v, want %v", svc, containers[svc], after[svc], same, kept)
+		}
+	}
 	if code, body, _ := p.get(t, d.URL+"/"); code != http.StatusOK || !strings.Contains(body, "It works again.") {
 		t.Fatalf("GET / after the redeploy: %d %.300q", code, body)
 	}
@@ -96,6 +118,7 @@ func TestComposeFullStack(t *testing.T) {
 	if n := serviceContainers(t, d.ID); n != 5 {
 		t.Fatalf("%d service containers after the redeploy, want 5 (the old release's are gone)", n)
 	}
+	eventually(t, 30*time.Second, "the old release's network to go", func() bool { return len(deploymentNetworks(t, d.ID)) == 1 })
 
 	// A rollback starts the first release's images again: no build.
 	before, err := p.api.Events(ctx, d.ID, 0)
@@ -103,11 +126,19 @@ func TestComposeFullStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	begin = time.Now()
+	stop, fails, last = loop(p, d.URL+"/")
 	if _, err := p.api.Rollback(ctx, d.ID, ""); err != nil {
 		t.Fatalf("rollback: %v", err)
 	}
 	d = waitReadyFor(t, p, d.ID, rel1.ID, 3*time.Minute)
-	t.Logf("compose-full-stack: rollback → serving in %s", time.Since(begin).Round(100*time.Millisecond))
+	eventually(t, time.Minute, "the rolled-back release's services to be retired", func() bool { return serviceContainers(t, d.ID) == 5 })
+	if n, f := stop(), fails.Load(); f != 0 {
+		t.Fatalf("%d of %d requests failed during the compose rollback; last failure: %v", f, n, last.Load())
+	}
+	t.Logf("compose-full-stack: rollback → serving in %s, 0 failed requests", time.Since(begin).Round(100*time.Millisecond))
+	if now := serviceIDs(t, d.ID); now["db"] != containers["db"] || now["redis"] != containers["redis"] {
+		t.Errorf("the rollback replaced a data service: %v, then %v", containers, now)
+	}
 	if code, body, _ := p.get(t, d.URL+"/"); code != http.StatusOK || !strings.Contains(body, "It works.") || strings.Contains(body, "again") {
 		t.Fatalf("GET / after the rollback: %d %.300q", code, body)
 	}
@@ -143,6 +174,53 @@ func TestComposeFullStack(t *testing.T) {
 		return code == http.StatusOK && strings.Contains(body, `"visits":3`)
 	})
 	t.Logf("compose-full-stack: lost containers → serving again in %s", time.Since(begin).Round(100*time.Millisecond))
+
+	// A release that changes the database's definition replaces it: the
+	// old server stops before the new one mounts the volume (never two
+	// at once), the data is still there, and the page keeps answering.
+	containers = serviceIDs(t, d.ID)
+	changed := strings.Replace(starterFile(t, "compose.yaml"), "    image: postgres:16-bookworm\n", "    image: postgres:16-bookworm\n    command: [\"postgres\", \"-c\", \"max_connections=60\"]\n", 1)
+	rel3, err := p.api.CreateRelease(ctx, starterTar(t, "compose-full-stack", map[string]string{"compose.yaml": changed}), client.ReleaseOptions{ProjectID: pr.ID})
+	if err != nil {
+		t.Fatalf("third release: %v", err)
+	}
+	most := make(chan int, 1)
+	watching := make(chan struct{})
+	go func() {
+		m := 0
+		for {
+			select {
+			case <-watching:
+				most <- m
+				return
+			default:
+			}
+			out, _ := exec.Command("docker", "ps", "-q", "--filter", "label=berth.deployment="+d.ID, "--filter", "label=berth.service=db").Output()
+			m = max(m, len(strings.Fields(string(out))))
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	stop, fails, last = loop(p, d.URL+"/")
+	if _, err := p.api.Deploy(ctx, client.CreateDeployment{ProjectID: pr.ID, ReleaseID: rel3.ID}); err != nil {
+		t.Fatalf("deploying a changed database: %v", err)
+	}
+	d = waitReadyFor(t, p, d.ID, rel3.ID, 6*time.Minute)
+	eventually(t, time.Minute, "the old release's services to be retired", func() bool { return serviceContainers(t, d.ID) == 5 })
+	n = stop()
+	close(watching)
+	if m := <-most; m != 1 {
+		t.Fatalf("%d database containers ran at once on the deployment's volume, want 1", m)
+	}
+	if f := fails.Load(); f != 0 {
+		t.Fatalf("%d of %d requests to the page failed while the database was replaced; last failure: %v", f, n, last.Load())
+	}
+	if now := serviceIDs(t, d.ID); now["db"] == containers["db"] || now["redis"] != containers["redis"] {
+		t.Fatalf("a changed database: containers %v before, %v after; want db replaced, redis kept", containers, now)
+	}
+	if s := p.stats(t, d.URL); s.Visits != 3 {
+		t.Fatalf("after replacing the database: %+v, want the 3 visits on its volume", s)
+	}
+	t.Logf("compose-full-stack: a changed database replaced in place, %d requests to the page, 0 failed", n)
 }
 
 // ensureDataImages makes the local Postgres and Redis images when missing.
@@ -220,6 +298,34 @@ func serviceContainers(t testing.TB, depID string) int {
 		t.Fatalf("docker ps: %v", err)
 	}
 	return len(strings.Fields(string(out)))
+}
+
+// serviceIDs maps each compose service of a deployment to its running
+// container.
+func serviceIDs(t testing.TB, depID string) map[string]string {
+	t.Helper()
+	out, err := exec.Command("docker", "ps", "--filter", "label=berth.kind=compose", "--filter", "label=berth.deployment="+depID,
+		"--format", `{{.ID}} {{.Label "berth.service"}}`).Output()
+	if err != nil {
+		t.Fatalf("docker ps: %v", err)
+	}
+	ids := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if id, svc, ok := strings.Cut(line, " "); ok {
+			ids[svc] = id
+		}
+	}
+	return ids
+}
+
+// deploymentNetworks lists the engine's networks of a deployment.
+func deploymentNetworks(t testing.TB, depID string) []string {
+	t.Helper()
+	out, err := exec.Command("docker", "network", "ls", "--format", "{{.Name}}", "--filter", "name=berth-"+strings.ReplaceAll(depID, "_", "-")).Output()
+	if err != nil {
+		t.Fatalf("docker network ls: %v", err)
+	}
+	return strings.Fields(string(out))
 }
 
 // TestComposeOnDockerDeployHost runs the compose starter as a

@@ -74,6 +74,10 @@ func newSSHNet(t *testing.T) *sshNet {
 	must("ip", "netns", "exec", s.ns, "ip", "addr", "add", s.serverIP+"/30", "dev", vethB)
 	must("ip", "netns", "exec", s.ns, "ip", "link", "set", vethB, "up")
 	must("ip", "netns", "exec", s.ns, "ip", "link", "set", "lo", "up")
+	// The server shares this machine's Docker engine, whose containers sit
+	// on bridges of this side: its agent reaches them through the pair,
+	// as an agent beside its engine reaches them on its own bridges.
+	must("ip", "netns", "exec", s.ns, "ip", "route", "add", "default", "via", s.hostIP)
 	os.MkdirAll("/run/sshd", 0o755)
 
 	s.clientKey = s.keygen(t, "client")
@@ -259,6 +263,8 @@ func TestDockerDeploySSH(t *testing.T) {
 			}
 		}
 	}
+
+	sshHostApps(t, p, sn, h, ws, filepath.Join(hostDir, "agent.addr"), strings.TrimSpace(string(secret)))
 
 	// A server without a Docker engine: the host fails with the reason.
 	h3, err := p.api.EnsureHost(ctx, client.EnsureHost{WorkspaceID: ws3.ID, SSH: target(2222, sn.clientKey)})

@@ -429,8 +429,23 @@ func TestDockerDeployCLI(t *testing.T) {
 		t.Fatalf("ensure progress = %q", progress)
 	}
 	out, _ = run("docker-deploy", "hosts", "--workspace", ws.ID)
-	if !strings.Contains(out, h.ID) || !strings.Contains(out, "active") {
+	if !strings.Contains(out, h.ID) || !strings.Contains(out, "active") || h.PortalURL == "" || !strings.Contains(out, h.PortalURL) {
 		t.Fatalf("hosts printed %q", out)
+	}
+	// A workspace admin's way in to the portal: generated, or set.
+	out, _ = run("docker-deploy", "portal-password", h.ID)
+	if pw := strings.TrimSpace(out); len(pw) < 16 || strings.Contains(pw, " ") {
+		t.Fatalf("portal-password printed %q", out)
+	} else if status, _ := portalTry(t, p, h.PortalURL, pw); status != http.StatusSeeOther {
+		t.Fatalf("signing in with the generated password: %d", status)
+	}
+	set := exec.Command(berthBin, "docker-deploy", "portal-password", h.ID, "--stdin")
+	set.Env, set.Stdin = env, strings.NewReader("chosen on the command line\n")
+	if b, err := set.CombinedOutput(); err != nil || len(b) != 0 {
+		t.Fatalf("portal-password --stdin: %v %q", err, b)
+	}
+	if status, _ := portalTry(t, p, h.PortalURL, "chosen on the command line"); status != http.StatusSeeOther {
+		t.Fatalf("signing in with the password set on the command line: %d", status)
 	}
 	out, _ = run("docker-deploy", "ensure", "--workspace", ws.ID, "--no-wait")
 	if !strings.Contains(out, h.ID) {

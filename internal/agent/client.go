@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,14 +23,25 @@ type Client struct {
 	base   string
 	secret string
 	hc     *http.Client
+	addr   string      // host:port of base, for tunnels
+	tls    *tls.Config // nil: plain TCP
 }
 
 // NewClient returns a client for the agent at baseURL (http://addr).
 func NewClient(baseURL, secret string) *Client {
-	return &Client{base: baseURL, secret: secret, hc: &http.Client{Transport: &http.Transport{
+	return &Client{base: baseURL, secret: secret, addr: hostOf(baseURL), hc: &http.Client{Transport: &http.Transport{
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     90 * time.Second,
 	}}}
+}
+
+// hostOf is the host:port of an agent's base URL.
+func hostOf(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // Error is an answer of the agent other than success.
@@ -205,4 +217,15 @@ func (c *Client) Probe(ctx context.Context, id string, req ProbeRequest) (ProbeR
 // RemoveVolume removes a named volume.
 func (c *Client) RemoveVolume(ctx context.Context, name string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/volumes/"+url.PathEscape(name), nil, nil)
+}
+
+// ConnectNetwork joins a container to a network, where others reach it
+// by aliases.
+func (c *Client) ConnectNetwork(ctx context.Context, id, network string, aliases []string) error {
+	return c.do(ctx, http.MethodPost, "/v1/containers/"+url.PathEscape(id)+"/networks", jsonBody(NetworkRequest{Network: network, Aliases: aliases}), nil)
+}
+
+// DisconnectNetwork takes a container off a network.
+func (c *Client) DisconnectNetwork(ctx context.Context, id, network string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/containers/"+url.PathEscape(id)+"/networks/"+url.PathEscape(network), nil, nil)
 }

@@ -57,6 +57,14 @@ type Runtime interface {
 	CopyFrom(ctx context.Context, id, path string) (io.ReadCloser, error)
 
 	RemoveVolume(ctx context.Context, name string) error
+
+	// ConnectNetwork joins a container to a user-defined bridge network
+	// (made when missing), where others reach it by aliases; a container
+	// already on it is left as it is.
+	ConnectNetwork(ctx context.Context, id, network string, aliases []string) error
+	// DisconnectNetwork takes a container off a network, which goes once
+	// no container is on it; a container not on it is not an error.
+	DisconnectNetwork(ctx context.Context, id, network string) error
 }
 
 // ContainerSpec is what the agent asks the runtime to run.
@@ -111,7 +119,12 @@ type ContainerInfo struct {
 	Running bool
 	// Ports maps a published container port to its "127.0.0.1:port"
 	// address on the host.
-	Ports     map[int]string
+	Ports map[int]string
+	// Endpoints maps a published container port to the container's own
+	// address on its network ("172.18.0.5:8080"): where the agent
+	// reaches the app, whether or not it shares the engine's network
+	// namespace (the published port is on the engine's loopback).
+	Endpoints map[int]string
 	ExitCode  int
 	StartedAt time.Time
 }

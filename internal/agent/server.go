@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"strconv"
@@ -26,8 +27,11 @@ type Server struct {
 	rt     Runtime
 	blobs  *blob.Store
 	secret string
+	name   string
 	logf   func(string, ...any)
 	mux    *http.ServeMux
+	// tunnels are the addresses a CONNECT may reach.
+	tunnels *tunnels
 }
 
 // Config wires a Server.
@@ -36,6 +40,14 @@ type Config struct {
 	Blobs   *blob.Store
 	// Secret is the bearer credential the control plane presents.
 	Secret string
+	// Name identifies this agent on its engine: every container it
+	// creates carries it as the value of Label, and its tunnel reaches
+	// only those. Empty: no label and no tunnel (the pool agent of
+	// `berth up`, whose apps the edge reaches directly).
+	Name string
+	// Portal is the address of the host's portal (host:port), which the
+	// tunnel reaches too; empty: none.
+	Portal string
 	Logf   func(format string, args ...any)
 }
 
@@ -44,7 +56,8 @@ const maxOutput = 1 << 20
 
 // NewServer returns the agent API over cfg.Runtime.
 func NewServer(cfg Config) *Server {
-	s := &Server{rt: cfg.Runtime, blobs: cfg.Blobs, secret: cfg.Secret, logf: cfg.Logf, mux: http.NewServeMux()}
+	s := &Server{rt: cfg.Runtime, blobs: cfg.Blobs, secret: cfg.Secret, name: cfg.Name, logf: cfg.Logf, mux: http.NewServeMux(),
+		tunnels: &tunnels{rt: cfg.Runtime, name: cfg.Name, portal: cfg.Portal}}
 	if s.logf == nil {
 		s.logf = func(string, ...any) {}
 	}
@@ -64,6 +77,8 @@ func NewServer(cfg Config) *Server {
 	s.mux.HandleFunc("GET /v1/containers/{id}/archive", s.copyFrom)
 	s.mux.HandleFunc("POST /v1/containers/{id}/probe", s.probe)
 	s.mux.HandleFunc("DELETE /v1/volumes/{name}", s.removeVolume)
+	s.mux.HandleFunc("POST /v1/containers/{id}/networks", s.connectNetwork)
+	s.mux.HandleFunc("DELETE /v1/containers/{id}/networks/{network}", s.disconnectNetwork)
 	return s
 }
 
@@ -72,6 +87,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.secret)) != 1 {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong agent credential")
+		return
+	}
+	if r.Method == http.MethodConnect {
+		s.tunnel(w, r)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -204,6 +223,15 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) {
 	var spec ContainerSpec
 	if !decode(w, r, &spec) {
 		return
+	}
+	// The agent's label is its own to give: a spec cannot claim it.
+	spec.Labels = maps.Clone(spec.Labels)
+	delete(spec.Labels, Label)
+	if s.name != "" {
+		if spec.Labels == nil {
+			spec.Labels = map[string]string{}
+		}
+		spec.Labels[Label] = s.name
 	}
 	id, err := s.rt.CreateContainer(r.Context(), spec)
 	if err != nil {
@@ -342,7 +370,11 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), req.Timeout)
 	defer cancel()
-	client := &http.Client{Timeout: 2 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Containers are addressed directly: an HTTP_PROXY in the
+	// environment must not capture the probe.
+	tr := &http.Transport{Proxy: nil, DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Timeout: 2 * time.Second, Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	delay := 20 * time.Millisecond
 	var firstStart time.Time
 	for {
@@ -364,6 +396,9 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if addr, ok := info.Ports[req.Port]; ok && info.Running {
+			if ep := info.Endpoints[req.Port]; ep != "" {
+				addr = ep // reached as the tunnel reaches it
+			}
 			resp, err := client.Get("http://" + addr + req.Path)
 			if err == nil {
 				resp.Body.Close()
@@ -380,6 +415,32 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 		}
 		delay = min(delay*2, 250*time.Millisecond)
 	}
+}
+
+// NetworkRequest joins a container to a network.
+type NetworkRequest struct {
+	Network string   `json:"network"`
+	Aliases []string `json:"aliases,omitempty"`
+}
+
+func (s *Server) connectNetwork(w http.ResponseWriter, r *http.Request) {
+	var req NetworkRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if err := s.rt.ConnectNetwork(r.Context(), r.PathValue("id"), req.Network, req.Aliases); err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) disconnectNetwork(w http.ResponseWriter, r *http.Request) {
+	if err := s.rt.DisconnectNetwork(r.Context(), r.PathValue("id"), r.PathValue("network")); err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) removeVolume(w http.ResponseWriter, r *http.Request) {

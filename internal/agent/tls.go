@@ -14,7 +14,7 @@ import (
 // The secret is still sent: the certificate proves the caller is the
 // control plane, the secret that it is this host's.
 func NewTLSClient(baseURL, secret string, cfg *tls.Config) *Client {
-	return &Client{base: baseURL, secret: secret, hc: &http.Client{Transport: &http.Transport{
+	return &Client{base: baseURL, secret: secret, addr: hostOf(baseURL), tls: cfg, hc: &http.Client{Transport: &http.Transport{
 		TLSClientConfig:     cfg,
 		TLSHandshakeTimeout: 10 * time.Second,
 		MaxIdleConnsPerHost: 16,

@@ -19,6 +19,7 @@ func (s *Server) hostRoutes(h, idem func(string, handlerFunc)) {
 	idem("POST /api/v1/docker-deploy/hosts/ensure", s.ensureHost)
 	h("GET /api/v1/docker-deploy/hosts", s.listHosts)
 	h("GET /api/v1/docker-deploy/hosts/{id}", s.getHost)
+	h("POST /api/v1/docker-deploy/hosts/{id}/portal-password", s.setPortalPassword)
 }
 
 // hostView is what the API shows of a host: never where it is, how its
@@ -27,7 +28,7 @@ func (s *Server) hostView(ctx context.Context, h *store.Host) client.Host {
 	v := client.Host{
 		ID: h.ID, WorkspaceID: h.WorkspaceID, State: h.State, StateReason: h.StateReason,
 		Transitions: make([]client.HostTransition, 0, len(h.Transitions)),
-		Agent:       healthView(h.AgentHealth), Portal: healthView(h.PortalHealth),
+		Agent:       healthView(h.AgentHealth), Portal: healthView(h.PortalHealth), PortalURL: s.ctl.PortalURL(ctx, h),
 		CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt,
 	}
 	for _, t := range h.Transitions {

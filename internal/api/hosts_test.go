@@ -23,10 +23,12 @@ func init() {
 		"HostList":       reflect.TypeFor[client.List[client.Host]](),
 		"EnsureHost":     reflect.TypeFor[client.EnsureHost](),
 		"SSHTarget":      reflect.TypeFor[client.SSHTarget](),
+		"PortalPassword": reflect.TypeFor[client.PortalPassword](),
 	} {
 		clientSchemas[name] = typ
 	}
 	requestRequired["EnsureHost"] = []string{"workspace_id"}
+	requestRequired["PortalPassword"] = []string{}
 }
 
 // keyFor makes a key of the given scope and role and returns its secret.

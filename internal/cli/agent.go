@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log"
@@ -24,7 +25,7 @@ import (
 // runs, started by its provisioner. It answers only over mutual TLS, with
 // the files of --dir.
 func agentCmd() *cobra.Command {
-	var dir, listen, dockerHost string
+	var dir, listen, dockerHost, portalAddr string
 	var checkDocker bool
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -51,17 +52,18 @@ func agentCmd() *cobra.Command {
 			if dir == "" {
 				return errors.New("give the agent's directory with --dir")
 			}
-			return runAgent(cmd.Context(), dir, listen, rt, log.New(cmd.ErrOrStderr(), "agent: ", log.LstdFlags).Printf)
+			return runAgent(cmd.Context(), dir, listen, portalAddr, rt, log.New(cmd.ErrOrStderr(), "agent: ", log.LstdFlags).Printf)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "the agent's directory: certificate, key, client CA, credential, artifacts")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0", "private address to listen on (port 0: any free port, see "+agent.AddrFile+")")
 	cmd.Flags().StringVar(&dockerHost, "docker-host", "", "Docker engine address (default: the environment's)")
+	cmd.Flags().StringVar(&portalAddr, "portal", "", "address of the host's portal, which the agent's tunnel reaches too (host:port)")
 	cmd.Flags().BoolVar(&checkDocker, "check-docker", false, "only check that the Docker engine answers, and exit")
 	return cmd
 }
 
-func runAgent(ctx context.Context, dir, listen string, rt agent.Runtime, logf func(string, ...any)) error {
+func runAgent(ctx context.Context, dir, listen, portalAddr string, rt agent.Runtime, logf func(string, ...any)) error {
 	// Templates name the base images by their neutral aliases.
 	if t, ok := rt.(images.Tagger); ok {
 		if err := images.EnsureAliases(ctx, t); err != nil {
@@ -98,6 +100,12 @@ func runAgent(ctx context.Context, dir, listen string, rt agent.Runtime, logf fu
 	if err != nil {
 		return err
 	}
+	// The agent's name, stamped on its containers, is the one its
+	// certificate was issued to: one per host.
+	leaf, err := x509.ParseCertificate(tlsCfg.Certificates[0].Certificate[0])
+	if err != nil {
+		return fmt.Errorf("reading the agent certificate: %w", err)
+	}
 	blobs, err := blob.Open(filepath.Join(dir, agent.BlobsDir))
 	if err != nil {
 		return fmt.Errorf("opening the blob store: %w", err)
@@ -117,6 +125,7 @@ func runAgent(ctx context.Context, dir, listen string, rt agent.Runtime, logf fu
 		return fmt.Errorf("writing %s: %w", addrFile, err)
 	}
 	logf("listening on %s (mutual TLS)", ln.Addr())
-	srv := agent.NewServer(agent.Config{Runtime: rt, Blobs: blobs, Secret: strings.TrimSpace(string(secret)), Logf: logf})
+	srv := agent.NewServer(agent.Config{Runtime: rt, Blobs: blobs, Secret: strings.TrimSpace(string(secret)),
+		Name: leaf.Subject.CommonName, Portal: portalAddr, Logf: logf})
 	return srv.ListenTLS(ctx, ln, tlsCfg)
 }

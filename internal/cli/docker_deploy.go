@@ -16,7 +16,7 @@ import (
 
 func dockerDeployCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "docker-deploy", Short: "Docker Deploy: one dedicated host per workspace for its apps"}
-	cmd.AddCommand(ensureHostCmd(), hostsCmd())
+	cmd.AddCommand(ensureHostCmd(), hostsCmd(), portalPasswordCmd())
 	return cmd
 }
 
@@ -131,14 +131,14 @@ func hostsCmd() *cobra.Command {
 				return printJSON(cmd.OutOrStdout(), hosts)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tWORKSPACE\tSTATE\tAGENT\tPORTAL\tCONTAINERS\tSINCE\tREASON")
+			fmt.Fprintln(tw, "ID\tWORKSPACE\tSTATE\tAGENT\tPORTAL\tPORTAL URL\tCONTAINERS\tSINCE\tREASON")
 			for _, h := range hosts {
 				since := h.UpdatedAt
 				if n := len(h.Transitions); n > 0 {
 					since = h.Transitions[n-1].At
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", h.ID, h.WorkspaceID, h.State, h.Agent.Status, h.Portal.Status,
-					h.Usage.Containers, since.Local().Format(time.DateTime), strings.ReplaceAll(h.StateReason, "\n", " "))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", h.ID, h.WorkspaceID, h.State, h.Agent.Status, h.Portal.Status,
+					orDash(h.PortalURL), h.Usage.Containers, since.Local().Format(time.DateTime), strings.ReplaceAll(h.StateReason, "\n", " "))
 			}
 			return tw.Flush()
 		},

@@ -53,7 +53,8 @@ func portalCmd() *cobra.Command {
 			logger := log.New(cmd.ErrOrStderr(), "", log.LstdFlags)
 			api := client.New(apiURL, key)
 			api.HTTP = &http.Client{Timeout: 15 * time.Second}
-			p, err := portal.New(portal.Config{API: api, WorkspaceID: workspaceID, Password: password, SessionSecret: secret, Logf: logger.Printf})
+			p, err := portal.New(portal.Config{API: api, WorkspaceID: workspaceID, Password: password, PasswordFile: passwordFile,
+				SessionSecret: secret, Logf: logger.Printf})
 			if err != nil {
 				return err
 			}

@@ -185,11 +185,6 @@ func (c *Control) CreateBucket(ctx context.Context, req BucketRequest) (*store.B
 		return nil, problem.New(http.StatusServiceUnavailable, "s3_unavailable", "the S3 endpoint did not create the bucket; try again, and ask the operator if it keeps failing")
 	}
 	c.event(ctx, b.ID, "bucket.created", "created bucket %q", b.Name)
-	// The org's s3.{D} may be new to the edge (the table is built from
-	// the orgs, and orgs do not publish routes when they are made).
-	if err := c.PublishRoutes(ctx); err != nil {
-		c.logf("buckets: publishing routes: %v", err)
-	}
 	return b, nil
 }
 

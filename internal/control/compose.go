@@ -4,6 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -115,9 +118,19 @@ func (c *Control) composeEnv(ctx context.Context, rel *store.Release, d *store.D
 	return c.containerEnv(ctx, d.ProjectID, d.ID, c.runShape(rel, d).Env, d.Env)
 }
 
-// rolloutCompose builds the services' images, replaces the containers of
-// the release that served before (volumes outlive them), starts every
-// service in dependency order and routes the web service once it answers.
+// rolloutCompose builds the services' images and starts the release
+// beside the one that serves, then switches the route and retires the
+// old one: the routed web service never stops answering.
+//
+// The new release's services get new containers on a network of their
+// own (composeReleaseNetwork), so the two releases never reach each
+// other's services during the overlap. A data service (one that mounts a
+// named volume) must never run twice on its volume: when its definition
+// is the one of the container that runs (same image, command, env,
+// volumes: the berth.spec label), that container is kept in place and
+// joins the new network under its service name; when it changed, the old
+// container stops before the new one starts, and what uses it waits
+// through that restart.
 func (c *Control) rolloutCompose(ctx context.Context, a *agent.Client, d *store.Deployment, rel *store.Release) error {
 	env, err := c.composeEnv(ctx, rel, d)
 	if err != nil {
@@ -144,32 +157,56 @@ func (c *Control) rolloutCompose(ctx context.Context, a *agent.Client, d *store.
 	if err := c.setStatus(ctx, d, store.DeploymentStarting, ""); err != nil {
 		return err
 	}
-	// Services of two releases must not share a volume at once (two
-	// PostgreSQL servers on one data directory): the old ones stop first.
-	if err := c.removeComposeContainers(ctx, a, d, func(releaseID string) bool { return true }); err != nil {
+	existing, err := a.ListContainers(ctx, c.labels("berth.kind", composeKind, "berth.deployment", d.ID))
+	if err != nil {
 		return err
 	}
-	if d.ContainerID != "" {
-		d.ContainerID, d.Upstream, d.ServingReleaseID = "", "", ""
-		if err := c.st.UpdateDeployment(ctx, d); err != nil {
-			return err
-		}
-		if err := c.routeChanged(ctx, d.ID); err != nil {
-			return err
-		}
-	}
+	network := composeReleaseNetwork(d, rel.ID)
 	c.event(ctx, d.ID, "deployment.starting", "starting the %d services of release %s", len(order), rel.ID)
+	names := map[string]string{} // service → its container
 	logins := map[string]*dbCredentials{}
+	kept := map[string]bool{} // containers of an earlier release kept in place
 	for _, name := range order {
 		s := p.Services[name]
-		if err := c.waitComposeDeps(ctx, a, d, rel, p, s, logins); err != nil {
+		if err := c.waitComposeDeps(ctx, a, names, p, s, logins); err != nil {
 			return c.fail(ctx, d, "%v", err)
 		}
-		cr, err := c.startComposeService(ctx, a, d, rel, s, images[name], name == web, port)
+		cs, err := c.composeService(d, rel, s, images[name], name == web, port, network)
 		if err != nil {
 			return c.fail(ctx, d, "service %s: %s", name, c.reason(err))
 		}
-		logins[name] = cr
+		if cs.stateful {
+			if keep := keepable(existing, name, cs.hash); keep != nil {
+				if err := a.ConnectNetwork(ctx, keep.ID, network, []string{name}); err != nil {
+					return c.fail(ctx, d, "service %s: joining the release's network: %s", name, c.reason(err))
+				}
+				if !keep.Running {
+					if err := a.StartContainer(ctx, keep.ID); err != nil {
+						return c.fail(ctx, d, "service %s: starting it: %s", name, c.reason(err))
+					}
+				}
+				names[name], logins[name] = keep.Name, cs.login
+				if keep.Labels["berth.release"] != rel.ID {
+					kept[keep.ID] = true
+				}
+				continue
+			}
+			// Its definition changed: the old server stops before the new
+			// one mounts the volume.
+			for _, ct := range existing {
+				if ct.Labels["berth.service"] != name || ct.Name == cs.spec.Name {
+					continue
+				}
+				c.event(ctx, d.ID, "deployment.restarting_service", "service %s changed: stopping the running one before the new one mounts its volumes", name)
+				if err := c.dropContainer(ctx, a, ct.ID, 10*time.Second); err != nil {
+					return err
+				}
+			}
+		}
+		if err := c.startComposeContainer(ctx, a, cs); err != nil {
+			return c.fail(ctx, d, "service %s: %s", name, c.reason(err))
+		}
+		names[name], logins[name] = cs.spec.Name, cs.login
 	}
 	// Ready means every service that has a healthcheck passes it, as
 	// `docker compose up --wait` has it, and then the web service answers.
@@ -179,11 +216,11 @@ func (c *Control) rolloutCompose(ctx context.Context, a *agent.Client, d *store.
 		}
 		wait := types.ServiceConfig{Name: "the deployment"}
 		wait.DependsOn = types.DependsOnConfig{name: {Condition: types.ServiceConditionHealthy}}
-		if err := c.waitComposeDeps(ctx, a, d, rel, p, wait, logins); err != nil {
+		if err := c.waitComposeDeps(ctx, a, names, p, wait, logins); err != nil {
 			return c.fail(ctx, d, "%v", err)
 		}
 	}
-	webName := composeContainer(d, rel.ID, web)
+	webName := names[web]
 	if _, err := a.Probe(ctx, webName, agent.ProbeRequest{Port: port, Path: shape.HealthPath, Timeout: 2 * time.Minute}); err != nil {
 		var ae *agent.Error
 		if errors.As(err, &ae) {
@@ -195,6 +232,7 @@ func (c *Control) rolloutCompose(ctx context.Context, a *agent.Client, d *store.
 	if err != nil {
 		return err
 	}
+	previous := d.ContainerID
 	d.ServingReleaseID, d.ContainerID, d.Upstream = rel.ID, info.ID, info.Ports[port]
 	if err := c.st.UpdateDeployment(ctx, d); err != nil {
 		return err
@@ -202,7 +240,88 @@ func (c *Control) rolloutCompose(ctx context.Context, a *agent.Client, d *store.
 	if err := c.routeChanged(ctx, d.ID); err != nil {
 		return err
 	}
-	return c.confirm(ctx, d)
+	if err := c.confirm(ctx, d); err != nil {
+		return err
+	}
+	return c.retireCompose(ctx, a, d, rel.ID, previous)
+}
+
+// composeReleaseNetwork is the bridge network of one release of a
+// compose deployment: its services reach each other there by service
+// name, with the data services it kept from the release before.
+func composeReleaseNetwork(d *store.Deployment, releaseID string) string {
+	return "berth-" + strings.ReplaceAll(d.ID, "_", "-") + "-" + strings.ReplaceAll(releaseID, "_", "-") + "-net"
+}
+
+// keepable is the running data service of the deployment that a rollout
+// keeps for service: its container has the same definition.
+func keepable(existing []agent.ContainerInfo, service, hash string) *agent.ContainerInfo {
+	for i, ct := range existing {
+		if ct.Labels["berth.service"] == service && ct.Labels[composeStateful] == "true" && ct.Labels[composeSpecLabel] == hash {
+			return &existing[i]
+		}
+	}
+	return nil
+}
+
+// retireCompose lets the replaced release's containers finish what they
+// serve, then stops and removes them, and takes the data services it
+// kept off the old releases' networks (which go with their last
+// container). previous is the container the deployment routed to before.
+func (c *Control) retireCompose(ctx context.Context, a *agent.Client, d *store.Deployment, releaseID, previous string) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(DrainTime):
+	}
+	list, err := a.ListContainers(ctx, c.labels("berth.kind", composeKind, "berth.deployment", d.ID))
+	if err != nil {
+		return err
+	}
+	current := composeReleaseNetwork(d, releaseID)
+	old := map[string]bool{composeNetwork(d): true} // the one network of deployments made before releases had their own
+	var keep []agent.ContainerInfo
+	for _, ct := range list {
+		r := ct.Labels["berth.release"]
+		if r != releaseID {
+			old[composeReleaseNetwork(d, r)] = true
+		}
+		if r == releaseID || ct.Labels[composeStateful] == "true" {
+			keep = append(keep, ct)
+			continue
+		}
+		if err := c.dropContainer(ctx, a, ct.ID, 10*time.Second); err != nil {
+			return err
+		}
+	}
+	if previous != "" && !slices.ContainsFunc(list, func(ct agent.ContainerInfo) bool { return ct.ID == previous }) {
+		// The deployment served a single-container release before.
+		if err := c.dropContainer(ctx, a, previous, 5*time.Second); err != nil {
+			return err
+		}
+	}
+	for _, ct := range keep {
+		for n := range old {
+			if n == current {
+				continue
+			}
+			if err := a.DisconnectNetwork(ctx, ct.ID, n); err != nil && !errors.Is(err, agent.ErrNotFound) {
+				return fmt.Errorf("taking %s off %s: %w", ct.Name, n, err)
+			}
+		}
+	}
+	return nil
+}
+
+// dropContainer stops and removes a container; a missing one is gone.
+func (c *Control) dropContainer(ctx context.Context, a *agent.Client, id string, timeout time.Duration) error {
+	if err := a.StopContainer(ctx, id, timeout); err != nil && !errors.Is(err, agent.ErrNotFound) {
+		return fmt.Errorf("stopping %s: %w", id, err)
+	}
+	if err := a.RemoveContainer(ctx, id); err != nil {
+		return fmt.Errorf("removing %s: %w", id, err)
+	}
+	return nil
 }
 
 // composeImages returns the image of every service, building the ones
@@ -326,13 +445,30 @@ func (c *Control) composeServiceImage(ctx context.Context, a *agent.Client, ref 
 	return ref, nil
 }
 
-// startComposeService creates and starts one service's container, on
-// the deployment's network under its service name. A container of the
-// same name from an interrupted attempt is replaced. A PostgreSQL
-// service on the platform's image returns the credentials its boot
-// enforces, with which its readiness is a real login.
-func (c *Control) startComposeService(ctx context.Context, a *agent.Client, d *store.Deployment, rel *store.Release, s types.ServiceConfig, image string, routed bool, port int) (*dbCredentials, error) {
-	name := composeContainer(d, rel.ID, s.Name)
+// Labels of compose containers: the digest of a service's definition,
+// and whether it holds data (mounts a named volume).
+const (
+	composeSpecLabel = "berth.spec"
+	composeStateful  = "berth.stateful"
+)
+
+// composeService is one service's container as a rollout makes it.
+type composeService struct {
+	spec agent.ContainerSpec
+	boot []byte // files to copy in before it starts; nil: none
+	// login is the credentials a PostgreSQL service's boot enforces, with
+	// which its readiness is a real login.
+	login *dbCredentials
+	// stateful services mount a named volume: they never run twice.
+	stateful bool
+	// hash digests the definition (all but the container's name, network
+	// and release), the berth.spec label.
+	hash string
+}
+
+// composeService makes the container of one service, on network under
+// its service name.
+func (c *Control) composeService(d *store.Deployment, rel *store.Release, s types.ServiceConfig, image string, routed bool, port int, network string) (*composeService, error) {
 	env, err := c.composeEnvFiles(rel, s)
 	if err != nil {
 		return nil, err
@@ -343,9 +479,9 @@ func (c *Control) startComposeService(ctx context.Context, a *agent.Client, d *s
 		}
 	}
 	spec := agent.ContainerSpec{
-		Name: name, Image: image, Env: envList(env), Cmd: compose.Command(s.Command), Entrypoint: compose.Command(s.Entrypoint),
+		Name: composeContainer(d, rel.ID, s.Name), Image: image, Env: envList(env), Cmd: compose.Command(s.Command), Entrypoint: compose.Command(s.Entrypoint),
 		WorkDir: s.WorkingDir, User: s.User, Init: true, Restart: composeRestart(s.Restart),
-		Network: composeNetwork(d), Aliases: []string{s.Name},
+		Network: network, Aliases: []string{s.Name},
 		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
 		Labels: c.labels("berth.kind", composeKind, "berth.deployment", d.ID, "berth.release", rel.ID, "berth.service", s.Name),
 	}
@@ -367,21 +503,44 @@ func (c *Control) startComposeService(ctx context.Context, a *agent.Client, d *s
 	if err != nil {
 		return nil, err
 	}
-	if err := a.RemoveContainer(ctx, name); err != nil {
-		return nil, fmt.Errorf("replacing the container of an interrupted attempt: %w", err)
-	}
-	if _, err := a.CreateContainer(ctx, spec); err != nil {
-		return nil, fmt.Errorf("creating the container: %w", err)
-	}
+	cs := &composeService{spec: spec, login: cr, stateful: len(spec.Volumes) > 0}
 	if boot != nil {
-		if err := a.CopyTo(ctx, name, "/", boot); err != nil {
-			return nil, fmt.Errorf("writing the boot files: %w", err)
+		cs.boot = boot.Bytes()
+	}
+	def := spec
+	def.Name, def.Network, def.Aliases, def.Labels = "", "", nil, nil
+	b, _ := json.Marshal(struct {
+		Spec agent.ContainerSpec
+		Boot []byte
+	}{def, cs.boot})
+	sum := sha256.Sum256(b)
+	cs.hash = hex.EncodeToString(sum[:16])
+	cs.spec.Labels[composeSpecLabel] = cs.hash
+	if cs.stateful {
+		cs.spec.Labels[composeStateful] = "true"
+	}
+	return cs, nil
+}
+
+// startComposeContainer creates and starts a service's container. One
+// of the same name from an interrupted attempt is replaced.
+func (c *Control) startComposeContainer(ctx context.Context, a *agent.Client, cs *composeService) error {
+	name := cs.spec.Name
+	if err := a.RemoveContainer(ctx, name); err != nil {
+		return fmt.Errorf("replacing the container of an interrupted attempt: %w", err)
+	}
+	if _, err := a.CreateContainer(ctx, cs.spec); err != nil {
+		return fmt.Errorf("creating the container: %w", err)
+	}
+	if cs.boot != nil {
+		if err := a.CopyTo(ctx, name, "/", bytes.NewReader(cs.boot)); err != nil {
+			return fmt.Errorf("writing the boot files: %w", err)
 		}
 	}
 	if err := a.StartContainer(ctx, name); err != nil {
-		return nil, fmt.Errorf("starting the container: %w", err)
+		return fmt.Errorf("starting the container: %w", err)
 	}
-	return cr, nil
+	return nil
 }
 
 // composeBoot adapts a service on the platform's local database images,
@@ -433,10 +592,10 @@ func (c *Control) composeBoot(image string, spec *agent.ContainerSpec, env map[s
 // PostgreSQL dependency on the platform's image (logins) is healthy only
 // once a login over TCP succeeds too: its boot runs a server without TCP
 // before the real one, which a pg_isready alone takes for ready.
-func (c *Control) waitComposeDeps(ctx context.Context, a *agent.Client, d *store.Deployment, rel *store.Release, p *compose.Project, s types.ServiceConfig, logins map[string]*dbCredentials) error {
+func (c *Control) waitComposeDeps(ctx context.Context, a *agent.Client, names map[string]string, p *compose.Project, s types.ServiceConfig, logins map[string]*dbCredentials) error {
 	for _, dep := range slices.Sorted(maps.Keys(s.DependsOn)) {
 		cond := s.DependsOn[dep].Condition
-		name := composeContainer(d, rel.ID, dep)
+		name := names[dep]
 		deadline := time.Now().Add(2 * time.Minute)
 		for {
 			ok, why := c.composeDepReady(ctx, a, name, cond, p.Services[dep], logins[dep])
@@ -506,9 +665,17 @@ func (c *Control) composeDepReady(ctx context.Context, a *agent.Client, name, co
 // keepComposeServing restarts what stopped and keeps the route on the
 // web container; a missing service container means a new rollout.
 func (c *Control) keepComposeServing(ctx context.Context, a *agent.Client, d *store.Deployment, rel *store.Release) error {
-	list, err := a.ListContainers(ctx, c.labels("berth.kind", composeKind, "berth.deployment", d.ID, "berth.release", rel.ID))
+	all, err := a.ListContainers(ctx, c.labels("berth.kind", composeKind, "berth.deployment", d.ID))
 	if err != nil {
 		return err
+	}
+	// The release's services, and the data services it kept from an
+	// earlier one.
+	var list []agent.ContainerInfo
+	for _, ct := range all {
+		if ct.Labels["berth.release"] == rel.ID || ct.Labels[composeStateful] == "true" {
+			list = append(list, ct)
+		}
 	}
 	webInfo, err := a.InspectContainer(ctx, d.ContainerID)
 	if errors.Is(err, agent.ErrNotFound) {
@@ -553,38 +720,9 @@ func (c *Control) keepComposeServing(ctx context.Context, a *agent.Client, d *st
 	return nil
 }
 
-// removeComposeContainers stops and removes the deployment's service
-// containers of the releases drop says.
-func (c *Control) removeComposeContainers(ctx context.Context, a *agent.Client, d *store.Deployment, drop func(releaseID string) bool) error {
-	list, err := a.ListContainers(ctx, c.labels("berth.kind", composeKind, "berth.deployment", d.ID))
-	if err != nil {
-		return err
-	}
-	for _, ct := range list {
-		if !drop(ct.Labels["berth.release"]) {
-			continue
-		}
-		if err := a.StopContainer(ctx, ct.ID, 10*time.Second); err != nil && !errors.Is(err, agent.ErrNotFound) {
-			return fmt.Errorf("stopping %s: %w", ct.Name, err)
-		}
-		if err := a.RemoveContainer(ctx, ct.ID); err != nil {
-			return fmt.Errorf("removing %s: %w", ct.Name, err)
-		}
-	}
-	if d.ContainerID != "" && !slices.ContainsFunc(list, func(ct agent.ContainerInfo) bool { return ct.ID == d.ContainerID }) {
-		// The deployment served a single-container release before.
-		if err := a.StopContainer(ctx, d.ContainerID, 5*time.Second); err != nil && !errors.Is(err, agent.ErrNotFound) {
-			return fmt.Errorf("stopping the previous container: %w", err)
-		}
-		if err := a.RemoveContainer(ctx, d.ContainerID); err != nil {
-			return fmt.Errorf("removing the previous container: %w", err)
-		}
-	}
-	return nil
-}
-
 // composeKeeps reports whether the sweep must keep a container: a
-// service of a compose deployment's serving or desired release.
+// service of a compose deployment's serving or desired release, or one
+// of its data services.
 func composeKeeps(deps []*store.Deployment, ct agent.ContainerInfo) bool {
 	if ct.Labels["berth.kind"] != composeKind {
 		return false
@@ -592,7 +730,9 @@ func composeKeeps(deps []*store.Deployment, ct agent.ContainerInfo) bool {
 	for _, d := range deps {
 		if d.ID == ct.Labels["berth.deployment"] {
 			r := ct.Labels["berth.release"]
-			return r == d.ReleaseID || r == d.ServingReleaseID
+			// A data service is kept across releases: at most one runs
+			// per service, and its volume is the deployment's.
+			return r == d.ReleaseID || r == d.ServingReleaseID || ct.Labels[composeStateful] == "true"
 		}
 	}
 	return false

@@ -77,6 +77,9 @@ type Control struct {
 	owners   ownerCache
 	retiring sync.WaitGroup
 	orders   certOrders
+	// hostLocks keep a host's reconciler and the API's writes to a host
+	// record from overwriting each other.
+	hostLocks keyedMutex
 }
 
 // New returns a Control; call Run to start its reconcilers.

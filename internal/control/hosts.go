@@ -177,6 +177,11 @@ func transition(h *store.Host, state, reason string, at time.Time) {
 // middle leaves the host in provisioning or bootstrapping, and the next
 // run finishes or fails it.
 func (c *Control) reconcileHost(ctx context.Context, hostID string) error {
+	unlock, err := c.hostLocks.lock(ctx, hostID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	h, err := c.st.GetHost(ctx, hostID)
 	if err != nil {
 		return err
@@ -220,6 +225,7 @@ func (c *Control) bringUp(parent context.Context, h *store.Host) error {
 		return err
 	}
 	c.event(ctx, h.ID, "host.active", "the host is active: its agent and portal answer their health checks")
+	c.hostRoutesChanged()
 	c.kickWorkspaceDeployments(ctx, h.WorkspaceID)
 	c.kickWorkspaceDatabases(ctx, h.WorkspaceID)
 	return nil
@@ -341,7 +347,7 @@ func (c *Control) portalHealth(ctx context.Context, h *store.Host) store.Health 
 	if err != nil {
 		return store.Health{Status: store.HealthUnhealthy, Detail: "the portal's address is not valid", CheckedAt: now}
 	}
-	resp, err := c.probe.Do(req)
+	resp, err := c.hostHTTP(h).Do(req)
 	if err != nil {
 		return store.Health{Status: store.HealthUnhealthy, Detail: "the portal does not answer", CheckedAt: now}
 	}
@@ -369,6 +375,7 @@ func (c *Control) hostFailed(parent, ctx context.Context, h *store.Host, cause e
 		return err
 	}
 	c.event(context.WithoutCancel(parent), h.ID, "host.failed", "%s", reason)
+	c.hostRoutesChanged()
 	return nil
 }
 
@@ -426,6 +433,7 @@ func (c *Control) checkHost(ctx context.Context, h *store.Host) error {
 		return err
 	}
 	c.event(ctx, h.ID, "host.repaired", "the host's roles answer again")
+	c.hostRoutesChanged()
 	c.kickWorkspaceDeployments(ctx, h.WorkspaceID)
 	c.kickWorkspaceDatabases(ctx, h.WorkspaceID)
 	return nil

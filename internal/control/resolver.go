@@ -45,7 +45,8 @@ func (r *RouteResolver) Resolve(ctx context.Context, host string) (edge.Answer, 
 		if err != nil {
 			return edge.Answer{}, fmt.Errorf("getting deployment of %s: %w", host, err)
 		}
-		return r.answer(ctx, host, zoneOwner{dep.OrgID, dep.WorkspaceID}, deploymentState(dep.Status, dep.Upstream))
+		return r.deployment(ctx, host, &store.RouteTarget{OrgID: dep.OrgID, WorkspaceID: dep.WorkspaceID,
+			Status: dep.Status, Upstream: dep.Upstream, HostID: dep.HostID})
 	}
 
 	if slug, rest, ok := strings.Cut(host, "."); ok {
@@ -54,6 +55,11 @@ func (r *RouteResolver) Resolve(ctx context.Context, host string) (edge.Answer, 
 				return edge.Answer{}, err
 			} else if ok && own.workspace == "" {
 				return r.answer(ctx, host, own, rt)
+			}
+		}
+		if D, ok := strings.CutPrefix(rest, "portal."); ok {
+			if a, ok, err := r.portal(ctx, host, slug, D, byName); err != nil || ok {
+				return a, err
 			}
 		}
 		if D, ok := strings.CutPrefix(rest, "sandbox."); ok {
@@ -75,7 +81,7 @@ func (r *RouteResolver) Resolve(ctx context.Context, host string) (edge.Answer, 
 			t, err := c.st.DeploymentTarget(ctx, own.org, slug)
 			switch {
 			case err == nil && (own.workspace == "" || t.WorkspaceID == own.workspace):
-				return r.answer(ctx, host, zoneOwner{t.OrgID, t.WorkspaceID}, deploymentState(t.Status, t.Upstream))
+				return r.deployment(ctx, host, t)
 			case err != nil && !errors.Is(err, store.ErrNotFound):
 				return edge.Answer{}, err
 			}
@@ -93,6 +99,51 @@ func (r *RouteResolver) Resolve(ctx context.Context, host string) (edge.Answer, 
 		}
 	}
 	return edge.Answer{Brand: c.cfg.Brand}, nil
+}
+
+// deployment answers for a deployment's name, through its host's agent
+// when the host is another machine.
+func (r *RouteResolver) deployment(ctx context.Context, host string, t *store.RouteTarget) (edge.Answer, error) {
+	rt := deploymentState(t.Status, t.Upstream)
+	via, err := r.via(ctx, t.HostID)
+	if err != nil {
+		return edge.Answer{}, err
+	}
+	rt.Via = via
+	return r.answer(ctx, host, zoneOwner{t.OrgID, t.WorkspaceID}, rt)
+}
+
+// via is the Via of the routes of a host: its id when the edge reaches it
+// through its agent, else empty.
+func (r *RouteResolver) via(ctx context.Context, hostID string) (string, error) {
+	if hostID == "" {
+		return "", nil
+	}
+	h, err := r.c.st.GetHost(ctx, hostID)
+	if err != nil {
+		return "", fmt.Errorf("getting host %s: %w", hostID, err)
+	}
+	return r.c.hostVias([]*store.Host{h})[h.ID], nil
+}
+
+// portal answers for {workspace}.portal.D, the portal of the workspace's
+// Docker Deploy host; ok is false when no workspace of D's org has one.
+func (r *RouteResolver) portal(ctx context.Context, host, wsSlug, D string, verified map[string]*store.Domain) (edge.Answer, bool, error) {
+	own, ok, err := r.zoneOf(ctx, D, verified)
+	if err != nil || !ok {
+		return edge.Answer{}, false, err
+	}
+	h, err := r.c.st.PortalTarget(ctx, own.org, wsSlug)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return edge.Answer{}, false, nil
+	case err != nil:
+		return edge.Answer{}, false, err
+	case own.workspace != "" && h.WorkspaceID != own.workspace:
+		return edge.Answer{}, false, nil
+	}
+	a, err := r.answer(ctx, host, zoneOwner{own.org, h.WorkspaceID}, r.c.portalRoute(h))
+	return a, err == nil, err
 }
 
 // zoneOf returns the owner of a deployment domain D: a verified workspace

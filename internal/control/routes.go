@@ -93,6 +93,13 @@ func (c *Control) ownerRoutesChanged(ownerID string) {
 	c.routes.publish(edge.Change{Owners: []string{ownerID}})
 }
 
+// hostRoutesChanged tells the edges that a host's state moved: its
+// portal's names ({workspace}.portal.D under every D of the workspace)
+// and the way to its apps. Hosts change rarely, so every answer goes.
+func (c *Control) hostRoutesChanged() {
+	c.routes.publish(edge.Change{All: true})
+}
+
 // OrgCreated tells the edges that names under a new org's managed domain
 // now carry its brand.
 func (c *Control) OrgCreated(o *store.Org) {

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"net"
 	"net/netip"
 	"path"
 	"regexp"
@@ -291,6 +293,22 @@ func containerInfo(c container.InspectResponse) agent.ContainerInfo {
 				info.Ports[int(port.Num())] = "127.0.0.1:" + b.HostPort
 				break
 			}
+		}
+		// The container's own address on its network, for each published
+		// port: an agent that does not share the engine's network
+		// namespace reaches the app there.
+		for _, name := range slices.Sorted(maps.Keys(ns.Networks)) {
+			ep := ns.Networks[name]
+			if ep == nil || !ep.IPAddress.IsValid() || !ep.IPAddress.Is4() {
+				continue
+			}
+			for port := range info.Ports {
+				if info.Endpoints == nil {
+					info.Endpoints = map[int]string{}
+				}
+				info.Endpoints[port] = net.JoinHostPort(ep.IPAddress.String(), strconv.Itoa(port))
+			}
+			break
 		}
 	}
 	return info

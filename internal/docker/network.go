@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 
 	"github.com/berth-dev/berth/internal/agent"
@@ -139,5 +141,56 @@ func (r *Runtime) RemoveNetwork(ctx context.Context, name string) error {
 	if _, err := r.c.NetworkRemove(ctx, res.Network.ID, client.NetworkRemoveOptions{}); err != nil {
 		return fmt.Errorf("removing network %s: %w", name, notFound(err))
 	}
+	return nil
+}
+
+// ConnectNetwork joins a container to the user-defined bridge network
+// name, made (with the container's labels) when missing, where other
+// containers reach it by aliases. A container already on it stays as it
+// is.
+func (r *Runtime) ConnectNetwork(ctx context.Context, id, name string, aliases []string) error {
+	if _, err := networkMode(agent.ContainerSpec{Network: name, Aliases: aliases}); err != nil {
+		return fmt.Errorf("connecting container %s: %w", id, err)
+	}
+	res, err := r.c.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return fmt.Errorf("connecting container %s: %w", id, notFound(err))
+	}
+	if ns := res.Container.NetworkSettings; ns != nil && ns.Networks[name] != nil {
+		return nil
+	}
+	var labels map[string]string
+	if res.Container.Config != nil {
+		labels = res.Container.Config.Labels
+	}
+	r.netMu.Lock()
+	defer r.netMu.Unlock()
+	if err := r.ensureNetwork(ctx, name, labels); err != nil {
+		return fmt.Errorf("connecting container %s: %w", id, err)
+	}
+	_, err = r.c.NetworkConnect(ctx, name, client.NetworkConnectOptions{Container: res.Container.ID,
+		EndpointConfig: &network.EndpointSettings{Aliases: slices.Clone(aliases)}})
+	if err != nil {
+		return fmt.Errorf("connecting container %s to %s: %w", id, name, notFound(err))
+	}
+	return nil
+}
+
+// DisconnectNetwork takes a container off a network, and removes the
+// network once no container is on it. A container that is not on it, or
+// a network that does not exist, is not an error.
+func (r *Runtime) DisconnectNetwork(ctx context.Context, id, name string) error {
+	res, err := r.c.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return fmt.Errorf("disconnecting container %s: %w", id, notFound(err))
+	}
+	if ns := res.Container.NetworkSettings; ns == nil || ns.Networks[name] == nil {
+		return nil
+	}
+	_, err = r.c.NetworkDisconnect(ctx, name, client.NetworkDisconnectOptions{Container: res.Container.ID})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("disconnecting container %s from %s: %w", id, name, err)
+	}
+	r.pruneNetwork(ctx, name)
 	return nil
 }

@@ -155,3 +155,49 @@ func TestIsolatedNetwork(t *testing.T) {
 		t.Fatalf("a container reached another's address: exit %d %v %q", code, err, out.String())
 	}
 }
+
+// TestConnectNetwork joins a running container to a second network under
+// an alias (what a compose rollout does with a data service it keeps):
+// a container there finds it, joining again changes nothing, and taking
+// it off removes the network, which nobody else uses; the container's
+// endpoint address is reported for its published port.
+func TestConnectNetwork(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	img := loopImage(t, rt)
+	first, second := testName(t)+"-a", testName(t)+"-b"
+	labels := map[string]string{"berth.managed": "true", "berth.instance": "test"}
+	t.Cleanup(func() {
+		rt.RemoveNetwork(context.Background(), first)
+		rt.RemoveNetwork(context.Background(), second)
+	})
+	db := run(t, rt, agent.ContainerSpec{Image: img, Init: true, Network: first, Aliases: []string{"db"}, Labels: labels, Ports: []int{5432}})
+	for range 2 {
+		if err := rt.ConnectNetwork(t.Context(), db, second, []string{"db"}); err != nil {
+			t.Fatalf("connecting: %v", err)
+		}
+	}
+	app := run(t, rt, agent.ContainerSpec{Image: img, Init: true, Network: second, Labels: labels})
+	var out bytes.Buffer
+	if code, err := rt.Exec(t.Context(), app, agent.ExecSpec{Cmd: []string{"getent", "hosts", "db"}}, &out, &out); err != nil || code != 0 {
+		t.Fatalf("resolving db on the second network: %d %v %q", code, err, out.String())
+	}
+	info, err := rt.InspectContainer(t.Context(), db)
+	if err != nil || !strings.HasSuffix(info.Endpoints[5432], ":5432") || strings.HasPrefix(info.Endpoints[5432], "127.") {
+		t.Fatalf("endpoints = %v (ports %v), %v", info.Endpoints, info.Ports, err)
+	}
+	if err := rt.RemoveContainer(t.Context(), app); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := rt.DisconnectNetwork(t.Context(), db, second); err != nil {
+			t.Fatalf("disconnecting: %v", err)
+		}
+	}
+	if _, err := rt.c.NetworkInspect(t.Context(), second, client.NetworkInspectOptions{}); err == nil {
+		t.Fatal("the second network stayed after its last container left")
+	}
+	if _, err := rt.c.NetworkInspect(t.Context(), first, client.NetworkInspectOptions{}); err != nil {
+		t.Fatalf("the first network went: %v", err)
+	}
+}

@@ -36,6 +36,10 @@ type Config struct {
 	// Brand is the default brand, used for hosts that match neither a
 	// route nor a zone.
 	Brand Brand
+	// DialVia connects to addr, the upstream of a route with a Via, by
+	// way of via (e.g. through the agent of another machine). Nil: routes
+	// with a Via answer 502.
+	DialVia func(ctx context.Context, via, addr string) (net.Conn, error)
 	// Logf receives operational errors. Its lines may name upstream
 	// addresses, which is why they go to the operator and never to a
 	// client. Nil discards them.
@@ -55,6 +59,14 @@ type Edge struct {
 	logf      func(format string, args ...any)
 	current   atomic.Pointer[installed]
 	transport *upstreamTransport
+	direct    *http.Transport // requests with a body or an upgrade, dialled directly
+	dialVia   func(ctx context.Context, via, addr string) (net.Conn, error)
+	viaMu     sync.Mutex
+	// vias holds the standard transport of each Via, for the requests
+	// that do not take the synchronous path: a connection pooled through
+	// one way must never carry a request for the same address reached
+	// another way (the same loopback port on another machine).
+	vias      map[string]*http.Transport
 	proxy     *httputil.ReverseProxy
 	pages     *template.Template
 	retryWait time.Duration
@@ -75,6 +87,8 @@ func New(cfg Config) *Edge {
 		pages:      parsePages(),
 		retryWait:  defaultRetryWait,
 		cacheLimit: cfg.CacheLimit,
+		dialVia:    cfg.DialVia,
+		vias:       map[string]*http.Transport{},
 	}
 	if cfg.RateLimit.enabled() {
 		e.limiter = newRateLimiter(cfg.RateLimit, time.Now)
@@ -84,22 +98,16 @@ func New(cfg Config) *Edge {
 	}
 	e.current.Store(&installed{table: NewTable(nil, nil), replaced: make(chan struct{})})
 	dial := (&net.Dialer{Timeout: dialTimeout, KeepAlive: keepAlive}).DialContext
-	std := &http.Transport{
-		// Upstreams are addressed directly: an HTTP_PROXY in the
-		// environment must not capture traffic meant for loopback.
-		Proxy:                 nil,
-		DialContext:           dial,
-		MaxIdleConns:          maxIdleConns,
-		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
-		IdleConnTimeout:       idleConnTimeout,
-		ExpectContinueTimeout: time.Second,
-		// The client's Accept-Encoding is forwarded as is; without this the
-		// transport would ask for gzip on its own and decompress it again.
-		DisableCompression: true,
-	}
+	e.direct = newTransport(dial)
 	e.transport = &upstreamTransport{
-		dial:           dial,
-		fallback:       std,
+		dial: func(ctx context.Context, via, addr string) (net.Conn, error) {
+			if via == "" {
+				return dial(ctx, "tcp", addr)
+			}
+			return e.dialThrough(ctx, via, addr)
+		},
+		via:            routeVia,
+		fallback:       e.fallback,
 		maxIdlePerHost: maxIdleConnsPerHost,
 		idleTimeout:    idleConnTimeout,
 	}
@@ -118,6 +126,57 @@ func New(cfg Config) *Edge {
 		ErrorLog:       log.New(logWriter(e.logf), "edge: ", 0),
 	}
 	return e
+}
+
+// newTransport is the upstream transport over dial.
+func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+	return &http.Transport{
+		// Upstreams are addressed directly: an HTTP_PROXY in the
+		// environment must not capture traffic meant for loopback.
+		Proxy:                 nil,
+		DialContext:           dial,
+		MaxIdleConns:          maxIdleConns,
+		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
+		IdleConnTimeout:       idleConnTimeout,
+		ExpectContinueTimeout: time.Second,
+		// The client's Accept-Encoding is forwarded as is; without this the
+		// transport would ask for gzip on its own and decompress it again.
+		DisableCompression: true,
+	}
+}
+
+// dialThrough connects to addr by way of via, with the caller's DialVia.
+func (e *Edge) dialThrough(ctx context.Context, via, addr string) (net.Conn, error) {
+	if e.dialVia == nil {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("this edge has no way to reach upstreams through " + via)}
+	}
+	return e.dialVia(ctx, via, addr)
+}
+
+// fallback is the standard transport for the requests of a Via that do
+// not take the synchronous path, made on first use.
+func (e *Edge) fallback(via string) http.RoundTripper {
+	if via == "" {
+		return e.direct
+	}
+	e.viaMu.Lock()
+	defer e.viaMu.Unlock()
+	t := e.vias[via]
+	if t == nil {
+		t = newTransport(func(ctx context.Context, _, addr string) (net.Conn, error) {
+			return e.dialThrough(ctx, via, addr)
+		})
+		e.vias[via] = t
+	}
+	return t
+}
+
+// routeVia is the Via of a proxied request's route.
+func routeVia(req *http.Request) string {
+	if rd := routedFrom(req.Context()); rd != nil {
+		return rd.route.Via
+	}
+	return ""
 }
 
 // SetTable installs t as the route table; a nil t is an empty table.
@@ -143,6 +202,12 @@ type installed struct {
 // shutdown and for tests that check for leaks.
 func (e *Edge) CloseIdleConnections() {
 	e.transport.CloseIdleConnections()
+	e.direct.CloseIdleConnections()
+	e.viaMu.Lock()
+	defer e.viaMu.Unlock()
+	for _, t := range e.vias {
+		t.CloseIdleConnections()
+	}
 }
 
 // ServeHTTP routes r by its Host header.
@@ -269,7 +334,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.e.logf("edge: %s: upstream %s unreachable, retrying once: %v", rd.host, req.URL.Host, err)
 	cur := t.e.current.Load()
 	next, ok := cur.table.lookup(rd.host)
-	unmoved := func() bool { return ok && next.State == Ready && next.Upstream == req.URL.Host }
+	unmoved := func() bool {
+		return ok && next.State == Ready && next.Upstream == req.URL.Host && next.Via == rd.route.Via
+	}
 	if unmoved() {
 		// The switch may still be on its way, or the app may be restarting
 		// in place: wait a moment for either, waking early if the route
@@ -292,7 +359,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok || next.State != Ready || next.Upstream == "" {
 		return nil, err
 	}
-	retry := req.Clone(req.Context())
+	// The retry goes the way of the route it retries on.
+	retry := req.Clone(context.WithValue(req.Context(), routedKey{}, &routed{host: rd.host, route: next, table: cur.table}))
 	retry.URL.Host = next.Upstream
 	res, err = t.base.RoundTrip(retry)
 	if err != nil {

@@ -58,6 +58,10 @@ type Route struct {
 	// Upstream is the app's address as host:port, usually on loopback
 	// ("127.0.0.1:49153"). It is never shown to clients.
 	Upstream string
+	// Via, when set, names the way to the upstream that Config.DialVia
+	// takes (e.g. the host whose agent tunnels to it); empty: the edge
+	// dials Upstream itself. Never shown to clients.
+	Via string
 	// State decides whether requests are proxied or answered by the edge.
 	State State
 	// Brand is used on the pages the edge serves for this host. When it is

@@ -30,25 +30,34 @@ import (
 // reused connection that fails before any byte of the response arrived is
 // retried once on a fresh one, as net/http's Transport does.
 type upstreamTransport struct {
-	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
-	fallback http.RoundTripper
+	// dial connects to addr by way of via ("": directly).
+	dial func(ctx context.Context, via, addr string) (net.Conn, error)
+	// via names the way a request goes to its upstream. Connections are
+	// pooled per way and address, since one address (a loopback port)
+	// reached two ways is two different apps.
+	via func(*http.Request) string
+	// fallback is the standard transport of a way.
+	fallback func(via string) http.RoundTripper
 
 	maxIdlePerHost int
 	idleTimeout    time.Duration
 
 	mu    sync.Mutex
-	idle  map[string][]*upstreamConn // per address, most recently used last
-	sweep *time.Timer                // runs while any connection is idle
+	idle  map[poolKey][]*upstreamConn // most recently used last
+	sweep *time.Timer                 // runs while any connection is idle
 }
 
 // maxResponseHeaderBytes bounds what an app may send before its body: the
 // app is untrusted code, and the edge must not buffer without end.
 const maxResponseHeaderBytes = 1 << 20
 
+// poolKey is where a connection goes: an address, reached one way.
+type poolKey struct{ via, addr string }
+
 // upstreamConn is one keep-alive connection to an upstream.
 type upstreamConn struct {
 	net.Conn
-	addr   string
+	key    poolKey
 	limit  limitedReader // between the connection and br
 	br     *bufio.Reader
 	bw     *bufio.Writer
@@ -88,13 +97,14 @@ func fastPath(req *http.Request) bool {
 }
 
 func (t *upstreamTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	via := t.via(req)
 	if !fastPath(req) {
-		return t.fallback.RoundTrip(req)
+		return t.fallback(via).RoundTrip(req)
 	}
 	ctx := req.Context()
-	addr := req.URL.Host
+	key := poolKey{via: via, addr: req.URL.Host}
 	for attempt := 0; ; attempt++ {
-		c, reused, err := t.conn(ctx, addr)
+		c, reused, err := t.conn(ctx, key)
 		if err != nil {
 			return nil, err
 		}
@@ -228,18 +238,18 @@ func (b *upstreamBody) finish(reuse bool) {
 	b.c.Close()
 }
 
-// conn returns an idle connection to addr, or dials a new one.
-func (t *upstreamTransport) conn(ctx context.Context, addr string) (*upstreamConn, bool, error) {
+// conn returns an idle connection to key, or dials a new one.
+func (t *upstreamTransport) conn(ctx context.Context, key poolKey) (*upstreamConn, bool, error) {
 	now := time.Now()
 	t.mu.Lock()
 	for {
-		list := t.idle[addr]
+		list := t.idle[key]
 		if len(list) == 0 {
 			break
 		}
 		c := list[len(list)-1]
 		list[len(list)-1] = nil
-		t.idle[addr] = list[:len(list)-1]
+		t.idle[key] = list[:len(list)-1]
 		if now.Sub(c.idleAt) < t.idleTimeout {
 			t.mu.Unlock()
 			return c, true, nil
@@ -247,11 +257,11 @@ func (t *upstreamTransport) conn(ctx context.Context, addr string) (*upstreamCon
 		c.Close()
 	}
 	t.mu.Unlock()
-	nc, err := t.dial(ctx, "tcp", addr)
+	nc, err := t.dial(ctx, key.via, key.addr)
 	if err != nil {
 		return nil, false, err
 	}
-	c := &upstreamConn{Conn: nc, addr: addr}
+	c := &upstreamConn{Conn: nc, key: key}
 	c.limit.r = nc
 	c.br = bufio.NewReaderSize(&c.limit, 4<<10)
 	c.bw = bufio.NewWriterSize(nc, 4<<10)
@@ -268,13 +278,13 @@ func (t *upstreamTransport) put(c *upstreamConn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.idle == nil {
-		t.idle = make(map[string][]*upstreamConn)
+		t.idle = make(map[poolKey][]*upstreamConn)
 	}
-	if len(t.idle[c.addr]) >= t.maxIdlePerHost {
+	if len(t.idle[c.key]) >= t.maxIdlePerHost {
 		c.Close()
 		return
 	}
-	t.idle[c.addr] = append(t.idle[c.addr], c)
+	t.idle[c.key] = append(t.idle[c.key], c)
 	if t.sweep == nil {
 		t.sweep = time.AfterFunc(t.idleTimeout, t.sweepIdle)
 	}
@@ -288,7 +298,7 @@ func (t *upstreamTransport) sweepIdle() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sweep = nil
-	for addr, list := range t.idle {
+	for key, list := range t.idle {
 		keep := list[:0]
 		for _, c := range list {
 			if now.Sub(c.idleAt) >= t.idleTimeout {
@@ -299,9 +309,9 @@ func (t *upstreamTransport) sweepIdle() {
 		}
 		clear(list[len(keep):])
 		if len(keep) == 0 {
-			delete(t.idle, addr)
+			delete(t.idle, key)
 		} else {
-			t.idle[addr] = keep
+			t.idle[key] = keep
 		}
 	}
 	if len(t.idle) > 0 {
@@ -309,7 +319,8 @@ func (t *upstreamTransport) sweepIdle() {
 	}
 }
 
-// CloseIdleConnections closes every idle connection, the fallback's too.
+// CloseIdleConnections closes every idle connection of the synchronous
+// path; the fallback transports are their owner's to close.
 func (t *upstreamTransport) CloseIdleConnections() {
 	t.mu.Lock()
 	for _, list := range t.idle {
@@ -323,16 +334,13 @@ func (t *upstreamTransport) CloseIdleConnections() {
 		t.sweep = nil
 	}
 	t.mu.Unlock()
-	if ci, ok := t.fallback.(interface{ CloseIdleConnections() }); ok {
-		ci.CloseIdleConnections()
-	}
 }
 
-// idleCount is the number of idle connections to addr, for tests.
+// idleCount is the number of idle connections to a direct addr, for tests.
 func (t *upstreamTransport) idleCount(addr string) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.idle[addr])
+	return len(t.idle[poolKey{addr: addr}])
 }
 
 var _ http.RoundTripper = (*upstreamTransport)(nil)

@@ -3,9 +3,12 @@ package portal
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -13,6 +16,39 @@ import (
 const loginFormTTL = time.Hour
 
 func digest(password string) [32]byte { return sha256.Sum256([]byte(password)) }
+
+// minPassword is the shortest password the portal accepts.
+const minPassword = 8
+
+// readPassword reads the first line of a password file.
+func readPassword(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading the password: %w", err)
+	}
+	pw, _, _ := strings.Cut(string(b), "\n")
+	pw = strings.TrimRight(pw, "\r")
+	if len(pw) < minPassword {
+		return "", fmt.Errorf("the password in %s is shorter than %d characters", path, minPassword)
+	}
+	return pw, nil
+}
+
+// currentPassword is the digest of the password to sign in with: the
+// password file's as it is now, else the last one that was good (a
+// broken file never brings back an older password).
+func (s *Server) currentPassword() [32]byte {
+	s.passwordMu.Lock()
+	defer s.passwordMu.Unlock()
+	if s.passwordFile != "" {
+		if pw, err := readPassword(s.passwordFile); err == nil {
+			s.password = digest(pw)
+		} else {
+			s.logf("portal: %v; the last password stays", err)
+		}
+	}
+	return s.password
+}
 
 // clientAddr is who a failed sign-in is counted against.
 func clientAddr(r *http.Request) string {
@@ -69,8 +105,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusTooManyRequests, "Too many wrong passwords. Wait a minute, then try again.")
 		return
 	}
-	got := digest(r.PostForm.Get("password"))
-	if subtle.ConstantTimeCompare(got[:], s.password[:]) != 1 {
+	got, want := digest(r.PostForm.Get("password")), s.currentPassword()
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 		s.throttle.fail(who, now)
 		s.logf("portal: wrong password from %s", who)
 		s.renderLogin(w, r, http.StatusUnauthorized, "That password is not right.")

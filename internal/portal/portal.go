@@ -30,6 +30,10 @@ type Config struct {
 	WorkspaceID string
 	// Password is what a person types to sign in.
 	Password string
+	// PasswordFile, when set, holds the password instead (its first
+	// line), read again at each sign-in: the control plane changes the
+	// password by writing the file, with no restart.
+	PasswordFile string
 	// SessionSecret signs session cookies and form tokens; empty means a
 	// random one, so sessions end when the process does.
 	SessionSecret []byte
@@ -47,10 +51,12 @@ type Server struct {
 	pages       map[string]*template.Template
 	assets      fs.FS
 
-	password [32]byte // a digest: compared in constant time whatever its length
-	sessions *sessions
-	throttle *throttle
-	brands   *brandCache
+	passwordMu   sync.Mutex
+	password     [32]byte // a digest: compared in constant time whatever its length
+	passwordFile string
+	sessions     *sessions
+	throttle     *throttle
+	brands       *brandCache
 
 	// reached is set once the API answered with the key; /healthz waits
 	// for it. probeMu keeps concurrent health checks from piling up calls.
@@ -71,6 +77,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.WorkspaceID == "" {
 		return nil, errors.New("portal: no workspace id")
+	}
+	if cfg.PasswordFile != "" {
+		pw, err := readPassword(cfg.PasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Password = pw
 	}
 	if cfg.Password == "" {
 		return nil, errors.New("portal: no password")
@@ -94,7 +107,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		api: cfg.API, workspaceID: cfg.WorkspaceID, logf: cfg.Logf, mux: http.NewServeMux(),
 		pages: pages, assets: assets,
-		password: digest(cfg.Password),
+		password: digest(cfg.Password), passwordFile: cfg.PasswordFile,
 		sessions: newSessions(secret, cfg.SessionTTL),
 		throttle: newThrottle(5, time.Minute),
 	}

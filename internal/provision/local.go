@@ -114,6 +114,12 @@ func (l *Local) Bootstrap(ctx context.Context, m Machine, b Bundle) (Endpoint, e
 	return ep, nil
 }
 
+// SetPortalPassword writes the portal's sign-in password in the host's
+// directory; the portal reads it at each sign-in.
+func (l *Local) SetPortalPassword(ctx context.Context, m Machine, password string) error {
+	return writeFile(filepath.Join(l.hostDir(m.HostID), "portal.password"), []byte(password+"\n"))
+}
+
 // Exited reports a role of the host that has stopped running, with what
 // it printed last, so a bootstrap waiting for its health fails at once
 // with the cause.

@@ -257,15 +257,21 @@ func (s *SSH) Bootstrap(ctx context.Context, m Machine, b Bundle) (Endpoint, err
 	out, err = run(c, bin+" portal --help", nil)
 	ep.PortalSkipped = portalSkipReason(out, err)
 
+	// The portal listens on the server's loopback only: the edge reaches
+	// it through the agent's tunnel, as it reaches the apps.
+	portalFlag := ""
+	if ep.PortalSkipped == "" {
+		ep.PortalAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(t.PortalPort))
+		portalFlag = " --portal " + q(ep.PortalAddr)
+	}
 	files := map[string][]byte{
 		agent.CertFile: b.AgentCert, agent.KeyFile: b.AgentKey, agent.ClientCAFile: b.ClientCA,
 		agent.SecretFile: []byte(b.AgentSecret + "\n"),
-		"run-agent":      []byte("#!/bin/sh\nexec " + bin + " agent --dir " + q(dir) + " --listen " + q(ep.AgentAddr) + "\n"),
+		"run-agent":      []byte("#!/bin/sh\nexec " + bin + " agent --dir " + q(dir) + " --listen " + q(ep.AgentAddr) + portalFlag + "\n"),
 	}
 	roles := []string{"agent"}
 	if ep.PortalSkipped == "" {
 		roles = append(roles, "portal")
-		ep.PortalAddr = net.JoinHostPort(ip, strconv.Itoa(t.PortalPort))
 		files["portal.password"] = []byte(b.Portal.Password + "\n")
 		files["portal.env"] = []byte("BERTH_PORTAL_KEY=" + q(b.Portal.Key) + "\n")
 		files["run-portal"] = []byte("#!/bin/sh\nset -a\n. " + q(dir+"/portal.env") + "\nset +a\nexec " + bin +
@@ -304,6 +310,31 @@ func (s *SSH) Bootstrap(ctx context.Context, m Machine, b Bundle) (Endpoint, err
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Tunneled reports that the apps and the portal of an SSH host are on
+// another machine, on its loopback: the edge and the control plane reach
+// them only through the host's agent.
+func (s *SSH) Tunneled() bool { return true }
+
+// SetPortalPassword writes the portal's sign-in password on the server;
+// the portal reads it at each sign-in.
+func (s *SSH) SetPortalPassword(ctx context.Context, m Machine, password string) error {
+	t, signer, err := parseTarget(m.Target)
+	if err != nil {
+		return err
+	}
+	c, err := s.dial(ctx, &t, signer)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	dir := `"$HOME"/` + shellQuote(".berth/hosts/"+m.HostID)
+	cmd := "umask 077 && cat > " + dir + "/portal.password.new && mv " + dir + "/portal.password.new " + dir + "/portal.password"
+	if out, err := run(c, cmd, strings.NewReader(password+"\n")); err != nil {
+		return fail(ErrRoleFailed, "writing the portal's password on the server failed: %s", tail(out, 500))
+	}
+	return nil
 }
 
 // tarFiles packs files (mode 0600, run-* scripts 0700) for `tar -x`.

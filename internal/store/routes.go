@@ -20,6 +20,10 @@ type RouteStore interface {
 	// SandboxTarget returns the sandbox with the slug, its upstream the
 	// one of its preview port, or ErrNotFound.
 	SandboxTarget(ctx context.Context, slug string) (*RouteTarget, error)
+	// PortalTarget returns the Docker Deploy host of the org's workspace
+	// with the slug, whose portal answers at {slug}.portal.D, or
+	// ErrNotFound.
+	PortalTarget(ctx context.Context, orgID, workspaceSlug string) (*Host, error)
 
 	// PutPage creates or replaces an owner's custom page of p.Kind.
 	PutPage(ctx context.Context, p *Page) error
@@ -51,6 +55,9 @@ type RouteTarget struct {
 	Status      string
 	// Upstream is the address serving it now, empty when none.
 	Upstream string
+	// HostID is the host a deployment runs on (empty for sandboxes and
+	// before placement).
+	HostID string
 }
 
 // Page is a custom page template an org or workspace uploaded for one of

@@ -216,7 +216,12 @@ func Run(ctx context.Context, cfg Config) error {
 		edgeAddr = tlsEdge.internal.Addr().String()
 	}
 	brand := edge.Brand{Name: "Apps", PrimaryColor: "#2563eb"}
-	e := edge.New(edge.Config{Brand: brand, Logf: logf, RateLimit: cfg.EdgeRateLimit})
+	// Routes with a Via are on another machine: the edge reaches them
+	// through that host's agent (ctl is set before anything is routed).
+	e := edge.New(edge.Config{Brand: brand, Logf: logf, RateLimit: cfg.EdgeRateLimit,
+		DialVia: func(ctx context.Context, via, addr string) (net.Conn, error) {
+			return ctl.DialHost(ctx, via, addr)
+		}})
 	ctl = control.New(control.Config{
 		Store: st, Artifacts: artifacts, Templates: templates.New(cfg.Images),
 		Names:    tlsEdge.names(control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort}),

@@ -46,14 +46,25 @@ func (d *DB) ListVerifiedDomains(ctx context.Context, hostnames []string) ([]*st
 func (d *DB) DeploymentTarget(ctx context.Context, orgID, projectSlug string) (*store.RouteTarget, error) {
 	var t store.RouteTarget
 	err := d.r.QueryRowContext(ctx,
-		`SELECT d.id, d.org_id, d.workspace_id, d.project_id, d.status, d.upstream
+		`SELECT d.id, d.org_id, d.workspace_id, d.project_id, d.status, d.upstream, COALESCE(d.host_id, '')
 		FROM projects p JOIN deployments d ON d.project_id = p.id
 		WHERE p.org_id = $1 AND p.slug = $2 ORDER BY d.id DESC LIMIT 1`, orgID, projectSlug).
-		Scan(&t.ID, &t.OrgID, &t.WorkspaceID, &t.ProjectID, &t.Status, &t.Upstream)
+		Scan(&t.ID, &t.OrgID, &t.WorkspaceID, &t.ProjectID, &t.Status, &t.Upstream, &t.HostID)
 	if err != nil {
 		return nil, dbError("getting deployment target", err)
 	}
 	return &t, nil
+}
+
+// PortalTarget returns the Docker Deploy host of a workspace by slug.
+func (d *DB) PortalTarget(ctx context.Context, orgID, workspaceSlug string) (*store.Host, error) {
+	h, err := d.scanHost(d.r.QueryRowContext(ctx, `SELECT `+hostColumns+` FROM hosts
+		WHERE kind = $1 AND workspace_id = (SELECT id FROM workspaces WHERE org_id = $2 AND slug = $3)`,
+		store.HostDockerDeploy, orgID, workspaceSlug))
+	if err != nil {
+		return nil, dbError("getting portal target", err)
+	}
+	return h, nil
 }
 
 // SandboxTarget returns a sandbox by slug, with its preview upstream.
