@@ -47,6 +47,7 @@ type Store interface {
 	DatabaseStore
 	DomainStore
 	CronStore
+	DeploymentStateStore
 
 	CreateSandbox(ctx context.Context, s *Sandbox) error
 	GetSandbox(ctx context.Context, id string) (*Sandbox, error)
@@ -263,8 +264,11 @@ type Deployment struct {
 	ContainerID      string
 	Upstream         string
 	ExternalID       string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// Desired is "" (run), DesiredPaused or DesiredDeleted; only
+	// SetDeploymentDesired writes it, and a new deployment runs.
+	Desired   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // DeploymentRelease is one entry of a deployment's history.

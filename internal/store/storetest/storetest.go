@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Databases", testDatabases}, {"DatabaseLinks", testDatabaseLinks},
 		{"Domains", testDomains},
 		{"Cron", testCron},
+		{"CronLeases", testCronLeases}, {"DeploymentDesired", testDeploymentDesired},
 		{"Idempotency", testIdempotency},
 		{"InTx", testInTx},
 		{"Concurrency", testConcurrency},
