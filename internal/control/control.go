@@ -76,6 +76,7 @@ type Control struct {
 
 	routesMu sync.Mutex
 	retiring sync.WaitGroup
+	cron     cronScheduler
 }
 
 // New returns a Control; call Run to start its reconcilers.
@@ -86,7 +87,7 @@ func New(cfg Config) *Control {
 	if cfg.Resync == 0 {
 		cfg.Resync = 10 * time.Second
 	}
-	c := &Control{cfg: cfg, st: cfg.Store, logf: cfg.Logf, agents: map[string]*agent.Client{}}
+	c := &Control{cfg: cfg, st: cfg.Store, logf: cfg.Logf, agents: map[string]*agent.Client{}, cron: newCronScheduler()}
 	c.probe = &http.Client{
 		Timeout:       3 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

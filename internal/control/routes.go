@@ -90,8 +90,13 @@ func (c *Control) PublishRoutes(ctx context.Context) error {
 	// {project}.D name that happens to be the same.
 	var exact []edge.Route
 	for _, d := range deps {
+		if d.Desired == store.DesiredDeleted {
+			continue // a deleted deployment has no route
+		}
 		r := edge.Route{Brand: brands[d.WorkspaceID]}
 		switch {
+		case d.Desired == store.DesiredPaused:
+			r.State = edge.Down
 		case d.Upstream != "":
 			r.State, r.Upstream = edge.Ready, d.Upstream
 		case d.Status == store.DeploymentFailed:
