@@ -423,7 +423,7 @@ func (c *Control) cronTick(ctx context.Context, now time.Time, start func(*store
 		c.logf("listing scheduled cron runs: %v", err)
 	}
 	for _, p := range pending {
-		j, r, err := c.startCronRun(ctx, p.JobID, p.ID, now)
+		j, r, err := c.startCronRun(ctx, p.JobID, p.ID)
 		if err != nil {
 			c.logf("starting cron run %s: %v", p.ID, err)
 			continue
@@ -453,17 +453,21 @@ func (c *Control) claimCronJob(ctx context.Context, j *store.CronJob, now time.T
 	return err
 }
 
-// startCronRun starts a scheduled run under this scheduler's lease, or
+// startCronRun starts a scheduled run under this scheduler's lease, now,
+// or
 // records it skipped when its job forbids overlap and another run of it
 // is running, or when the job is held. It returns the job when the run
 // is this scheduler's to run; nothing when another scheduler took it.
-func (c *Control) startCronRun(ctx context.Context, jobID, runID string, now time.Time) (*store.CronJob, *store.CronRun, error) {
+func (c *Control) startCronRun(ctx context.Context, jobID, runID string) (*store.CronJob, *store.CronRun, error) {
 	var j *store.CronJob
 	var r *store.CronRun
 	err := c.st.InTx(ctx, func(tx store.Store) error {
 		if err := tx.LockCronJob(ctx, jobID); err != nil {
 			return err
 		}
+		// The clock is read once the lock is held: the recorded start is
+		// when this run started, not when the tick began.
+		now := c.cron.now().UTC()
 		var err error
 		if r, err = tx.GetCronRun(ctx, runID); err != nil || r.Status != store.CronScheduled {
 			return err
@@ -575,6 +579,23 @@ func (c *Control) renewCronLease(ctx context.Context, r *store.CronRun, lost con
 	}
 }
 
+// cronOutput is the first CronOutputLimit bytes of out as UTF-8 text:
+// invalid bytes become U+FFFD, and the cut falls between characters.
+func cronOutput(out string) string {
+	if len(out) > CronOutputLimit+3 {
+		out = out[:CronOutputLimit+3]
+	}
+	out = strings.ToValidUTF8(out, "\uFFFD")
+	if len(out) <= CronOutputLimit {
+		return out
+	}
+	cut := CronOutputLimit
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
+		cut--
+	}
+	return out[:cut]
+}
+
 func reasonSuffix(reason string) string {
 	if reason == "" {
 		return ""
@@ -616,7 +637,7 @@ func (c *Control) cronHTTP(ctx context.Context, j *store.CronJob, r *store.CronR
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(io.LimitReader(resp.Body, CronOutputLimit))
-	r.HTTPStatus, r.Output = resp.StatusCode, strings.ToValidUTF8(string(out), "\uFFFD")
+	r.HTTPStatus, r.Output = resp.StatusCode, cronOutput(string(out))
 	if page := resp.Header.Get("X-Edge-Page"); page != "" {
 		return fmt.Errorf("the app did not answer: the edge served its %q page", page)
 	}
@@ -678,12 +699,8 @@ func (c *Control) cronCommand(ctx context.Context, j *store.CronJob, r *store.Cr
 	if err != nil {
 		return fmt.Errorf("running the command: %s", c.reason(err))
 	}
-	out := res.Stdout + res.Stderr
-	if len(out) > CronOutputLimit {
-		out = out[:CronOutputLimit]
-	}
 	code := res.ExitCode
-	r.ExitCode, r.Output = &code, strings.ToValidUTF8(out, "\uFFFD")
+	r.ExitCode, r.Output = &code, cronOutput(res.Stdout+res.Stderr)
 	if code != 0 {
 		return fmt.Errorf("the command exited with code %d", code)
 	}

@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/berth-dev/berth/internal/problem"
 	"github.com/berth-dev/berth/internal/store"
@@ -82,17 +84,18 @@ func TestCronNextAcrossDST(t *testing.T) {
 // cronFixture is a control plane on a real store, whose edge is an
 // httptest server that records what reached it.
 type cronFixture struct {
-	t    *testing.T
-	ctx  context.Context
-	path string
-	st   store.Store
-	c    *Control
-	edge string
-	dep  *store.Deployment
-	mu   sync.Mutex
-	reqs []*http.Request
-	body []string
-	wait time.Duration
+	t     *testing.T
+	clock atomic.Pointer[time.Time] // the schedulers' clock, set by tick
+	ctx   context.Context
+	path  string
+	st    store.Store
+	c     *Control
+	edge  string
+	dep   *store.Deployment
+	mu    sync.Mutex
+	reqs  []*http.Request
+	body  []string
+	wait  time.Duration
 }
 
 func newCronFixture(t *testing.T) *cronFixture {
@@ -135,8 +138,18 @@ func (f *cronFixture) scheduler(st store.Store) *Control {
 	c := New(Config{Store: st, Templates: templates.New(nil), Names: Names{Domain: "localhost", Port: 7780}, Edge: &sink{},
 		EdgeAddr: f.edge})
 	c.cron.lease = time.Hour
+	c.cron.now = f.now
 	return c
 }
+
+func (f *cronFixture) now() time.Time {
+	if t := f.clock.Load(); t != nil {
+		return *t
+	}
+	return time.Now()
+}
+
+func (f *cronFixture) setClock(t time.Time) { f.clock.Store(&t) }
 
 // reopen opens the fixture's database file again: the store of another
 // process.
@@ -175,6 +188,7 @@ func (f *cronFixture) setNext(j *store.CronJob, at time.Time) {
 // started.
 func (f *cronFixture) tick(now time.Time) []*store.CronRun {
 	var started []*store.CronRun
+	f.setClock(now)
 	f.c.cronTick(f.ctx, now, func(_ *store.CronJob, r *store.CronRun) { started = append(started, r) })
 	return started
 }
@@ -298,11 +312,14 @@ func TestCronSchedulerKilledMidRun(t *testing.T) {
 	other := f.scheduler(f.reopen())
 	var again []*store.CronRun
 	start := func(_ *store.CronJob, r *store.CronRun) { again = append(again, r) }
+	f.setClock(t0.Add(59 * time.Minute))
 	other.cronTick(f.ctx, t0.Add(59*time.Minute), start)
 	if r, _ := f.st.GetCronRun(f.ctx, started[0].ID); r.Status != store.CronRunning || len(again) != 0 {
 		t.Fatalf("within the lease: %s, %d started", r.Status, len(again))
 	}
+	f.setClock(t0.Add(61 * time.Minute))
 	other.cronTick(f.ctx, t0.Add(61*time.Minute), start)
+	f.setClock(t0.Add(62 * time.Minute))
 	other.cronTick(f.ctx, t0.Add(62*time.Minute), start)
 	r, _ := f.st.GetCronRun(f.ctx, started[0].ID)
 	if r.Status != store.CronFailed || r.Reason != cronLeaseExpired || !r.FinishedAt.Equal(t0.Add(61*time.Minute)) {
@@ -408,7 +425,7 @@ func TestCronSchedulerAcrossDST(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := newCronFixture(t)
 			from, to := mustTime(t, c.from), mustTime(t, c.to)
-			f.c.cron.now = func() time.Time { return from }
+			f.setClock(from)
 			mk := func(name, schedule string) *store.CronJob {
 				j, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"},
 					Name: name, Schedule: schedule, TimeZone: "Europe/Berlin", Concurrency: store.CronAllow,
@@ -503,4 +520,23 @@ func TestCronThousandDue(t *testing.T) {
 		t.Errorf("a second tick started %d more", len(again))
 	}
 	t.Logf("1000 due jobs recorded and started in %s", took)
+}
+
+func TestCronOutput(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   string
+		want int // bytes kept
+	}{
+		{"short", "ok\n", 3},
+		{"ascii past the limit", strings.Repeat("x", CronOutputLimit+100), CronOutputLimit},
+		{"a character across the limit", strings.Repeat("x", CronOutputLimit-1) + "é", CronOutputLimit - 1},
+		{"invalid bytes grow into U+FFFD", strings.Repeat("\xffa", CronOutputLimit/2), CronOutputLimit},
+		{"a U+FFFD across the limit", strings.Repeat("x", CronOutputLimit-2) + "\xff", CronOutputLimit - 2},
+	} {
+		got := cronOutput(c.in)
+		if len(got) != c.want || !utf8.ValidString(got) {
+			t.Errorf("%s: kept %d bytes (valid %v), want %d", c.name, len(got), utf8.ValidString(got), c.want)
+		}
+	}
 }
