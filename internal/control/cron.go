@@ -408,6 +408,7 @@ func (c *Control) cronTick(ctx context.Context, now time.Time, start func(*store
 	}
 	for _, r := range expired {
 		c.event(ctx, r.JobID, "cron.failed", "run %s failed: %s", r.ID, cronLeaseExpired)
+		c.removeCronContainer(ctx, r)
 	}
 	due, err := c.st.ListDueCronJobs(ctx, now, 1000)
 	if err != nil {
@@ -579,6 +580,41 @@ func (c *Control) renewCronLease(ctx context.Context, r *store.CronRun, lost con
 	}
 }
 
+// removeCronContainer removes the one-off container of a command run
+// whose scheduler died, if it made one.
+func (c *Control) removeCronContainer(ctx context.Context, r *store.CronRun) {
+	j, err := c.st.GetCronJob(ctx, r.JobID)
+	if err != nil || j.Target.Type != store.CronTargetCommand {
+		return
+	}
+	d, err := c.st.GetDeployment(ctx, j.Target.DeploymentID)
+	if err != nil || d.HostID == "" {
+		return
+	}
+	a, err := c.hostAgent(ctx, d.HostID)
+	if err != nil {
+		return
+	}
+	if err := a.RemoveContainer(ctx, cronContainer(r)); err != nil && !errors.Is(err, agent.ErrNotFound) {
+		c.logf("removing the container of cron run %s: %v", r.ID, err)
+	}
+}
+
+// cronContainer names a command run's one-off container.
+func cronContainer(r *store.CronRun) string { return "berth-cron-" + r.ID }
+
+// cronKeeps reports whether the sweep must keep a container: the
+// container of a command run still running, perhaps under another
+// scheduler's lease. Once its lease expires the run is failed and the
+// next sweep removes it.
+func (c *Control) cronKeeps(ctx context.Context, ct agent.ContainerInfo) bool {
+	if ct.Labels["berth.kind"] != "cron" {
+		return false
+	}
+	r, err := c.st.GetCronRun(ctx, ct.Labels["berth.cron_run"])
+	return err == nil && r.Status == store.CronRunning
+}
+
 // cronOutput is the first CronOutputLimit bytes of out as UTF-8 text:
 // invalid bytes become U+FFFD, and the cut falls between characters.
 func cronOutput(out string) string {
@@ -672,7 +708,7 @@ func (c *Control) cronCommand(ctx context.Context, j *store.CronJob, r *store.Cr
 		return fmt.Errorf("making the env: %w", err)
 	}
 	env["PORT"] = strconv.Itoa(shape.Port)
-	name := "berth-cron-" + r.ID
+	name := cronContainer(r)
 	spec := agent.ContainerSpec{
 		// The container idles; the command runs in it by exec, which
 		// reports its exit code and output separately from the idler.

@@ -440,7 +440,7 @@ func (c *Control) sweep(ctx context.Context) error {
 			continue
 		}
 		for _, ct := range list {
-			if keep[ct.ID] || keep[ct.Name] || ct.Labels["berth.kind"] == "database" || composeKeeps(deps, ct) { // reconcileDatabase owns those
+			if keep[ct.ID] || keep[ct.Name] || ct.Labels["berth.kind"] == "database" || composeKeeps(deps, ct) || c.cronKeeps(ctx, ct) { // reconcileDatabase owns those
 				continue
 			}
 			c.logf("removing orphan container %s", ct.Name)
