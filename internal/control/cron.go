@@ -399,8 +399,9 @@ func (c *Control) runScheduler(ctx context.Context) {
 }
 
 // cronTick is the scheduler's whole decision at now: it fails the runs
-// whose leases expired, records the runs of the jobs due, then starts
-// the scheduled runs it wins, each with start.
+// whose leases expired, records and starts the runs of the jobs due, then
+// starts the other scheduled runs (manual ones, and any a scheduler
+// recorded but did not start); each run it wins goes to start.
 func (c *Control) cronTick(ctx context.Context, now time.Time, start func(*store.CronJob, *store.CronRun)) {
 	expired, err := c.st.ExpireCronLeases(ctx, now, cronLeaseExpired)
 	if err != nil {
@@ -415,8 +416,20 @@ func (c *Control) cronTick(ctx context.Context, now time.Time, start func(*store
 		c.logf("listing due cron jobs: %v", err)
 	}
 	for _, j := range due {
-		if err := c.claimCronJob(ctx, j, now); err != nil {
+		r, err := c.claimCronJob(ctx, j, now)
+		if err != nil {
 			c.logf("scheduling cron job %s: %v", j.ID, err)
+			continue
+		}
+		if r == nil {
+			continue // another scheduler claimed it
+		}
+		// Started at once rather than after every claim of the tick, so
+		// that the first of many due jobs does not wait for the last.
+		if j, r, err := c.startCronRun(ctx, r.JobID, r.ID); err != nil {
+			c.logf("starting cron run %s: %v", r.ID, err)
+		} else if j != nil {
+			start(j, r)
 		}
 	}
 	pending, err := c.st.ListCronRuns(ctx, store.CronRunFilter{Status: store.CronScheduled, Limit: 1000})
@@ -436,13 +449,14 @@ func (c *Control) cronTick(ctx context.Context, now time.Time, start func(*store
 }
 
 // claimCronJob records a scheduled run of a due job and moves its next
-// run past now, if no other scheduler did first: one run per fire time,
+// run past now, if no other scheduler did first, and returns the run (nil
+// when another scheduler won): one run per fire time,
 // however many schedulers try. Fire times missed while nothing ran
 // collapse into the latest of them.
-func (c *Control) claimCronJob(ctx context.Context, j *store.CronJob, now time.Time) error {
+func (c *Control) claimCronJob(ctx context.Context, j *store.CronJob, now time.Time) (*store.CronRun, error) {
 	spec, err := parseCron(j.Schedule, j.TimeZone)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	at, missed := spec.latest(j.NextRunAt, now)
 	r := &store.CronRun{ID: id.New(cronRunPrefix), JobID: j.ID, ProjectID: j.ProjectID, Trigger: "schedule",
@@ -450,8 +464,11 @@ func (c *Control) claimCronJob(ctx context.Context, j *store.CronJob, now time.T
 	if missed > 0 {
 		r.Reason = fmt.Sprintf("%d earlier scheduled time(s) passed while no scheduler was running; only this latest one runs", missed)
 	}
-	_, err = c.st.ClaimCronFire(ctx, j.ID, j.NextRunAt, spec.next(now), r)
-	return err
+	claimed, err := c.st.ClaimCronFire(ctx, j.ID, j.NextRunAt, spec.next(now), r)
+	if err != nil || !claimed {
+		return nil, err
+	}
+	return r, nil
 }
 
 // startCronRun starts a scheduled run under this scheduler's lease, now,
