@@ -384,8 +384,6 @@ const cronLeaseExpired = "the scheduler running this run stopped (its lease expi
 func (c *Control) runScheduler(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	t := time.NewTicker(cronTick)
-	defer t.Stop()
 	for {
 		c.cronTick(ctx, c.cron.now().UTC(), func(j *store.CronJob, r *store.CronRun) {
 			wg.Go(func() { c.execCronRun(ctx, j, r) })
@@ -393,9 +391,16 @@ func (c *Control) runScheduler(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(untilNextTick(time.Now())):
 		}
 	}
+}
+
+// untilNextTick is how long from now to the next tick: just past the next
+// whole second, where fire times fall (on whole minutes), so a run starts
+// within milliseconds of its time rather than up to a tick late.
+func untilNextTick(now time.Time) time.Duration {
+	return now.Truncate(cronTick).Add(cronTick + 2*time.Millisecond).Sub(now)
 }
 
 // cronTick is the scheduler's whole decision at now: it fails the runs
@@ -415,19 +420,12 @@ func (c *Control) cronTick(ctx context.Context, now time.Time, start func(*store
 	if err != nil {
 		c.logf("listing due cron jobs: %v", err)
 	}
-	for _, j := range due {
-		r, err := c.claimCronJob(ctx, j, now)
-		if err != nil {
-			c.logf("scheduling cron job %s: %v", j.ID, err)
-			continue
-		}
-		if r == nil {
-			continue // another scheduler claimed it
-		}
-		// Started at once rather than after every claim of the tick, so
-		// that the first of many due jobs does not wait for the last.
-		if j, r, err := c.startCronRun(ctx, r.JobID, r.ID); err != nil {
-			c.logf("starting cron run %s: %v", r.ID, err)
+	for _, d := range due {
+		// Claimed and started in one go rather than after every claim of
+		// the tick, so that the first of many due jobs does not wait for
+		// the last.
+		if j, r, err := c.claimAndStart(ctx, d, now); err != nil {
+			c.logf("scheduling cron job %s: %v", d.ID, err)
 		} else if j != nil {
 			start(j, r)
 		}
@@ -453,7 +451,7 @@ func (c *Control) cronTick(ctx context.Context, now time.Time, start func(*store
 // when another scheduler won): one run per fire time,
 // however many schedulers try. Fire times missed while nothing ran
 // collapse into the latest of them.
-func (c *Control) claimCronJob(ctx context.Context, j *store.CronJob, now time.Time) (*store.CronRun, error) {
+func (c *Control) claimCronJob(ctx context.Context, tx store.Store, j *store.CronJob, now time.Time) (*store.CronRun, error) {
 	spec, err := parseCron(j.Schedule, j.TimeZone)
 	if err != nil {
 		return nil, err
@@ -464,7 +462,7 @@ func (c *Control) claimCronJob(ctx context.Context, j *store.CronJob, now time.T
 	if missed > 0 {
 		r.Reason = fmt.Sprintf("%d earlier scheduled time(s) passed while no scheduler was running; only this latest one runs", missed)
 	}
-	claimed, err := c.st.ClaimCronFire(ctx, j.ID, j.NextRunAt, spec.next(now), r)
+	claimed, err := tx.ClaimCronFire(ctx, j.ID, j.NextRunAt, spec.next(now), r)
 	if err != nil || !claimed {
 		return nil, err
 	}
@@ -472,57 +470,86 @@ func (c *Control) claimCronJob(ctx context.Context, j *store.CronJob, now time.T
 }
 
 // startCronRun starts a scheduled run under this scheduler's lease, now,
-// or
-// records it skipped when its job forbids overlap and another run of it
-// is running, or when the job is held. It returns the job when the run
-// is this scheduler's to run; nothing when another scheduler took it.
+// or records it skipped when its job forbids overlap and another run of
+// it is running, or when the job is held. It returns the job when the
+// run is this scheduler's to run; nothing when another scheduler took it.
 func (c *Control) startCronRun(ctx context.Context, jobID, runID string) (*store.CronJob, *store.CronRun, error) {
 	var j *store.CronJob
 	var r *store.CronRun
 	err := c.st.InTx(ctx, func(tx store.Store) error {
-		if err := tx.LockCronJob(ctx, jobID); err != nil {
-			return err
-		}
-		// The clock is read once the lock is held: the recorded start is
-		// when this run started, not when the tick began.
-		now := c.cron.now().UTC()
 		var err error
-		if r, err = tx.GetCronRun(ctx, runID); err != nil || r.Status != store.CronScheduled {
-			return err
-		}
-		if j, err = tx.GetCronJob(ctx, r.JobID); err != nil {
-			return err
-		}
-		skip := ""
-		if j.Held != "" {
-			skip = "the job is held: " + j.Held
-		} else if j.Concurrency == store.CronForbid {
-			running, err := tx.ListCronRuns(ctx, store.CronRunFilter{JobID: j.ID, Status: store.CronRunning, Limit: 1})
-			if err != nil {
-				return err
-			}
-			if len(running) > 0 {
-				skip = fmt.Sprintf("run %s was still running and the job's concurrency is forbid", running[0].ID)
-			}
-		}
-		if skip != "" {
-			r.Status, r.StartedAt, r.FinishedAt, r.Reason = store.CronSkipped, now, now, skip
-			return tx.UpdateCronRun(ctx, r)
-		}
-		expires := now.Add(c.cron.lease)
-		ok, err := tx.StartCronRun(ctx, r.ID, c.cron.owner, now, expires)
-		if err != nil || !ok {
-			return err
-		}
-		r.Status, r.StartedAt, r.LeaseOwner, r.LeaseExpiresAt = store.CronRunning, now, c.cron.owner, expires
-		return nil
+		j, r, err = c.startCronRunIn(ctx, tx, jobID, runID)
+		return err
 	})
+	return c.started(ctx, j, r, err)
+}
+
+// claimAndStart claims a due job's fire time and starts its run in one
+// transaction; it returns nothing when another scheduler claimed it.
+func (c *Control) claimAndStart(ctx context.Context, due *store.CronJob, now time.Time) (*store.CronJob, *store.CronRun, error) {
+	var j *store.CronJob
+	var r *store.CronRun
+	err := c.st.InTx(ctx, func(tx store.Store) error {
+		claimed, err := c.claimCronJob(ctx, tx, due, now)
+		if err != nil || claimed == nil {
+			return err
+		}
+		j, r, err = c.startCronRunIn(ctx, tx, claimed.JobID, claimed.ID)
+		return err
+	})
+	return c.started(ctx, j, r, err)
+}
+
+// started passes on a run this scheduler started, and records the event
+// of one it skipped.
+func (c *Control) started(ctx context.Context, j *store.CronJob, r *store.CronRun, err error) (*store.CronJob, *store.CronRun, error) {
 	if err != nil || r == nil || r.Status != store.CronRunning || r.LeaseOwner != c.cron.owner {
 		if err == nil && r != nil && r.Status == store.CronSkipped {
 			c.event(ctx, r.JobID, "cron.skipped", "run %s skipped: %s", r.ID, r.Reason)
 		}
 		return nil, r, err
 	}
+	return j, r, nil
+}
+
+// startCronRunIn is startCronRun inside tx.
+func (c *Control) startCronRunIn(ctx context.Context, tx store.Store, jobID, runID string) (*store.CronJob, *store.CronRun, error) {
+	if err := tx.LockCronJob(ctx, jobID); err != nil {
+		return nil, nil, err
+	}
+	// The clock is read once the lock is held: the recorded start is when
+	// this run started, not when the tick began.
+	now := c.cron.now().UTC()
+	r, err := tx.GetCronRun(ctx, runID)
+	if err != nil || r.Status != store.CronScheduled {
+		return nil, r, err
+	}
+	j, err := tx.GetCronJob(ctx, r.JobID)
+	if err != nil {
+		return nil, nil, err
+	}
+	skip := ""
+	if j.Held != "" {
+		skip = "the job is held: " + j.Held
+	} else if j.Concurrency == store.CronForbid {
+		running, err := tx.ListCronRuns(ctx, store.CronRunFilter{JobID: j.ID, Status: store.CronRunning, Limit: 1})
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(running) > 0 {
+			skip = fmt.Sprintf("run %s was still running and the job's concurrency is forbid", running[0].ID)
+		}
+	}
+	if skip != "" {
+		r.Status, r.StartedAt, r.FinishedAt, r.Reason = store.CronSkipped, now, now, skip
+		return nil, r, tx.UpdateCronRun(ctx, r)
+	}
+	expires := now.Add(c.cron.lease)
+	ok, err := tx.StartCronRun(ctx, r.ID, c.cron.owner, now, expires)
+	if err != nil || !ok {
+		return nil, r, err
+	}
+	r.Status, r.StartedAt, r.LeaseOwner, r.LeaseExpiresAt = store.CronRunning, now, c.cron.owner, expires
 	return j, r, nil
 }
 
