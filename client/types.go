@@ -133,11 +133,9 @@ type Deployment struct {
 	Metadata          map[string]string `json:"metadata"`
 	History           []HistoryEntry    `json:"history"`
 	ExternalID        string            `json:"external_id,omitempty"`
-	// DesiredState is running, paused or deleted: what was asked for;
-	// Status says when it is done.
-	DesiredState string    `json:"desired_state"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	DesiredState      string            `json:"desired_state"` // running, paused or deleted; Status says when it is so
+	CreatedAt         time.Time         `json:"created_at"`
+	UpdatedAt         time.Time         `json:"updated_at"`
 }
 
 // HistoryEntry is one release a deployment was pointed at.

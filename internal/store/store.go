@@ -264,11 +264,9 @@ type Deployment struct {
 	ContainerID      string
 	Upstream         string
 	ExternalID       string
-	// Desired is "" (run), DesiredPaused or DesiredDeleted; only
-	// SetDeploymentDesired writes it, and a new deployment runs.
-	Desired   string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Desired          string // "" (run), DesiredPaused or DesiredDeleted; only SetDeploymentDesired writes it
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // DeploymentRelease is one entry of a deployment's history.
