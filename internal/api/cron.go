@@ -95,9 +95,6 @@ func (s *Server) createCronJob(w http.ResponseWriter, r *http.Request, p *princi
 	if err := requireField("project_id", req.ProjectID); err != nil {
 		return err
 	}
-	if err := requireField("name", req.Name); err != nil {
-		return err
-	}
 	if err := requireField("schedule", req.Schedule); err != nil {
 		return err
 	}

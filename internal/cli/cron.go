@@ -23,11 +23,11 @@ func cronCreateCmd() *cobra.Command {
 	var headers []string
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "create NAME",
+		Use:   "create [NAME]",
 		Short: "Create a cron job (--path for an HTTP request, --command for a command)",
 		Example: `  berth cron create cleanup --project prj_… --deployment dep_… --schedule "*/5 * * * *" --path /tasks/cleanup --method POST
   berth cron create report --project prj_… --deployment dep_… --schedule "0 9 * * 1-5" --time-zone Europe/Berlin --command "node report.js"`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if in.ProjectID == "" {
 				return errors.New("give the project with --project ID")
@@ -55,7 +55,9 @@ func cronCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			in.Name = args[0]
+			if len(args) == 1 {
+				in.Name = args[0]
+			}
 			j, err := c.CreateCronJob(cmd.Context(), in)
 			if err != nil {
 				return err

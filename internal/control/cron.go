@@ -277,6 +277,9 @@ func (c *Control) CreateCronJob(ctx context.Context, req CronJobRequest) (*store
 		Name: req.Name, Schedule: req.Schedule, TimeZone: req.TimeZone, Target: req.Target, Enabled: true,
 		Concurrency: req.Concurrency, Timeout: req.Timeout, CreatedAt: now, UpdatedAt: now,
 	}
+	if j.Name == "" {
+		j.Name = strings.ReplaceAll(j.ID, "_", "-") // unique, and a valid name
+	}
 	if j.TimeZone == "" {
 		j.TimeZone = "UTC"
 	}

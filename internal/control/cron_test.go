@@ -540,3 +540,18 @@ func TestCronOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestCronJobDefaultName: a job created without a name is named after
+// its id, which is unique.
+func TestCronJobDefaultName(t *testing.T) {
+	f := newCronFixture(t)
+	p := &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"}
+	target := store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: "dep_1", Path: "/"}
+	a, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: p, Schedule: "* * * * *", Target: target})
+	f.must(err)
+	b, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: p, Schedule: "* * * * *", Target: target})
+	f.must(err)
+	if a.Name != strings.ReplaceAll(a.ID, "_", "-") || a.Name == b.Name {
+		t.Errorf("default names %q (id %s) and %q", a.Name, a.ID, b.Name)
+	}
+}
