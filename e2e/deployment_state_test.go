@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,4 +163,74 @@ func TestDeploymentPauseResumeDelete(t *testing.T) {
 	if code, body, _ := p.get(t, d2.URL); code != 200 || !strings.Contains(body, "<h1>one</h1>") || d2.URL != d.URL {
 		t.Errorf("the new deployment at %s (was %s): %d %q", d2.URL, d.URL, code, body)
 	}
+}
+
+// TestComposePauseResume pauses a compose deployment (every service's
+// container stops), resumes it (the same containers start again and the
+// web service serves) and deletes it (every service's container goes).
+func TestComposePauseResume(t *testing.T) {
+	p := start(t)
+	ctx := context.Background()
+	_, _, pr := p.tenant(t, "Compose Pause")
+	composeFile := `services:
+  web:
+    build: ./web
+    expose: ["8080"]
+  worker:
+    image: berth/debian:bookworm
+    command: ["sleep", "infinity"]
+`
+	rel, err := p.api.CreateRelease(ctx, makeTar(file("compose.yaml", composeFile), file("web/index.html", "<h1>composed</h1>"),
+		file("web/Dockerfile", "FROM nginx\nCOPY index.html /usr/share/nginx/html/index.html\n")),
+		client.ReleaseOptions{ProjectID: pr.ID, TemplateID: "compose-full-stack"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := p.api.Deploy(ctx, client.CreateDeployment{ProjectID: pr.ID, ReleaseID: rel.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = waitReady(t, p, d.ID, rel.ID)
+	ps := func(all bool) []string {
+		args := []string{"ps", "-q", "--filter", "label=berth.deployment=" + d.ID}
+		if all {
+			args = append(args, "-a")
+		}
+		out, _ := exec.Command("docker", args...).Output()
+		return strings.Fields(string(out))
+	}
+	before := ps(false)
+	if len(before) != 2 {
+		t.Fatalf("running services: %v", before)
+	}
+	if _, err := p.api.PauseDeployment(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Minute, "the services to stop", func() bool {
+		cur, _ := p.api.GetDeployment(ctx, d.ID)
+		return cur != nil && cur.Status == "paused" && len(ps(false)) == 0
+	})
+	if len(ps(true)) != 2 {
+		t.Errorf("paused services' containers: %v", ps(true))
+	}
+	if _, err := p.api.ResumeDeployment(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	d = waitReady(t, p, d.ID, rel.ID)
+	after := ps(false)
+	slices.Sort(before)
+	slices.Sort(after)
+	if !slices.Equal(before, after) {
+		t.Errorf("resumed %v, want the paused containers %v", after, before)
+	}
+	if code, body, _ := p.get(t, d.URL); code != 200 || !strings.Contains(body, "composed") {
+		t.Errorf("after resuming: %d %q", code, body)
+	}
+	if _, err := p.api.DeleteDeployment(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Minute, "every service's container to go", func() bool {
+		cur, _ := p.api.GetDeployment(ctx, d.ID)
+		return cur != nil && cur.Status == "deleted" && len(ps(true)) == 0
+	})
 }
