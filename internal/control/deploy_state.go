@@ -26,8 +26,8 @@ func (c *Control) ResumeDeployment(ctx context.Context, did string) (*store.Depl
 }
 
 // DeleteDeployment asks for a deployment's containers to be removed and
-// its URL unrouted; its cron jobs are held and its links to data services
-// removed. The record stays, with its release history, and the releases
+// its URL unrouted; its cron jobs are held, and its links to data
+// services and its own custom domains removed. The record stays, with its release history, and the releases
 // stay deployable; a later deploy to the project makes a new deployment.
 func (c *Control) DeleteDeployment(ctx context.Context, did string) (*store.Deployment, error) {
 	return c.setDesired(ctx, did, store.DesiredDeleted)
@@ -147,6 +147,22 @@ func (c *Control) reconcileDeleted(ctx context.Context, d *store.Deployment) err
 		if err := c.st.DeleteDatabaseLink(ctx, l.DatabaseID, d.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+	}
+	domains, err := listAll(ctx, func(ctx context.Context, f store.ListFilter) ([]*store.Domain, error) {
+		f.OrgID = d.OrgID
+		return c.st.ListDomains(ctx, f)
+	})
+	if err != nil {
+		return err
+	}
+	for _, dom := range domains {
+		if dom.DeploymentID != d.ID {
+			continue
+		}
+		if err := c.st.DeleteDomain(ctx, dom.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		c.event(ctx, d.ID, "deployment.domain_removed", "custom domain %s was removed with the deployment", dom.Hostname)
 	}
 	d.ContainerID, d.Upstream = "", ""
 	d.Status, d.StatusReason = store.DeploymentDeleted, "deleted: its containers are removed; its releases and history are kept"
