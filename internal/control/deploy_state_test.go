@@ -69,12 +69,35 @@ func TestDeploymentStates(t *testing.T) {
 		t.Errorf("a resumed deployment's job: %+v", j)
 	}
 
+	// A deploy to a paused deployment resumes it; a rollback does not.
+	f.must(st.CreateRelease(ctx, &store.Release{ID: "rel_1", OrgID: "org_1", WorkspaceID: "ws_1", ProjectID: "prj_1",
+		Digest: "sha256:00", Build: store.Build{TemplateID: "static-html"}, CreatedAt: now}))
+	f.must(st.CreateRelease(ctx, &store.Release{ID: "rel_2", OrgID: "org_1", WorkspaceID: "ws_1", ProjectID: "prj_1",
+		Digest: "sha256:01", Build: store.Build{TemplateID: "static-html"}, CreatedAt: now}))
+	p := &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"}
+	_, _, err = f.c.Deploy(ctx, DeployRequest{Project: p, ReleaseID: "rel_1"})
+	f.must(err)
+	_, _, err = f.c.Deploy(ctx, DeployRequest{Project: p, ReleaseID: "rel_2"})
+	f.must(err)
+	_, err = f.c.PauseDeployment(ctx, "dep_1")
+	f.must(err)
+	d, err := f.c.Rollback(ctx, "dep_1", "")
+	f.must(err)
+	if d.Desired != store.DesiredPaused || job().Held == "" {
+		t.Errorf("a rollback resumed a paused deployment: %q, job held %q", d.Desired, job().Held)
+	}
+	d, _, err = f.c.Deploy(ctx, DeployRequest{Project: p, ReleaseID: "rel_2"})
+	f.must(err)
+	if got, _ := st.GetDeployment(ctx, "dep_1"); d.ID != "dep_1" || got.Desired != "" || job().Held != "" || job().NextRunAt.IsZero() {
+		t.Errorf("a deploy to a paused deployment: %q, job %+v", got.Desired, job())
+	}
+
 	_, err = f.c.DeleteDeployment(ctx, "dep_1")
 	f.must(err)
 	if _, ok := sk.t.Lookup(host); ok {
 		t.Errorf("a deleted deployment still has a route")
 	}
-	d := reconcile()
+	d = reconcile()
 	if d.Status != store.DeploymentDeleted {
 		t.Errorf("deleted: %s %q", d.Status, d.StatusReason)
 	}
