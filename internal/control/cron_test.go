@@ -84,7 +84,7 @@ func TestCronNextAcrossDST(t *testing.T) {
 // cronFixture is a control plane on a real store, whose edge is an
 // httptest server that records what reached it.
 type cronFixture struct {
-	t     *testing.T
+	t     testing.TB
 	clock atomic.Pointer[time.Time] // the schedulers' clock, set by tick
 	ctx   context.Context
 	path  string
@@ -95,10 +95,14 @@ type cronFixture struct {
 	mu    sync.Mutex
 	reqs  []*http.Request
 	body  []string
+	at    []time.Time // when each request arrived
 	wait  time.Duration
+	// small answers are a few bytes (the default is more than a run
+	// keeps).
+	small bool
 }
 
-func newCronFixture(t *testing.T) *cronFixture {
+func newCronFixture(t testing.TB) *cronFixture {
 	f := &cronFixture{t: t, ctx: context.Background(), path: t.TempDir() + "/berth.db"}
 	st, err := sqlite.Open(f.path, make([]byte, 32))
 	if err != nil {
@@ -109,14 +113,18 @@ func newCronFixture(t *testing.T) *cronFixture {
 	edgeSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
-		f.reqs, f.body = append(f.reqs, r), append(f.body, string(b))
-		wait := f.wait
+		f.reqs, f.body, f.at = append(f.reqs, r), append(f.body, string(b)), append(f.at, time.Now())
+		wait, small := f.wait, f.small
 		f.mu.Unlock()
 		select {
 		case <-time.After(wait):
 		case <-r.Context().Done():
 		}
 		w.WriteHeader(http.StatusAccepted)
+		if small {
+			io.WriteString(w, "ok")
+			return
+		}
 		io.WriteString(w, strings.Repeat("x", CronOutputLimit+10))
 	}))
 	t.Cleanup(edgeSrv.Close)
