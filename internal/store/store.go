@@ -50,6 +50,7 @@ type Store interface {
 	CronStore
 	BucketStore
 	RouteStore
+	DeploymentStateStore
 
 	CreateSandbox(ctx context.Context, s *Sandbox) error
 	GetSandbox(ctx context.Context, id string) (*Sandbox, error)
@@ -266,6 +267,7 @@ type Deployment struct {
 	ContainerID      string
 	Upstream         string
 	ExternalID       string
+	Desired          string // "" (run), DesiredPaused or DesiredDeleted; only SetDeploymentDesired writes it
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 }

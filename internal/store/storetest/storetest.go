@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CertObjects", testCertObjects}, {"CertLocks", testCertLocks},
 		{"Routes", testRoutes},
 		{"Cron", testCron},
+		{"CronLeases", testCronLeases}, {"DeploymentDesired", testDeploymentDesired},
 		{"Idempotency", testIdempotency},
 		{"InTx", testInTx},
 		{"Concurrency", testConcurrency},
