@@ -186,6 +186,7 @@ func TestComposeFullStack(t *testing.T) {
 	}
 	most := make(chan int, 1)
 	watching := make(chan struct{})
+	depID := d.ID // d is reassigned below, while the watcher runs
 	go func() {
 		m := 0
 		for {
@@ -195,7 +196,7 @@ func TestComposeFullStack(t *testing.T) {
 				return
 			default:
 			}
-			out, _ := exec.Command("docker", "ps", "-q", "--filter", "label=berth.deployment="+d.ID, "--filter", "label=berth.service=db").Output()
+			out, _ := exec.Command("docker", "ps", "-q", "--filter", "label=berth.deployment="+depID, "--filter", "label=berth.service=db").Output()
 			m = max(m, len(strings.Fields(string(out))))
 			time.Sleep(100 * time.Millisecond)
 		}
