@@ -50,6 +50,7 @@ type Store interface {
 	CronStore
 	BucketStore
 	RouteStore
+	ManagedCertStore
 
 	CreateSandbox(ctx context.Context, s *Sandbox) error
 	GetSandbox(ctx context.Context, id string) (*Sandbox, error)

@@ -101,6 +101,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
+	managedTLS, err := cfg.TLS.managedTLS()
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("making data dir: %w", err)
 	}
@@ -230,8 +234,9 @@ func Run(ctx context.Context, cfg Config) error {
 		BuildCABundle: cfg.BuildCABundle,
 		Domains: control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget,
 			Recheck: cfg.DomainRecheck, Grace: cfg.DomainGrace},
-		Buckets: buckets,
-		Certs:   tlsEdge.orders(),
+		Buckets:    buckets,
+		Certs:      tlsEdge.orders(),
+		ManagedTLS: managedTLS,
 	})
 	// The in-process edge asks the resolver directly; separate edges ask
 	// it through the private listener.
