@@ -29,7 +29,9 @@ const certRetryAfter = 10 * time.Minute
 // operator's log, never to the client, whose handshake just fails.
 func (c *Control) AllowCertificate(ctx context.Context, name string) error {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	if rest, orgSlug, ok := c.managedName(name); ok {
+	if rest, orgSlug, ok, err := c.managedCertName(ctx, name); err != nil {
+		return err
+	} else if ok {
 		return c.allowManaged(ctx, name, rest, orgSlug)
 	}
 	d, err := c.certDomain(ctx, name)
@@ -95,7 +97,10 @@ func (c *Control) CertificateResult(ctx context.Context, name string, renewal bo
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	name = strings.ToLower(name)
-	if _, orgSlug, ok := c.managedName(name); ok {
+	if _, orgSlug, ok, err := c.managedCertName(ctx, name); err != nil {
+		c.logf("certificate for %s: %v", name, err)
+		return
+	} else if ok {
 		c.managedCertificateResult(ctx, name, orgSlug, renewal, orderErr)
 		return
 	}

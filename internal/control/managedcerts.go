@@ -74,6 +74,28 @@ func (c *Control) managedName(name string) (rest, orgSlug string, ok bool) {
 	return under[:i], under[i+1:], true
 }
 
+// managedCertName is managedName for the certificate gate and its
+// results: ok is false too when a verified custom domain covers the name
+// (one under the platform domain whose first label is no org's slug,
+// which then serves the names under it, as the resolver says).
+func (c *Control) managedCertName(ctx context.Context, name string) (rest, orgSlug string, ok bool, err error) {
+	rest, orgSlug, ok = c.managedName(name)
+	if !ok {
+		return "", "", false, nil
+	}
+	base, wildcard := strings.CutPrefix(name, "*.")
+	verified, err := c.st.ListVerifiedDomains(ctx, domainSuffixes(base))
+	if err != nil {
+		return "", "", false, fmt.Errorf("listing the verified domains over %s: %w", name, err)
+	}
+	for _, d := range verified {
+		if !wildcard && d.Hostname == name || d.DeploymentID == "" && (d.Hostname == base || strings.HasSuffix(base, "."+d.Hostname)) {
+			return "", "", false, nil
+		}
+	}
+	return rest, orgSlug, true, nil
+}
+
 // managedOrg returns the org with the slug; nil when there is none.
 func (c *Control) managedOrg(ctx context.Context, slug string) (*store.Org, error) {
 	if slug == "" || strings.Contains(slug, "*") {
@@ -236,6 +258,9 @@ func (c *Control) orderManagedCertificates(ctx context.Context, o *store.Org, fo
 		c.orders.mu.Unlock()
 		if asked && !force && time.Since(t) < certRetryAfter {
 			continue
+		}
+		if _, _, managed, err := c.managedCertName(ctx, n); err != nil || !managed {
+			continue // a custom domain's, ordered with it
 		}
 		if err := c.AllowCertificate(ctx, n); err != nil {
 			c.logf("wildcard certificate %s of %s not ordered: %v", n, o.ID, err)

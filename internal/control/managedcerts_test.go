@@ -46,7 +46,7 @@ func managedFixture(t *testing.T) (store.Store, *store.Org) {
 
 func managedControl(st store.Store, orders *orderLog, mode ManagedTLS) *Control {
 	c := New(Config{Store: st, Templates: templates.New(nil), Names: Names{Domain: "berth.test", Port: 7780},
-		Brand: edge.Brand{Name: "Platform"}, Certs: orders, ManagedTLS: mode})
+		Brand: edge.Brand{Name: "Platform"}, Certs: orders, ManagedTLS: mode, Domains: DomainConfig{DNS: txt{}}})
 	orders.allow = c.AllowCertificate
 	return c
 }
@@ -195,6 +195,42 @@ func TestManagedWildcards(t *testing.T) {
 	c.managedCertificatePass(ctx, false)
 	if len(orders.wildcards) != 0 {
 		t.Errorf("the second pass after a restart asked for %q", orders.wildcards)
+	}
+
+	// A custom org domain under the platform domain whose first label is
+	// no org's slug serves the names under it, certificates included: its
+	// wildcards are its own, recorded on it, and an org given that slug
+	// later orders none.
+	dns := c.cfg.Domains.DNS.(txt)
+	cd, err := c.CreateDomain(ctx, DomainRequest{Hostname: "cliniciq.berth.test", Org: acme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns["_berth-challenge."+cd.Hostname] = []string{cd.Token}
+	if cd, err = c.VerifyDomain(ctx, cd); err != nil || cd.Status != store.DomainVerified {
+		t.Fatalf("verify cliniciq.berth.test: %+v, %v", cd, err)
+	}
+	custom := []string{"*.cliniciq.berth.test", "*.sandbox.cliniciq.berth.test"}
+	if got := orders.wildcards; !slices.Equal(got, custom) {
+		t.Errorf("wildcards of the custom domain: %q, want %q", got, custom)
+	}
+	allowed(t, c, custom...)
+	refused(t, c, "site.cliniciq.berth.test", "wildcard certificates of cliniciq.berth.test")
+	c.CertificateResult(ctx, "*.cliniciq.berth.test", false, nil)
+	if got, err := st.GetDomain(ctx, cd.ID); err != nil || got.Status != store.DomainCertificateIssued {
+		t.Errorf("the custom domain after its wildcard: %+v, %v", got, err)
+	}
+	if _, err := st.GetManagedCert(ctx, "*.cliniciq.berth.test"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a managed record of the custom domain's wildcard: %v", err)
+	}
+	late := &store.Org{ID: "org_200", Slug: "cliniciq", Name: "Late", CreatedAt: now}
+	if err := st.CreateOrg(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	orders.wildcards = nil
+	c.OrgCreated(late)
+	if len(orders.wildcards) != 0 {
+		t.Errorf("the org named like the custom domain ordered %q", orders.wildcards)
 	}
 }
 
