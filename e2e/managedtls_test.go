@@ -136,6 +136,9 @@ func TestManagedWildcardTLS(t *testing.T) {
 		c.Ready = func(i up.Info) { tlsAddr = i.EdgeTLSAddr; ready(i) }
 	}
 	p, stop := startStoppable(t, opts)
+	if want := "each org's *.{org}.berth.test and *.sandbox.{org}.berth.test over DNS-01"; p.info.ManagedNames != want {
+		t.Errorf("berth up says of the managed names %q, want %q", p.info.ManagedNames, want)
+	}
 	_, httpPort, _ := net.SplitHostPort(p.edgeAddr)
 	port, _ := strconv.Atoi(httpPort)
 	peb.start(t, bin, port, zone.Addr)
@@ -256,6 +259,9 @@ func TestManagedHTTP01TLS(t *testing.T) {
 		ready := c.Ready
 		c.Ready = func(i up.Info) { tlsAddr = i.EdgeTLSAddr; ready(i) }
 	})
+	if !strings.Contains(p.info.ManagedNames, "one certificate per name over HTTP-01") {
+		t.Errorf("berth up says of the managed names %q", p.info.ManagedNames)
+	}
 	_, httpPort, _ := net.SplitHostPort(p.edgeAddr)
 	port, _ := strconv.Atoi(httpPort)
 	peb.start(t, bin, port, zone.Addr)

@@ -57,6 +57,7 @@ func upCmd() *cobra.Command {
 					if cfg.TLS.RFC2136.Server != "" {
 						fmt.Fprintf(out, "  Wildcards: over DNS-01 for domains under %s (RFC 2136 updates to %s)\n", cfg.TLS.RFC2136.Zone, cfg.TLS.RFC2136.Server)
 					}
+					fmt.Fprintf(out, "  Managed names: %s\n", info.ManagedNames)
 				}
 				fmt.Fprintf(out, "  Route resolver for more edges (private): berth edge --resolver %s --resolver-key-file %s\n", info.ResolverURL, info.ResolverKeyFile)
 				saved := loadConfig()

@@ -87,6 +87,9 @@ type Info struct {
 	EdgeURL string
 	// EdgeTLSAddr is the edge's HTTPS listener (host:port), when on.
 	EdgeTLSAddr string
+	// ManagedNames says how the managed names get certificates, when
+	// HTTPS is on.
+	ManagedNames string
 	// Key is set only on the first start, when the admin key was made.
 	Key string
 	// ResolverURL is where separate edges ask the route resolver, with
@@ -268,6 +271,7 @@ func Run(ctx context.Context, cfg Config) error {
 		edgeHandler = tlsEdge.httpHandler(e)
 		stopTLS = tlsEdge.serve(e, errc, logf)
 		info.EdgeTLSAddr = loopback(tlsEdge.ln.Addr())
+		info.ManagedNames = tlsEdge.managedSummary(managedTLS, cfg.Domain)
 	}
 	edgeSrv := serve("edge", edgeLn, edgeHandler)
 	apiHTTP := serve("api", apiLn, apiSrv)
