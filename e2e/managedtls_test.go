@@ -146,11 +146,13 @@ func TestManagedWildcardTLS(t *testing.T) {
 	_, tlsPort, _ := net.SplitHostPort(tlsAddr)
 
 	// Creating the org orders its two wildcards.
+	began := time.Now()
 	o, _, pr := p.tenant(t, "Acme Health")
 	D := o.Slug + "." + P
 	eventually(t, 60*time.Second, "the org's two wildcards issued", func() bool {
 		return orgEvents(t, p, o.ID, "org.certificate_issued") == 2
 	})
+	t.Logf("the org's two wildcards were issued %v after it was created", time.Since(began).Round(time.Millisecond))
 	if n := peb.orders(); n != 2 {
 		t.Errorf("pebble received %d orders, want 2 (the wildcards)", n)
 	}
