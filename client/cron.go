@@ -20,7 +20,11 @@ type CronJob struct {
 	// TimeoutSeconds bounds each run; a run that outlasts it is
 	// timed_out.
 	TimeoutSeconds int `json:"timeout_seconds"`
-	// NextRunAt is absent while the job is disabled.
+	// Status is active, or paused: disabled, or held while its
+	// deployment is paused or deleted; StatusReason says which.
+	Status       string `json:"status"`
+	StatusReason string `json:"status_reason,omitempty"`
+	// NextRunAt is absent while the job is paused.
 	NextRunAt *time.Time `json:"next_run_at,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
@@ -123,11 +127,16 @@ func (c *Client) DeleteCronJob(ctx context.Context, id string) error {
 	return c.Do(ctx, http.MethodDelete, "/cron-jobs/"+url.PathEscape(id), nil, "", nil)
 }
 
-// RunCronJob records a run of the job for now; the scheduler starts it
-// within a second or so. Follow it with CronRun.
-func (c *Client) RunCronJob(ctx context.Context, id string) (*CronRun, error) {
+// TriggerCronJob records a run of the job for now; the scheduler starts
+// it within a second or so. Follow it with CronRun.
+func (c *Client) TriggerCronJob(ctx context.Context, id string) (*CronRun, error) {
 	var out CronRun
-	return &out, c.json(ctx, http.MethodPost, "/cron-jobs/"+url.PathEscape(id)+"/run", nil, &out)
+	return &out, c.json(ctx, http.MethodPost, "/cron-jobs/"+url.PathEscape(id)+"/trigger", nil, &out)
+}
+
+// RunCronJob is TriggerCronJob.
+func (c *Client) RunCronJob(ctx context.Context, id string) (*CronRun, error) {
+	return c.TriggerCronJob(ctx, id)
 }
 
 // CronRuns lists a job's runs, oldest first.

@@ -133,6 +133,7 @@ type Deployment struct {
 	Metadata          map[string]string `json:"metadata"`
 	History           []HistoryEntry    `json:"history"`
 	ExternalID        string            `json:"external_id,omitempty"`
+	DesiredState      string            `json:"desired_state"` // running, paused or deleted; Status says when it is so
 	CreatedAt         time.Time         `json:"created_at"`
 	UpdatedAt         time.Time         `json:"updated_at"`
 }

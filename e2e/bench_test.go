@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -154,4 +155,18 @@ func BenchmarkRollback(b *testing.B) {
 	b.ReportMetric(float64(n), "requests")
 	b.ReportMetric(0, "failed")
 	reportMedian(b, d)
+}
+
+// median is the middle of v (the mean of the two middle values when v
+// has an even length), 0 for none.
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

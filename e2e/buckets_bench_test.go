@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,11 +104,7 @@ func BenchmarkBucketPresignedGet(b *testing.B) {
 			edge, straight, ratio = append(edge, e), append(straight, s), append(ratio, e/s)
 		}
 	}
-	med := func(v []float64) float64 {
-		sort.Float64s(v)
-		return v[len(v)/2]
-	}
-	b.ReportMetric(med(edge), "edge-MiB/s")
-	b.ReportMetric(med(straight), "direct-MiB/s")
-	b.ReportMetric(med(ratio), "edge/direct")
+	b.ReportMetric(median(edge), "edge-MiB/s")
+	b.ReportMetric(median(straight), "direct-MiB/s")
+	b.ReportMetric(median(ratio), "edge/direct")
 }

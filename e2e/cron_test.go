@@ -72,7 +72,7 @@ func TestCron(t *testing.T) {
 	}
 	run := func(j *client.CronJob) *client.CronRun {
 		t.Helper()
-		r, err := p.api.RunCronJob(ctx, j.ID)
+		r, err := p.api.TriggerCronJob(ctx, j.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +114,7 @@ func TestCron(t *testing.T) {
 
 	t.Run("overlap and timeout", func(t *testing.T) {
 		j := job("slow", client.CronTarget{Type: "command", Command: "sleep 30"}, 3)
-		first, err := p.api.RunCronJob(ctx, j.ID)
+		first, err := p.api.TriggerCronJob(ctx, j.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func TestCron(t *testing.T) {
 			r, _ := p.api.CronRun(ctx, j.ID, first.ID)
 			return r != nil && r.Status == "running"
 		})
-		second, err := p.api.RunCronJob(ctx, j.ID)
+		second, err := p.api.TriggerCronJob(ctx, j.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -183,18 +182,6 @@ func handshakeRate(addr string, cfg *tls.Config, workers int, d time.Duration) (
 	}
 	wg.Wait()
 	return float64(ok.Load()) / d.Seconds(), bad.Load()
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func envInt(name string, def int) int {

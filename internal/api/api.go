@@ -84,6 +84,7 @@ func (s *Server) routes() {
 	h("GET /api/v1/deployments", s.listDeployments)
 	h("GET /api/v1/deployments/{id}", s.getDeployment)
 	h("POST /api/v1/deployments/{id}/rollback", s.rollback)
+	s.deploymentStateRoutes(h)
 
 	h("GET /api/v1/events", s.events)
 	h("GET /api/v1/docker-deploy/templates", s.listTemplates)

@@ -20,7 +20,8 @@ func (s *Server) cronRoutes(h, idem func(string, handlerFunc)) {
 	h("GET /api/v1/cron-jobs/{id}", s.getCronJob)
 	h("PATCH /api/v1/cron-jobs/{id}", s.updateCronJob)
 	h("DELETE /api/v1/cron-jobs/{id}", s.deleteCronJob)
-	idem("POST /api/v1/cron-jobs/{id}/run", s.runCronJob)
+	idem("POST /api/v1/cron-jobs/{id}/trigger", s.runCronJob)
+	idem("POST /api/v1/cron-jobs/{id}/run", s.runCronJob) // the first name of trigger
 	h("GET /api/v1/cron-jobs/{id}/runs", s.listCronRuns)
 	h("GET /api/v1/cron-jobs/{id}/runs/{run_id}", s.getCronRun)
 }
@@ -32,7 +33,13 @@ func cronJobView(j *store.CronJob) client.CronJob {
 			Path: j.Target.Path, Body: j.Target.Body, Command: j.Target.Command,
 			HeaderNames: slices.Sorted(maps.Keys(j.Target.Headers))},
 		Enabled: j.Enabled, Concurrency: j.Concurrency, TimeoutSeconds: int(j.Timeout / time.Second),
-		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
+		Status: "active", CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
+	}
+	switch {
+	case j.Held != "":
+		v.Status, v.StatusReason = "paused", "held: "+j.Held
+	case !j.Enabled:
+		v.Status, v.StatusReason = "paused", "disabled: set enabled to true to resume it"
 	}
 	if !j.NextRunAt.IsZero() {
 		v.NextRunAt = &j.NextRunAt
@@ -86,9 +93,6 @@ func (s *Server) createCronJob(w http.ResponseWriter, r *http.Request, p *princi
 		return err
 	}
 	if err := requireField("project_id", req.ProjectID); err != nil {
-		return err
-	}
-	if err := requireField("name", req.Name); err != nil {
 		return err
 	}
 	if err := requireField("schedule", req.Schedule); err != nil {

@@ -24,7 +24,7 @@ func init() {
 	} {
 		clientSchemas[name] = typ
 	}
-	requestRequired["CreateCronJob"] = []string{"name", "project_id", "schedule", "target"}
+	requestRequired["CreateCronJob"] = []string{"project_id", "schedule", "target"}
 	requestRequired["UpdateCronJob"] = []string{}
 }
 

@@ -84,7 +84,8 @@ func (s *Server) deploymentView(r *http.Request, d *store.Deployment) client.Dep
 		ID: d.ID, ProjectID: d.ProjectID, DeploymentProduct: d.Product, ReleaseID: d.ReleaseID, ServingReleaseID: d.ServingReleaseID,
 		Status: d.Status, StatusReason: d.StatusReason, Ready: d.Status == store.DeploymentReady,
 		URL: s.ctl.DeploymentURL(r.Context(), d), EnvNames: slices.Sorted(maps.Keys(d.Env)), Metadata: d.Metadata,
-		History: []client.HistoryEntry{}, ExternalID: d.ExternalID, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		History: []client.HistoryEntry{}, ExternalID: d.ExternalID, DesiredState: desiredState(d),
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 	}
 	if v.EnvNames == nil {
 		v.EnvNames = []string{}

@@ -14,7 +14,7 @@ import (
 
 func cronCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "cron", Short: "Manage cron jobs: scheduled HTTP requests and commands against a deployment"}
-	cmd.AddCommand(cronCreateCmd(), cronListCmd(), cronRunsCmd(), cronRunCmd(), cronPauseCmd(true), cronPauseCmd(false), cronDeleteCmd())
+	cmd.AddCommand(cronCreateCmd(), cronListCmd(), cronRunsCmd(), cronTriggerCmd(), cronPauseCmd(true), cronPauseCmd(false), cronDeleteCmd())
 	return cmd
 }
 
@@ -23,11 +23,11 @@ func cronCreateCmd() *cobra.Command {
 	var headers []string
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "create NAME",
+		Use:   "create [NAME]",
 		Short: "Create a cron job (--path for an HTTP request, --command for a command)",
 		Example: `  berth cron create cleanup --project prj_… --deployment dep_… --schedule "*/5 * * * *" --path /tasks/cleanup --method POST
   berth cron create report --project prj_… --deployment dep_… --schedule "0 9 * * 1-5" --time-zone Europe/Berlin --command "node report.js"`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if in.ProjectID == "" {
 				return errors.New("give the project with --project ID")
@@ -55,7 +55,9 @@ func cronCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			in.Name = args[0]
+			if len(args) == 1 {
+				in.Name = args[0]
+			}
 			j, err := c.CreateCronJob(cmd.Context(), in)
 			if err != nil {
 				return err
@@ -96,7 +98,7 @@ func cronListCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tSCHEDULE\tZONE\tTARGET\tNEXT RUN\tPROJECT")
 			for _, j := range jobs {
-				next := "paused"
+				next := j.Status
 				if j.NextRunAt != nil {
 					next = j.NextRunAt.Format(time.RFC3339)
 				}
@@ -147,11 +149,11 @@ func cronRunsCmd() *cobra.Command {
 	}
 }
 
-func cronRunCmd() *cobra.Command {
+func cronTriggerCmd() *cobra.Command {
 	var wait time.Duration
 	cmd := &cobra.Command{
-		Use:     "run JOB_ID",
-		Aliases: []string{"trigger"},
+		Use:     "trigger JOB_ID",
+		Aliases: []string{"run"},
 		Short:   "Run a cron job now and print the run once it ends",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -159,7 +161,7 @@ func cronRunCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := c.RunCronJob(cmd.Context(), args[0])
+			r, err := c.TriggerCronJob(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

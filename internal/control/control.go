@@ -83,6 +83,7 @@ type Control struct {
 	// hostLocks keep a host's reconciler and the API's writes to a host
 	// record from overwriting each other.
 	hostLocks keyedMutex
+	cron      cronScheduler
 }
 
 // New returns a Control; call Run to start its reconcilers.
@@ -93,7 +94,7 @@ func New(cfg Config) *Control {
 	if cfg.Resync == 0 {
 		cfg.Resync = 10 * time.Second
 	}
-	c := &Control{cfg: cfg, st: cfg.Store, logf: cfg.Logf, agents: map[string]*agent.Client{}}
+	c := &Control{cfg: cfg, st: cfg.Store, logf: cfg.Logf, agents: map[string]*agent.Client{}, cron: newCronScheduler()}
 	c.routes.owners = &c.owners
 	c.probe = &http.Client{
 		Timeout:       3 * time.Second,

@@ -164,9 +164,10 @@ type CronJobPatch struct {
 var cronNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`)
 var headerNameRE = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
-// checkCronJob validates j as it would be stored and sets its next run.
-// It writes nothing.
-func (c *Control) checkCronJob(ctx context.Context, j *store.CronJob, now time.Time) error {
+// checkCronJob validates j as it would be stored and sets its next run
+// and hold. A new target (newTarget) may not be a deleted deployment. It
+// writes nothing.
+func (c *Control) checkCronJob(ctx context.Context, j *store.CronJob, now time.Time, newTarget bool) error {
 	if !cronNameRE.MatchString(j.Name) {
 		return problem.Unprocessable("invalid_name", "name %q must be 1 to 64 lower-case letters, digits and dashes, starting and ending with a letter or digit", j.Name)
 	}
@@ -182,83 +183,102 @@ func (c *Control) checkCronJob(ctx context.Context, j *store.CronJob, now time.T
 	if j.Timeout < time.Second || j.Timeout > CronMaxTimeout {
 		return problem.Unprocessable("invalid_timeout", "timeout_seconds must be between 1 and %d", int(CronMaxTimeout/time.Second))
 	}
-	if err := c.checkCronTarget(ctx, j.ProjectID, &j.Target); err != nil {
+	d, err := c.checkCronTarget(ctx, j.ProjectID, &j.Target)
+	if err != nil {
 		return err
 	}
+	if newTarget && d.Desired == store.DesiredDeleted {
+		return problem.Unprocessable("deployment_deleted", "deployment %s was deleted; target a deployment that runs", d.ID)
+	}
+	j.Held = cronHold(d)
 	j.NextRunAt = time.Time{}
-	if j.Enabled {
+	if j.Enabled && j.Held == "" {
 		j.NextRunAt = spec.next(now)
 	}
 	return nil
 }
 
-func (c *Control) checkCronTarget(ctx context.Context, projectID string, t *store.CronTarget) error {
+// cronHold says why a deployment's jobs do not run now, or "".
+func cronHold(d *store.Deployment) string {
+	switch d.Desired {
+	case store.DesiredPaused:
+		return fmt.Sprintf("its deployment %s is paused; the job runs again when the deployment resumes", d.ID)
+	case store.DesiredDeleted:
+		return fmt.Sprintf("its deployment %s was deleted; point the job at another deployment or delete it", d.ID)
+	}
+	return ""
+}
+
+func (c *Control) checkCronTarget(ctx context.Context, projectID string, t *store.CronTarget) (*store.Deployment, error) {
 	if t.DeploymentID == "" {
-		return problem.Unprocessable("missing_deployment_id", "give the deployment the job targets in \"target.deployment_id\"")
+		return nil, problem.Unprocessable("missing_deployment_id", "give the deployment the job targets in \"target.deployment_id\"")
 	}
 	switch t.Type {
 	case store.CronTargetHTTP:
 		if t.Command != "" {
-			return problem.Unprocessable("invalid_target", "an http target takes no \"command\"")
+			return nil, problem.Unprocessable("invalid_target", "an http target takes no \"command\"")
 		}
 		if t.Method == "" {
 			t.Method = http.MethodGet
 		}
 		if t.Method != http.MethodGet && t.Method != http.MethodPost {
-			return problem.Unprocessable("invalid_method", "target.method must be \"GET\" or \"POST\", not %q", t.Method)
+			return nil, problem.Unprocessable("invalid_method", "target.method must be \"GET\" or \"POST\", not %q", t.Method)
 		}
 		if t.Path == "" {
-			return problem.Unprocessable("missing_path", "give the path to request in \"target.path\", as in \"/tasks/cleanup\"")
+			return nil, problem.Unprocessable("missing_path", "give the path to request in \"target.path\", as in \"/tasks/cleanup\"")
 		}
 		if !strings.HasPrefix(t.Path, "/") || strings.HasPrefix(t.Path, "//") || strings.ContainsAny(t.Path, " \t\r\n#") {
-			return problem.Unprocessable("invalid_path", "target.path %q must be an absolute path such as \"/tasks/cleanup\" (a query is allowed)", t.Path)
+			return nil, problem.Unprocessable("invalid_path", "target.path %q must be an absolute path such as \"/tasks/cleanup\" (a query is allowed)", t.Path)
 		}
 		for k, v := range t.Headers {
 			if !headerNameRE.MatchString(k) || strings.ContainsAny(v, "\r\n") {
-				return problem.Unprocessable("invalid_header", "target.headers has an invalid header %q", k)
+				return nil, problem.Unprocessable("invalid_header", "target.headers has an invalid header %q", k)
 			}
 			if strings.EqualFold(k, "Host") {
-				return problem.Unprocessable("invalid_header", "target.headers cannot set Host: the request goes to the deployment's own URL")
+				return nil, problem.Unprocessable("invalid_header", "target.headers cannot set Host: the request goes to the deployment's own URL")
 			}
 		}
 		if t.Body != "" && t.Method != http.MethodPost {
-			return problem.Unprocessable("invalid_target", "target.body needs method POST")
+			return nil, problem.Unprocessable("invalid_target", "target.body needs method POST")
 		}
 	case store.CronTargetCommand:
 		if strings.TrimSpace(t.Command) == "" {
-			return problem.Unprocessable("missing_command", "give the command to run in \"target.command\"")
+			return nil, problem.Unprocessable("missing_command", "give the command to run in \"target.command\"")
 		}
 		if len(t.Command) > 8192 || !utf8.ValidString(t.Command) {
-			return problem.Unprocessable("invalid_command", "target.command must be UTF-8 text of at most 8192 bytes")
+			return nil, problem.Unprocessable("invalid_command", "target.command must be UTF-8 text of at most 8192 bytes")
 		}
 		if t.Method != "" || t.Path != "" || len(t.Headers) > 0 || t.Body != "" {
-			return problem.Unprocessable("invalid_target", "a command target takes no method, path, headers or body")
+			return nil, problem.Unprocessable("invalid_target", "a command target takes no method, path, headers or body")
 		}
 	case "":
-		return problem.Unprocessable("missing_target_type", "give the target's \"type\": \"http\" or \"command\"")
+		return nil, problem.Unprocessable("missing_target_type", "give the target's \"type\": \"http\" or \"command\"")
 	default:
-		return problem.Unprocessable("invalid_target_type", "target.type must be \"http\" or \"command\", not %q", t.Type)
+		return nil, problem.Unprocessable("invalid_target_type", "target.type must be \"http\" or \"command\", not %q", t.Type)
 	}
 	d, err := c.st.GetDeployment(ctx, t.DeploymentID)
 	if errors.Is(err, store.ErrNotFound) {
-		return problem.Unprocessable("deployment_not_found", "deployment %q does not exist", t.DeploymentID)
+		return nil, problem.Unprocessable("deployment_not_found", "deployment %q does not exist", t.DeploymentID)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if d.ProjectID != projectID {
-		return problem.Unprocessable("deployment_of_another_project", "deployment %s belongs to another project; target a deployment of project %s", d.ID, projectID)
+		return nil, problem.Unprocessable("deployment_of_another_project", "deployment %s belongs to another project; target a deployment of project %s", d.ID, projectID)
 	}
-	return nil
+	return d, nil
 }
 
 // CreateCronJob validates and records a cron job.
 func (c *Control) CreateCronJob(ctx context.Context, req CronJobRequest) (*store.CronJob, error) {
-	now := time.Now().UTC()
+	now := c.cron.now().UTC()
 	j := &store.CronJob{
 		ID: id.New(id.Cron), OrgID: req.Project.OrgID, WorkspaceID: req.Project.WorkspaceID, ProjectID: req.Project.ID,
 		Name: req.Name, Schedule: req.Schedule, TimeZone: req.TimeZone, Target: req.Target, Enabled: true,
 		Concurrency: req.Concurrency, Timeout: req.Timeout, CreatedAt: now, UpdatedAt: now,
+	}
+	if j.Name == "" {
+		j.Name = strings.ReplaceAll(j.ID, "_", "-") // unique, and a valid name
 	}
 	if j.TimeZone == "" {
 		j.TimeZone = "UTC"
@@ -272,7 +292,7 @@ func (c *Control) CreateCronJob(ctx context.Context, req CronJobRequest) (*store
 	if req.Enabled != nil {
 		j.Enabled = *req.Enabled
 	}
-	if err := c.checkCronJob(ctx, j, now); err != nil {
+	if err := c.checkCronJob(ctx, j, now, true); err != nil {
 		return nil, err
 	}
 	err := c.st.CreateCronJob(ctx, j)
@@ -300,7 +320,7 @@ func (c *Control) UpdateCronJob(ctx context.Context, jobID string, p CronJobPatc
 		set(&j.Enabled, p.Enabled)
 		set(&j.Concurrency, p.Concurrency)
 		set(&j.Timeout, p.Timeout)
-		if err := c.checkCronJob(ctx, j, time.Now().UTC()); err != nil {
+		if err := c.checkCronJob(ctx, j, c.cron.now().UTC(), p.Target != nil); err != nil {
 			return err
 		}
 		return tx.UpdateCronJob(ctx, j)
@@ -324,81 +344,103 @@ func (c *Control) DeleteCronJob(ctx context.Context, jobID string) error {
 }
 
 // RunCronJob records a run of the job for now; the scheduler starts it
-// within a tick, subject to the job's concurrency policy.
+// within a tick, subject to the job's concurrency policy. A job held by
+// its paused or deleted deployment does not run.
 func (c *Control) RunCronJob(ctx context.Context, j *store.CronJob) (*store.CronRun, error) {
+	if j.Held != "" {
+		return nil, problem.Conflict("job_held", "the job does not run now: %s", j.Held)
+	}
 	r := &store.CronRun{ID: id.New(cronRunPrefix), JobID: j.ID, ProjectID: j.ProjectID, Trigger: "manual",
-		Status: store.CronScheduled, ScheduledAt: time.Now().UTC()}
+		Status: store.CronScheduled, ScheduledAt: c.cron.now().UTC()}
 	if err := c.st.CreateCronRun(ctx, r); err != nil {
 		return nil, fmt.Errorf("recording cron run: %w", err)
 	}
 	return r, nil
 }
 
-// runScheduler starts due cron runs until ctx ends. Every run is written
-// (scheduled, then running) before it starts, so a crash leaves a record:
-// runs left running are marked failed at the next start.
+// cronScheduler is one control plane's part in scheduling: its name as
+// a lease owner, how long its leases last, and its clock.
+type cronScheduler struct {
+	owner string
+	lease time.Duration
+	now   func() time.Time
+}
+
+func newCronScheduler() cronScheduler {
+	return cronScheduler{owner: id.New("sched"), lease: cronLease, now: time.Now}
+}
+
+// cronLease is how long a scheduler holds a run it started without
+// renewing; it renews every third of that. A scheduler that dies holding
+// runs loses them this long after its last renewal.
+const cronLease = 30 * time.Second
+
+// cronLeaseExpired is the reason of a run whose scheduler stopped
+// renewing its lease.
+const cronLeaseExpired = "the scheduler running this run stopped (its lease expired); its outcome is unknown and it is not run again"
+
+// runScheduler starts due cron runs until ctx ends. Every step is a claim
+// in the store (see store.CronStore), so any number of control planes can
+// run it on one store: a fire time is recorded once, a run is started
+// once, and a run whose scheduler died is recorded as failed when its
+// lease expires, not lost and not run twice.
 func (c *Control) runScheduler(ctx context.Context) {
-	c.recoverCronRuns(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	t := time.NewTicker(cronTick)
-	defer t.Stop()
 	for {
-		c.cronTick(ctx, time.Now().UTC(), func(j *store.CronJob, r *store.CronRun) {
+		c.cronTick(ctx, c.cron.now().UTC(), func(j *store.CronJob, r *store.CronRun) {
 			wg.Go(func() { c.execCronRun(ctx, j, r) })
 		})
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(untilNextTick(time.Now())):
 		}
 	}
 }
 
-// recoverCronRuns fails the runs a previous process left running: their
-// outcome is unknown, and they are not retried.
-func (c *Control) recoverCronRuns(ctx context.Context) {
-	for {
-		runs, err := c.st.ListCronRuns(ctx, store.CronRunFilter{Status: store.CronRunning, Limit: 1000})
-		if err != nil {
-			c.logf("listing running cron runs: %v", err)
-			return
-		}
-		for _, r := range runs {
-			r.Status, r.FinishedAt = store.CronFailed, time.Now().UTC()
-			r.Reason = "the control plane stopped while this run was running; its outcome is unknown"
-			if err := c.st.UpdateCronRun(ctx, r); err != nil {
-				c.logf("failing interrupted cron run %s: %v", r.ID, err)
-				return
-			}
-		}
-		if len(runs) < 1000 {
-			return
-		}
-	}
+// untilNextTick is how long from now to the next tick: just past the next
+// whole second, where fire times fall (on whole minutes), so a run starts
+// within milliseconds of its time rather than up to a tick late.
+func untilNextTick(now time.Time) time.Duration {
+	return now.Truncate(cronTick).Add(cronTick + 2*time.Millisecond).Sub(now)
 }
 
-// cronTick records the runs of the jobs due at now, then starts the
-// scheduled runs, each with start. It is the scheduler's whole decision,
-// with the clock passed in.
+// cronTick is the scheduler's whole decision at now: it fails the runs
+// whose leases expired, records and starts the runs of the jobs due, then
+// starts the other scheduled runs (manual ones, and any a scheduler
+// recorded but did not start); each run it wins goes to start.
 func (c *Control) cronTick(ctx context.Context, now time.Time, start func(*store.CronJob, *store.CronRun)) {
+	expired, err := c.st.ExpireCronLeases(ctx, now, cronLeaseExpired)
+	if err != nil {
+		c.logf("expiring cron leases: %v", err)
+	}
+	for _, r := range expired {
+		c.event(ctx, r.JobID, "cron.failed", "run %s failed: %s", r.ID, cronLeaseExpired)
+		c.removeCronContainer(ctx, r)
+	}
 	due, err := c.st.ListDueCronJobs(ctx, now, 1000)
 	if err != nil {
 		c.logf("listing due cron jobs: %v", err)
 	}
-	for _, j := range due {
-		if err := c.claimCronJob(ctx, j.ID, now); err != nil {
-			c.logf("scheduling cron job %s: %v", j.ID, err)
+	for _, d := range due {
+		// Claimed and started in one go rather than after every claim of
+		// the tick, so that the first of many due jobs does not wait for
+		// the last.
+		if j, r, err := c.claimAndStart(ctx, d, now); err != nil {
+			c.logf("scheduling cron job %s: %v", d.ID, err)
+		} else if j != nil {
+			start(j, r)
 		}
 	}
 	pending, err := c.st.ListCronRuns(ctx, store.CronRunFilter{Status: store.CronScheduled, Limit: 1000})
 	if err != nil {
 		c.logf("listing scheduled cron runs: %v", err)
 	}
-	for _, r := range pending {
-		j, r, err := c.startCronRun(ctx, r.ID, now)
+	for _, p := range pending {
+		j, r, err := c.startCronRun(ctx, p.JobID, p.ID)
 		if err != nil {
-			c.logf("starting cron run %s: %v", r.ID, err)
+			c.logf("starting cron run %s: %v", p.ID, err)
 			continue
 		}
 		if j != nil {
@@ -408,75 +450,126 @@ func (c *Control) cronTick(ctx context.Context, now time.Time, start func(*store
 }
 
 // claimCronJob records a scheduled run of a due job and moves its next
-// run past now, in one transaction: one run per fire time, however often
-// it is called. Fire times missed while nothing ran collapse into the
-// latest of them.
-func (c *Control) claimCronJob(ctx context.Context, jobID string, now time.Time) error {
-	return c.st.InTx(ctx, func(tx store.Store) error {
-		j, err := tx.GetCronJob(ctx, jobID)
-		if err != nil {
-			return err
-		}
-		if !j.Enabled || j.NextRunAt.IsZero() || j.NextRunAt.After(now) {
-			return nil
-		}
-		spec, err := parseCron(j.Schedule, j.TimeZone)
-		if err != nil {
-			return err
-		}
-		at, missed := spec.latest(j.NextRunAt, now)
-		r := &store.CronRun{ID: id.New(cronRunPrefix), JobID: j.ID, ProjectID: j.ProjectID, Trigger: "schedule",
-			Status: store.CronScheduled, ScheduledAt: at}
-		if missed > 0 {
-			r.Reason = fmt.Sprintf("%d earlier scheduled time(s) passed while the scheduler was not running; only this latest one runs", missed)
-		}
-		j.NextRunAt = spec.next(now)
-		if err := tx.UpdateCronJob(ctx, j); err != nil {
-			return err
-		}
-		return tx.CreateCronRun(ctx, r)
-	})
+// run past now, if no other scheduler did first, and returns the run (nil
+// when another scheduler won): one run per fire time,
+// however many schedulers try. Fire times missed while nothing ran
+// collapse into the latest of them.
+func (c *Control) claimCronJob(ctx context.Context, tx store.Store, j *store.CronJob, now time.Time) (*store.CronRun, error) {
+	spec, err := parseCron(j.Schedule, j.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	at, missed := spec.latest(j.NextRunAt, now)
+	r := &store.CronRun{ID: id.New(cronRunPrefix), JobID: j.ID, ProjectID: j.ProjectID, Trigger: "schedule",
+		Status: store.CronScheduled, ScheduledAt: at}
+	if missed > 0 {
+		r.Reason = fmt.Sprintf("%d earlier scheduled time(s) passed while no scheduler was running; only this latest one runs", missed)
+	}
+	claimed, err := tx.ClaimCronFire(ctx, j.ID, j.NextRunAt, spec.next(now), r)
+	if err != nil || !claimed {
+		return nil, err
+	}
+	return r, nil
 }
 
-// startCronRun marks a scheduled run running, or skipped when its job
-// forbids overlap and another run of it is running. It returns the job
-// when the run is to start.
-func (c *Control) startCronRun(ctx context.Context, runID string, now time.Time) (*store.CronJob, *store.CronRun, error) {
+// startCronRun starts a scheduled run under this scheduler's lease, now,
+// or records it skipped when its job forbids overlap and another run of
+// it is running, or when the job is held. It returns the job when the
+// run is this scheduler's to run; nothing when another scheduler took it.
+func (c *Control) startCronRun(ctx context.Context, jobID, runID string) (*store.CronJob, *store.CronRun, error) {
 	var j *store.CronJob
 	var r *store.CronRun
 	err := c.st.InTx(ctx, func(tx store.Store) error {
 		var err error
-		if r, err = tx.GetCronRun(ctx, runID); err != nil || r.Status != store.CronScheduled {
-			return err
-		}
-		if j, err = tx.GetCronJob(ctx, r.JobID); err != nil {
-			return err
-		}
-		if j.Concurrency == store.CronForbid {
-			running, err := tx.ListCronRuns(ctx, store.CronRunFilter{JobID: j.ID, Status: store.CronRunning, Limit: 1})
-			if err != nil {
-				return err
-			}
-			if len(running) > 0 {
-				r.Status, r.StartedAt, r.FinishedAt = store.CronSkipped, now, now
-				r.Reason = fmt.Sprintf("run %s was still running and the job's concurrency is forbid", running[0].ID)
-				j = nil
-				return tx.UpdateCronRun(ctx, r)
-			}
-		}
-		r.Status, r.StartedAt = store.CronRunning, now
-		return tx.UpdateCronRun(ctx, r)
+		j, r, err = c.startCronRunIn(ctx, tx, jobID, runID)
+		return err
 	})
-	if err != nil || r == nil || r.Status != store.CronRunning {
+	return c.started(ctx, j, r, err)
+}
+
+// claimAndStart claims a due job's fire time and starts its run in one
+// transaction; it returns nothing when another scheduler claimed it.
+func (c *Control) claimAndStart(ctx context.Context, due *store.CronJob, now time.Time) (*store.CronJob, *store.CronRun, error) {
+	var j *store.CronJob
+	var r *store.CronRun
+	err := c.st.InTx(ctx, func(tx store.Store) error {
+		claimed, err := c.claimCronJob(ctx, tx, due, now)
+		if err != nil || claimed == nil {
+			return err
+		}
+		j, r, err = c.startCronRunIn(ctx, tx, claimed.JobID, claimed.ID)
+		return err
+	})
+	return c.started(ctx, j, r, err)
+}
+
+// started passes on a run this scheduler started, and records the event
+// of one it skipped.
+func (c *Control) started(ctx context.Context, j *store.CronJob, r *store.CronRun, err error) (*store.CronJob, *store.CronRun, error) {
+	if err != nil || r == nil || r.Status != store.CronRunning || r.LeaseOwner != c.cron.owner {
+		if err == nil && r != nil && r.Status == store.CronSkipped {
+			c.event(ctx, r.JobID, "cron.skipped", "run %s skipped: %s", r.ID, r.Reason)
+		}
 		return nil, r, err
 	}
 	return j, r, nil
 }
 
-// execCronRun runs a started run and records how it ended.
+// startCronRunIn is startCronRun inside tx.
+func (c *Control) startCronRunIn(ctx context.Context, tx store.Store, jobID, runID string) (*store.CronJob, *store.CronRun, error) {
+	if err := tx.LockCronJob(ctx, jobID); err != nil {
+		return nil, nil, err
+	}
+	// The clock is read once the lock is held: the recorded start is when
+	// this run started, not when the tick began.
+	now := c.cron.now().UTC()
+	r, err := tx.GetCronRun(ctx, runID)
+	if err != nil || r.Status != store.CronScheduled {
+		return nil, r, err
+	}
+	j, err := tx.GetCronJob(ctx, r.JobID)
+	if err != nil {
+		return nil, nil, err
+	}
+	skip := ""
+	if j.Held != "" {
+		skip = "the job is held: " + j.Held
+	} else if j.Concurrency == store.CronForbid {
+		running, err := tx.ListCronRuns(ctx, store.CronRunFilter{JobID: j.ID, Status: store.CronRunning, Limit: 1})
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(running) > 0 {
+			skip = fmt.Sprintf("run %s was still running and the job's concurrency is forbid", running[0].ID)
+		}
+	}
+	if skip != "" {
+		r.Status, r.StartedAt, r.FinishedAt, r.Reason = store.CronSkipped, now, now, skip
+		return nil, r, tx.UpdateCronRun(ctx, r)
+	}
+	expires := now.Add(c.cron.lease)
+	ok, err := tx.StartCronRun(ctx, r.ID, c.cron.owner, now, expires)
+	if err != nil || !ok {
+		return nil, r, err
+	}
+	r.Status, r.StartedAt, r.LeaseOwner, r.LeaseExpiresAt = store.CronRunning, now, c.cron.owner, expires
+	return j, r, nil
+}
+
+// execCronRun runs a started run, renewing its lease meanwhile, and
+// records how it ended. A run whose lease is lost (this scheduler was too
+// slow to renew, and another recorded it failed) is cancelled, and its
+// end is not recorded over what the other wrote.
 func (c *Control) execCronRun(ctx context.Context, j *store.CronJob, r *store.CronRun) {
-	rctx, cancel := context.WithTimeout(ctx, j.Timeout)
+	lctx, lost := context.WithCancelCause(ctx)
+	defer lost(nil)
+	rctx, cancel := context.WithTimeout(lctx, j.Timeout)
 	defer cancel()
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		c.renewCronLease(rctx, r, lost)
+	}()
 	var err error
 	switch j.Target.Type {
 	case store.CronTargetHTTP:
@@ -486,11 +579,17 @@ func (c *Control) execCronRun(ctx context.Context, j *store.CronJob, r *store.Cr
 	default:
 		err = fmt.Errorf("unknown target type %q", j.Target.Type)
 	}
-	r.FinishedAt = time.Now().UTC()
+	timedOut := errors.Is(rctx.Err(), context.DeadlineExceeded)
+	cancel()
+	<-renewed
+	r.FinishedAt = c.cron.now().UTC()
 	switch {
+	case errors.Is(context.Cause(lctx), store.ErrLeaseLost):
+		c.logf("cron run %s: %v; its end is not recorded", r.ID, store.ErrLeaseLost)
+		return
 	case ctx.Err() != nil:
 		r.Status, r.Reason = store.CronFailed, "the control plane stopped during this run"
-	case rctx.Err() != nil:
+	case timedOut && err != nil:
 		r.Status, r.Reason = store.CronTimedOut, fmt.Sprintf("the run took longer than its timeout of %s", j.Timeout)
 	case err != nil:
 		r.Status, r.Reason = store.CronFailed, err.Error()
@@ -499,10 +598,85 @@ func (c *Control) execCronRun(ctx context.Context, j *store.CronJob, r *store.Cr
 	}
 	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer wcancel()
-	if err := c.st.UpdateCronRun(wctx, r); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := c.st.FinishCronRun(wctx, r, c.cron.owner); err != nil {
 		c.logf("recording cron run %s: %v", r.ID, err)
+		return
 	}
 	c.event(wctx, j.ID, "cron."+r.Status, "run %s %s%s", r.ID, r.Status, reasonSuffix(r.Reason))
+}
+
+// renewCronLease renews r's lease every third of its length until ctx
+// ends; when the lease is lost it cancels the run with ErrLeaseLost.
+func (c *Control) renewCronLease(ctx context.Context, r *store.CronRun, lost context.CancelCauseFunc) {
+	t := time.NewTicker(c.cron.lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := c.st.RenewCronLease(ctx, r.ID, c.cron.owner, c.cron.now().UTC().Add(c.cron.lease))
+		switch {
+		case errors.Is(err, store.ErrLeaseLost):
+			lost(store.ErrLeaseLost)
+			return
+		case err != nil && ctx.Err() == nil:
+			c.logf("renewing the lease of cron run %s: %v", r.ID, err)
+		}
+	}
+}
+
+// removeCronContainer removes the one-off container of a command run
+// whose scheduler died, if it made one.
+func (c *Control) removeCronContainer(ctx context.Context, r *store.CronRun) {
+	j, err := c.st.GetCronJob(ctx, r.JobID)
+	if err != nil || j.Target.Type != store.CronTargetCommand {
+		return
+	}
+	d, err := c.st.GetDeployment(ctx, j.Target.DeploymentID)
+	if err != nil || d.HostID == "" {
+		return
+	}
+	a, err := c.hostAgent(ctx, d.HostID)
+	if err != nil {
+		return
+	}
+	if err := a.RemoveContainer(ctx, cronContainer(r)); err != nil && !errors.Is(err, agent.ErrNotFound) {
+		c.logf("removing the container of cron run %s: %v", r.ID, err)
+	}
+}
+
+// cronContainer names a command run's one-off container.
+func cronContainer(r *store.CronRun) string { return "berth-cron-" + r.ID }
+
+// cronKeeps reports whether the sweep must keep a container: the
+// container of a command run still running, perhaps under another
+// scheduler's lease. Once its lease expires the run is failed and the
+// next sweep removes it.
+func (c *Control) cronKeeps(ctx context.Context, ct agent.ContainerInfo) bool {
+	if ct.Labels["berth.kind"] != "cron" {
+		return false
+	}
+	r, err := c.st.GetCronRun(ctx, ct.Labels["berth.cron_run"])
+	return err == nil && r.Status == store.CronRunning
+}
+
+// cronOutput is the first CronOutputLimit bytes of out as UTF-8 text:
+// invalid bytes become U+FFFD, and the cut falls between characters.
+func cronOutput(out string) string {
+	if len(out) > CronOutputLimit+3 {
+		out = out[:CronOutputLimit+3]
+	}
+	out = strings.ToValidUTF8(out, "\uFFFD")
+	if len(out) <= CronOutputLimit {
+		return out
+	}
+	cut := CronOutputLimit
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
+		cut--
+	}
+	return out[:cut]
 }
 
 func reasonSuffix(reason string) string {
@@ -546,7 +720,7 @@ func (c *Control) cronHTTP(ctx context.Context, j *store.CronJob, r *store.CronR
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(io.LimitReader(resp.Body, CronOutputLimit))
-	r.HTTPStatus, r.Output = resp.StatusCode, strings.ToValidUTF8(string(out), "\uFFFD")
+	r.HTTPStatus, r.Output = resp.StatusCode, cronOutput(string(out))
 	if page := resp.Header.Get("X-Edge-Page"); page != "" {
 		return fmt.Errorf("the app did not answer: the edge served its %q page", page)
 	}
@@ -581,7 +755,7 @@ func (c *Control) cronCommand(ctx context.Context, j *store.CronJob, r *store.Cr
 		return fmt.Errorf("making the env: %w", err)
 	}
 	env["PORT"] = strconv.Itoa(shape.Port)
-	name := "berth-cron-" + r.ID
+	name := cronContainer(r)
 	spec := agent.ContainerSpec{
 		// The container idles; the command runs in it by exec, which
 		// reports its exit code and output separately from the idler.
@@ -608,12 +782,8 @@ func (c *Control) cronCommand(ctx context.Context, j *store.CronJob, r *store.Cr
 	if err != nil {
 		return fmt.Errorf("running the command: %s", c.reason(err))
 	}
-	out := res.Stdout + res.Stderr
-	if len(out) > CronOutputLimit {
-		out = out[:CronOutputLimit]
-	}
 	code := res.ExitCode
-	r.ExitCode, r.Output = &code, strings.ToValidUTF8(out, "\uFFFD")
+	r.ExitCode, r.Output = &code, cronOutput(res.Stdout+res.Stderr)
 	if code != 0 {
 		return fmt.Errorf("the command exited with code %d", code)
 	}

@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/berth-dev/berth/internal/problem"
 	"github.com/berth-dev/berth/internal/store"
@@ -82,20 +84,27 @@ func TestCronNextAcrossDST(t *testing.T) {
 // cronFixture is a control plane on a real store, whose edge is an
 // httptest server that records what reached it.
 type cronFixture struct {
-	t    *testing.T
-	ctx  context.Context
-	st   store.Store
-	c    *Control
-	dep  *store.Deployment
-	mu   sync.Mutex
-	reqs []*http.Request
-	body []string
-	wait time.Duration
+	t     testing.TB
+	clock atomic.Pointer[time.Time] // the schedulers' clock, set by tick
+	ctx   context.Context
+	path  string
+	st    store.Store
+	c     *Control
+	edge  string
+	dep   *store.Deployment
+	mu    sync.Mutex
+	reqs  []*http.Request
+	body  []string
+	at    []time.Time // when each request arrived
+	wait  time.Duration
+	// small answers are a few bytes (the default is more than a run
+	// keeps).
+	small bool
 }
 
-func newCronFixture(t *testing.T) *cronFixture {
-	f := &cronFixture{t: t, ctx: context.Background()}
-	st, err := sqlite.Open(t.TempDir()+"/berth.db", make([]byte, 32))
+func newCronFixture(t testing.TB) *cronFixture {
+	f := &cronFixture{t: t, ctx: context.Background(), path: t.TempDir() + "/berth.db"}
+	st, err := sqlite.Open(f.path, make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,14 +113,18 @@ func newCronFixture(t *testing.T) *cronFixture {
 	edgeSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
-		f.reqs, f.body = append(f.reqs, r), append(f.body, string(b))
-		wait := f.wait
+		f.reqs, f.body, f.at = append(f.reqs, r), append(f.body, string(b)), append(f.at, time.Now())
+		wait, small := f.wait, f.small
 		f.mu.Unlock()
 		select {
 		case <-time.After(wait):
 		case <-r.Context().Done():
 		}
 		w.WriteHeader(http.StatusAccepted)
+		if small {
+			io.WriteString(w, "ok")
+			return
+		}
 		io.WriteString(w, strings.Repeat("x", CronOutputLimit+10))
 	}))
 	t.Cleanup(edgeSrv.Close)
@@ -122,9 +135,39 @@ func newCronFixture(t *testing.T) *cronFixture {
 	f.dep = &store.Deployment{ID: "dep_1", OrgID: "org_1", WorkspaceID: "ws_1", ProjectID: "prj_1",
 		Product: store.ProductStandard, Status: store.DeploymentReady, CreatedAt: now, UpdatedAt: now}
 	f.must(st.CreateDeployment(f.ctx, f.dep))
-	f.c = New(Config{Store: st, Templates: templates.New(nil), Names: Names{Domain: "localhost", Port: 7780},
-		EdgeAddr: strings.TrimPrefix(edgeSrv.URL, "http://")})
+	f.edge = strings.TrimPrefix(edgeSrv.URL, "http://")
+	f.c = f.scheduler(st)
 	return f
+}
+
+// scheduler is another control plane on st. Its leases last an hour, so
+// that the test's clock, which jumps, decides when they expire.
+func (f *cronFixture) scheduler(st store.Store) *Control {
+	c := New(Config{Store: st, Templates: templates.New(nil), Names: Names{Domain: "localhost", Port: 7780},
+		EdgeAddr: f.edge})
+	c.cron.lease = time.Hour
+	c.cron.now = f.now
+	return c
+}
+
+func (f *cronFixture) now() time.Time {
+	if t := f.clock.Load(); t != nil {
+		return *t
+	}
+	return time.Now()
+}
+
+func (f *cronFixture) setClock(t time.Time) { f.clock.Store(&t) }
+
+// reopen opens the fixture's database file again: the store of another
+// process.
+func (f *cronFixture) reopen() store.Store {
+	st, err := sqlite.Open(f.path, make([]byte, 32))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { st.Close() })
+	return st
 }
 
 func (f *cronFixture) must(err error) {
@@ -153,6 +196,7 @@ func (f *cronFixture) setNext(j *store.CronJob, at time.Time) {
 // started.
 func (f *cronFixture) tick(now time.Time) []*store.CronRun {
 	var started []*store.CronRun
+	f.setClock(now)
 	f.c.cronTick(f.ctx, now, func(_ *store.CronJob, r *store.CronRun) { started = append(started, r) })
 	return started
 }
@@ -189,25 +233,42 @@ func TestCronSchedulerTicks(t *testing.T) {
 		t.Errorf("next run %s, want %s", j.NextRunAt, want)
 	}
 
-	// Three hours later (the scheduler was down): one run, for the latest
-	// time missed, and it is skipped because the first still runs.
-	later := t0.Add(3*time.Hour + 5*time.Minute)
-	if got := f.tick(later); len(got) != 0 {
+	// At the next fire time the first run still runs under its lease:
+	// the new run is recorded as skipped, naming it.
+	if got := f.tick(t0.Add(15*time.Minute + time.Second)); len(got) != 0 {
 		t.Fatalf("an overlapping run started: %+v", got)
 	}
 	runs := f.runs(j)
 	if len(runs) != 2 {
-		t.Fatalf("after the gap: %d runs", len(runs))
+		t.Fatalf("after the second fire time: %d runs", len(runs))
 	}
-	if r := runs[1]; r.Status != store.CronSkipped || !r.ScheduledAt.Equal(t0.Add(3*time.Hour)) || !strings.Contains(r.Reason, started[0].ID) {
-		t.Errorf("missed run %+v", r)
+	if r := runs[1]; r.Status != store.CronSkipped || !r.ScheduledAt.Equal(t0.Add(15*time.Minute)) || !strings.Contains(r.Reason, started[0].ID) {
+		t.Errorf("overlapping run %+v", r)
 	}
 
-	// Running it now runs it, once the first has finished.
+	// Three hours later (the scheduler was down): the first run's lease
+	// has expired, so it is recorded failed, and the fire times missed
+	// collapse into one run of the latest, which starts.
+	later := t0.Add(3*time.Hour + 5*time.Minute)
+	got := f.tick(later)
+	if len(got) != 1 || !got[0].ScheduledAt.Equal(t0.Add(3*time.Hour)) || !strings.Contains(got[0].Reason, "earlier scheduled time") {
+		t.Fatalf("after the gap: %+v", got)
+	}
+	if first, _ := f.st.GetCronRun(f.ctx, started[0].ID); first.Status != store.CronFailed || first.Reason != cronLeaseExpired {
+		t.Errorf("the run whose lease expired: %+v", first)
+	}
+
+	// The scheduler of the first run comes back and finishes it: what was
+	// recorded stays, and the run is not counted twice.
 	f.c.execCronRun(f.ctx, j, started[0])
-	first, _ := f.st.GetCronRun(f.ctx, started[0].ID)
-	if first.Status != store.CronSucceeded || first.HTTPStatus != http.StatusAccepted || len(first.Output) != CronOutputLimit || first.FinishedAt.IsZero() {
-		t.Errorf("first run: %s %d %d bytes %q", first.Status, first.HTTPStatus, len(first.Output), first.Reason)
+	if first, _ := f.st.GetCronRun(f.ctx, started[0].ID); first.Status != store.CronFailed || first.HTTPStatus != 0 {
+		t.Errorf("a run finished after its lease expired was recorded over: %+v", first)
+	}
+
+	f.c.execCronRun(f.ctx, j, got[0])
+	last, _ := f.st.GetCronRun(f.ctx, got[0].ID)
+	if last.Status != store.CronSucceeded || last.HTTPStatus != http.StatusAccepted || len(last.Output) != CronOutputLimit || last.FinishedAt.IsZero() {
+		t.Errorf("latest run: %s %d %d bytes %q", last.Status, last.HTTPStatus, len(last.Output), last.Reason)
 	}
 	f.mu.Lock()
 	r, body := f.reqs[0], f.body[0]
@@ -242,23 +303,161 @@ func TestCronAllowOverlapAndTimeout(t *testing.T) {
 	}
 }
 
-func TestCronRecoversInterruptedRuns(t *testing.T) {
+// TestCronSchedulerKilledMidRun: a scheduler starts a run and dies. A
+// second scheduler on the same store leaves the run alone while its lease
+// lasts, then records it failed; it never runs it again, and the dead
+// scheduler, were it to come back, cannot record over that.
+func TestCronSchedulerKilledMidRun(t *testing.T) {
 	f := newCronFixture(t)
 	j := f.job("0 9 * * *", "America/New_York", "")
 	f.setNext(j, mustTime(t, "2026-05-01T13:00:00Z"))
-	started := f.tick(mustTime(t, "2026-05-01T13:00:01Z"))
+	t0 := mustTime(t, "2026-05-01T13:00:01Z")
+	started := f.tick(t0)
 	if len(started) != 1 {
 		t.Fatal("nothing started")
 	}
-	// The process dies here; the next one starts.
-	f.c.recoverCronRuns(f.ctx)
+	// The first scheduler dies here: no renewals, no end.
+	other := f.scheduler(f.reopen())
+	var again []*store.CronRun
+	start := func(_ *store.CronJob, r *store.CronRun) { again = append(again, r) }
+	f.setClock(t0.Add(59 * time.Minute))
+	other.cronTick(f.ctx, t0.Add(59*time.Minute), start)
+	if r, _ := f.st.GetCronRun(f.ctx, started[0].ID); r.Status != store.CronRunning || len(again) != 0 {
+		t.Fatalf("within the lease: %s, %d started", r.Status, len(again))
+	}
+	f.setClock(t0.Add(61 * time.Minute))
+	other.cronTick(f.ctx, t0.Add(61*time.Minute), start)
+	f.setClock(t0.Add(62 * time.Minute))
+	other.cronTick(f.ctx, t0.Add(62*time.Minute), start)
 	r, _ := f.st.GetCronRun(f.ctx, started[0].ID)
-	if r.Status != store.CronFailed || !strings.Contains(r.Reason, "stopped") || r.FinishedAt.IsZero() {
-		t.Errorf("interrupted run: %+v", r)
+	if r.Status != store.CronFailed || r.Reason != cronLeaseExpired || !r.FinishedAt.Equal(t0.Add(61*time.Minute)) {
+		t.Errorf("after the lease: %+v", r)
+	}
+	if runs := f.runs(j); len(again) != 0 || len(runs) != 1 {
+		t.Errorf("the run was run again: %d started, %d runs", len(again), len(runs))
 	}
 	j, _ = f.st.GetCronJob(f.ctx, j.ID)
 	if want := mustTime(t, "2026-05-02T13:00:00Z"); !j.NextRunAt.Equal(want) {
 		t.Errorf("next run %s, want %s (9:00 in New York)", j.NextRunAt, want)
+	}
+	f.c.execCronRun(f.ctx, j, started[0])
+	if r, _ := f.st.GetCronRun(f.ctx, started[0].ID); r.Status != store.CronFailed || r.HTTPStatus != 0 {
+		t.Errorf("the dead scheduler recorded over the expired run: %+v", r)
+	}
+}
+
+// TestCronTwoSchedulers runs two schedulers, each with its own store
+// handle on one SQLite file, ticking at the same times over many due
+// jobs and manual runs: every run happens exactly once.
+func TestCronTwoSchedulers(t *testing.T) {
+	f := newCronFixture(t)
+	t0 := mustTime(t, "2026-05-01T04:30:00Z")
+	p := &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"}
+	const n = 300
+	var jobs []*store.CronJob
+	for i := range n {
+		j, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: p, Name: "job-" + strconv.Itoa(i), Schedule: "*/5 * * * *",
+			Concurrency: store.CronAllow, Target: store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: "dep_1", Path: "/"}})
+		f.must(err)
+		f.setNext(j, t0)
+		jobs = append(jobs, j)
+	}
+	for _, j := range jobs[:50] {
+		_, err := f.c.RunCronJob(f.ctx, j)
+		f.must(err)
+	}
+	schedulers := []*Control{f.c, f.scheduler(f.reopen())}
+	var wg, runs sync.WaitGroup
+	var mu sync.Mutex
+	by := map[string]int{}
+	for _, c := range schedulers {
+		wg.Go(func() {
+			for i := range 5 {
+				c.cronTick(f.ctx, t0.Add(time.Duration(i)*time.Second), func(j *store.CronJob, r *store.CronRun) {
+					mu.Lock()
+					by[r.LeaseOwner]++
+					mu.Unlock()
+					runs.Go(func() { c.execCronRun(f.ctx, j, r) })
+				})
+			}
+		})
+	}
+	wg.Wait()
+	runs.Wait()
+
+	f.mu.Lock()
+	reached := map[string]int{}
+	for _, r := range f.reqs {
+		reached[r.Header.Get("X-Berth-Cron-Run")]++
+	}
+	f.mu.Unlock()
+	total := 0
+	for i, j := range jobs {
+		rs := f.runs(j)
+		want := 1
+		if i < 50 {
+			want = 2 // and a manual run
+		}
+		if len(rs) != want {
+			t.Errorf("job %s: %d runs, want %d", j.Name, len(rs), want)
+		}
+		for _, r := range rs {
+			total++
+			if r.Status != store.CronSucceeded || reached[r.ID] != 1 {
+				t.Errorf("run %s of %s: %s, reached the app %d times", r.ID, j.Name, r.Status, reached[r.ID])
+			}
+		}
+	}
+	if len(f.reqs) != total || total != n+50 {
+		t.Errorf("%d requests reached the app for %d runs, want %d", len(f.reqs), total, n+50)
+	}
+	t.Logf("runs started per scheduler: %v", by)
+}
+
+// TestCronSchedulerAcrossDST ticks the scheduler every minute across both
+// of Berlin's 2026 transitions: an hourly job runs once an hour of real
+// time (one fewer wall hour in spring, a two-hour gap in autumn), and a
+// daily 02:30 job runs once each of those days.
+func TestCronSchedulerAcrossDST(t *testing.T) {
+	for _, c := range []struct {
+		name, from, to string
+		hourly, daily  []string
+	}{
+		{"spring", "2026-03-28T23:50:00Z", "2026-03-29T03:10:00Z",
+			[]string{"2026-03-29T00:00:00Z", "2026-03-29T01:00:00Z", "2026-03-29T02:00:00Z", "2026-03-29T03:00:00Z"},
+			[]string{"2026-03-29T01:00:00Z"}},
+		{"autumn", "2026-10-24T23:50:00Z", "2026-10-25T03:10:00Z",
+			[]string{"2026-10-25T00:00:00Z", "2026-10-25T02:00:00Z", "2026-10-25T03:00:00Z"},
+			[]string{"2026-10-25T00:30:00Z"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newCronFixture(t)
+			from, to := mustTime(t, c.from), mustTime(t, c.to)
+			f.setClock(from)
+			mk := func(name, schedule string) *store.CronJob {
+				j, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"},
+					Name: name, Schedule: schedule, TimeZone: "Europe/Berlin", Concurrency: store.CronAllow,
+					Target: store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: "dep_1", Path: "/"}})
+				f.must(err)
+				return j
+			}
+			hourly, daily := mk("hourly", "0 * * * *"), mk("daily", "30 2 * * *")
+			for now := from; !now.After(to); now = now.Add(time.Minute) {
+				f.tick(now)
+			}
+			for _, w := range []struct {
+				j    *store.CronJob
+				want []string
+			}{{hourly, c.hourly}, {daily, c.daily}} {
+				var got []string
+				for _, r := range f.runs(w.j) {
+					got = append(got, r.ScheduledAt.Format(time.RFC3339))
+				}
+				if strings.Join(got, " ") != strings.Join(w.want, " ") {
+					t.Errorf("%s ran at %v, want %v", w.j.Name, got, w.want)
+				}
+			}
+		})
 	}
 }
 
@@ -329,4 +528,38 @@ func TestCronThousandDue(t *testing.T) {
 		t.Errorf("a second tick started %d more", len(again))
 	}
 	t.Logf("1000 due jobs recorded and started in %s", took)
+}
+
+func TestCronOutput(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   string
+		want int // bytes kept
+	}{
+		{"short", "ok\n", 3},
+		{"ascii past the limit", strings.Repeat("x", CronOutputLimit+100), CronOutputLimit},
+		{"a character across the limit", strings.Repeat("x", CronOutputLimit-1) + "é", CronOutputLimit - 1},
+		{"invalid bytes grow into U+FFFD", strings.Repeat("\xffa", CronOutputLimit/2), CronOutputLimit},
+		{"a U+FFFD across the limit", strings.Repeat("x", CronOutputLimit-2) + "\xff", CronOutputLimit - 2},
+	} {
+		got := cronOutput(c.in)
+		if len(got) != c.want || !utf8.ValidString(got) {
+			t.Errorf("%s: kept %d bytes (valid %v), want %d", c.name, len(got), utf8.ValidString(got), c.want)
+		}
+	}
+}
+
+// TestCronJobDefaultName: a job created without a name is named after
+// its id, which is unique.
+func TestCronJobDefaultName(t *testing.T) {
+	f := newCronFixture(t)
+	p := &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"}
+	target := store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: "dep_1", Path: "/"}
+	a, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: p, Schedule: "* * * * *", Target: target})
+	f.must(err)
+	b, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: p, Schedule: "* * * * *", Target: target})
+	f.must(err)
+	if a.Name != strings.ReplaceAll(a.ID, "_", "-") || a.Name == b.Name {
+		t.Errorf("default names %q (id %s) and %q", a.Name, a.ID, b.Name)
+	}
 }

@@ -68,7 +68,7 @@ func (c *Control) Deploy(ctx context.Context, req DeployRequest) (*store.Deploym
 			return err
 		}
 		for _, e := range existing {
-			if e.Product == req.Product {
+			if e.Product == req.Product && e.Desired != store.DesiredDeleted {
 				d = e
 			}
 		}
@@ -85,8 +85,9 @@ func (c *Control) Deploy(ctx context.Context, req DeployRequest) (*store.Deploym
 		d.ReleaseID, d.Status, d.StatusReason = rel.ID, store.DeploymentPending, c.pendingReason(ctx, d)
 		if created {
 			err = tx.CreateDeployment(ctx, d)
-		} else {
-			err = tx.UpdateDeployment(ctx, d)
+		} else if err = tx.UpdateDeployment(ctx, d); err == nil && d.Desired == store.DesiredPaused {
+			// A deploy is a request to run: it resumes a paused deployment.
+			d.Desired, err = "", tx.SetDeploymentDesired(ctx, d.ID, "")
 		}
 		if err != nil {
 			return err
@@ -100,6 +101,9 @@ func (c *Control) Deploy(ctx context.Context, req DeployRequest) (*store.Deploym
 		return nil, false, fmt.Errorf("recording deployment: %w", err)
 	}
 	c.event(ctx, d.ID, "deployment.pending", "deploying release %s", rel.ID)
+	if err := c.syncCronHolds(ctx, d); err != nil {
+		c.logf("releasing the cron jobs of %s: %v", d.ID, err)
+	}
 	c.routeChanged(ctx, d.ID)
 	c.queue.kick(d.ID)
 	return d, created, nil
@@ -113,6 +117,9 @@ func (c *Control) Rollback(ctx context.Context, did, releaseID string) (*store.D
 		var err error
 		if d, err = tx.GetDeployment(ctx, did); err != nil {
 			return err
+		}
+		if d.Desired == store.DesiredDeleted {
+			return problem.Conflict("deployment_deleted", "deployment %s was deleted; deploy a release to the project to make a new one", d.ID)
 		}
 		hist, err := tx.ListDeploymentReleases(ctx, did)
 		if err != nil {
@@ -191,6 +198,9 @@ func containerName(d *store.Deployment, releaseID string) string {
 func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 	d, err := c.st.GetDeployment(ctx, did)
 	if err != nil {
+		return err
+	}
+	if handled, err := c.reconcileDesired(ctx, d); handled {
 		return err
 	}
 	a, waiting, err := c.placeDeployment(ctx, d)
@@ -430,7 +440,7 @@ func (c *Control) sweep(ctx context.Context) error {
 			continue
 		}
 		for _, ct := range list {
-			if keep[ct.ID] || keep[ct.Name] || ct.Labels["berth.kind"] == "database" || composeKeeps(deps, ct) { // reconcileDatabase owns those
+			if keep[ct.ID] || keep[ct.Name] || ct.Labels["berth.kind"] == "database" || composeKeeps(deps, ct) || c.cronKeeps(ctx, ct) { // reconcileDatabase owns those
 				continue
 			}
 			c.logf("removing orphan container %s", ct.Name)

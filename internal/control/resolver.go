@@ -45,8 +45,10 @@ func (r *RouteResolver) Resolve(ctx context.Context, host string) (edge.Answer, 
 		if err != nil {
 			return edge.Answer{}, fmt.Errorf("getting deployment of %s: %w", host, err)
 		}
-		return r.deployment(ctx, host, &store.RouteTarget{OrgID: dep.OrgID, WorkspaceID: dep.WorkspaceID,
-			Status: dep.Status, Upstream: dep.Upstream, HostID: dep.HostID})
+		if dep.Desired != store.DesiredDeleted {
+			return r.deployment(ctx, host, &store.RouteTarget{OrgID: dep.OrgID, WorkspaceID: dep.WorkspaceID,
+				Status: dep.Status, Upstream: dep.Upstream, HostID: dep.HostID, Desired: dep.Desired})
+		}
 	}
 
 	if slug, rest, ok := strings.Cut(host, "."); ok {
@@ -105,6 +107,9 @@ func (r *RouteResolver) Resolve(ctx context.Context, host string) (edge.Answer, 
 // when the host is another machine.
 func (r *RouteResolver) deployment(ctx context.Context, host string, t *store.RouteTarget) (edge.Answer, error) {
 	rt := deploymentState(t.Status, t.Upstream)
+	if t.Desired == store.DesiredPaused {
+		rt = &edge.Route{State: edge.Down} // its containers are stopped
+	}
 	via, err := r.via(ctx, t.HostID)
 	if err != nil {
 		return edge.Answer{}, err

@@ -213,4 +213,3 @@ func (k *keyedMutex) lock(ctx context.Context, key string) (unlock func(), err e
 		}
 	}
 }
-

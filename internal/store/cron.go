@@ -2,8 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrLeaseLost is returned when a scheduler writes to a run it no longer
+// holds: its lease expired and the run was recorded as failed, or it
+// ended otherwise.
+var ErrLeaseLost = errors.New("lease lost")
 
 // CronStore holds cron jobs and their runs.
 type CronStore interface {
@@ -27,6 +33,38 @@ type CronStore interface {
 	UpdateCronRun(ctx context.Context, r *CronRun) error
 	// ListCronRuns returns runs in id (creation) order.
 	ListCronRuns(ctx context.Context, f CronRunFilter) ([]*CronRun, error)
+
+	// ListCronJobsOfDeployment returns the jobs whose target is the
+	// deployment, in id order.
+	ListCronJobsOfDeployment(ctx context.Context, deploymentID string) ([]*CronJob, error)
+
+	// The scheduler's claims. Each is one conditional write, so any
+	// number of schedulers may share a store: of two that claim the same
+	// thing, one wins and the other is told it lost.
+
+	// ClaimCronFire records r, a scheduled run of the job's fire time at,
+	// and moves the job's next run to next, if the job is still enabled,
+	// not held and its next run is still at. It reports whether it did.
+	ClaimCronFire(ctx context.Context, jobID string, at, next time.Time, r *CronRun) (bool, error)
+	// LockCronJob takes the job's row lock until the transaction ends,
+	// so that checks of its runs and a start that depends on them are
+	// not interleaved with another scheduler's. Call it first in InTx.
+	LockCronJob(ctx context.Context, jobID string) error
+	// StartCronRun moves a scheduled run to running, at start, under a
+	// lease held by owner until expires. It reports false when the run
+	// is no longer scheduled.
+	StartCronRun(ctx context.Context, runID, owner string, start, expires time.Time) (bool, error)
+	// RenewCronLease extends the lease owner holds on a running run, or
+	// fails with ErrLeaseLost.
+	RenewCronLease(ctx context.Context, runID, owner string, expires time.Time) error
+	// FinishCronRun writes how a run owner holds ended (status, finished
+	// time, result, output, reason) and ends the lease, or fails with
+	// ErrLeaseLost and writes nothing.
+	FinishCronRun(ctx context.Context, r *CronRun, owner string) error
+	// ExpireCronLeases records every running run whose lease ended
+	// before now as failed with reason, finished at now, and returns
+	// them.
+	ExpireCronLeases(ctx context.Context, now time.Time, reason string) ([]*CronRun, error)
 }
 
 // Cron job concurrency policies.
@@ -66,7 +104,10 @@ type CronJob struct {
 	Enabled     bool
 	Concurrency string
 	Timeout     time.Duration
-	// NextRunAt is the next scheduled time; zero while disabled.
+	// Held says why the job does not run although enabled: its
+	// deployment is paused or deleted. Empty when it is not held.
+	Held string
+	// NextRunAt is the next scheduled time; zero while disabled or held.
 	NextRunAt time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -106,6 +147,10 @@ type CronRun struct {
 	Output string
 	// Reason says why a run failed or was skipped.
 	Reason string
+	// LeaseOwner is the scheduler running the run, and LeaseExpiresAt
+	// when its lease ends unless renewed; both empty outside a lease.
+	LeaseOwner     string
+	LeaseExpiresAt time.Time
 }
 
 // GetID returns the run's id.

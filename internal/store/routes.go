@@ -14,8 +14,8 @@ type RouteStore interface {
 	// ListVerifiedDomains returns the verified domains whose hostname is
 	// one of hostnames, in hostname order.
 	ListVerifiedDomains(ctx context.Context, hostnames []string) ([]*Domain, error)
-	// DeploymentTarget returns the newest deployment of the org's project
-	// with the slug, or ErrNotFound.
+	// DeploymentTarget returns the newest deployment not deleted of the
+	// org's project with the slug, or ErrNotFound.
 	DeploymentTarget(ctx context.Context, orgID, projectSlug string) (*RouteTarget, error)
 	// SandboxTarget returns the sandbox with the slug, its upstream the
 	// one of its preview port, or ErrNotFound.
@@ -58,6 +58,8 @@ type RouteTarget struct {
 	// HostID is the host a deployment runs on (empty for sandboxes and
 	// before placement).
 	HostID string
+	// Desired is a deployment's desired state: "" (run) or DesiredPaused.
+	Desired string
 }
 
 // Page is a custom page template an org or workspace uploaded for one of

@@ -51,6 +51,7 @@ type Store interface {
 	BucketStore
 	RouteStore
 	ManagedCertStore
+	DeploymentStateStore
 
 	CreateSandbox(ctx context.Context, s *Sandbox) error
 	GetSandbox(ctx context.Context, id string) (*Sandbox, error)
@@ -267,6 +268,7 @@ type Deployment struct {
 	ContainerID      string
 	Upstream         string
 	ExternalID       string
+	Desired          string // "" (run), DesiredPaused or DesiredDeleted; only SetDeploymentDesired writes it
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 }

@@ -11,7 +11,7 @@ import (
 )
 
 const cronJobColumns = `id, org_id, workspace_id, project_id, name, schedule, time_zone, target, enabled, concurrency,
-	timeout_ms, next_run_at, created_at, updated_at`
+	timeout_ms, held, next_run_at, created_at, updated_at`
 
 // cronTargetAD binds a sealed target to its job.
 func cronTargetAD(id string) string { return "cron_jobs.target " + id }
@@ -21,7 +21,7 @@ func (d *DB) scanCronJob(sc scanner) (*store.CronJob, error) {
 	var target string
 	var timeoutMS int64
 	err := sc.Scan(&j.ID, &j.OrgID, &j.WorkspaceID, &j.ProjectID, &j.Name, &j.Schedule, &j.TimeZone, &target, &j.Enabled,
-		&j.Concurrency, &timeoutMS, optTime{&j.NextRunAt}, utc{&j.CreatedAt}, utc{&j.UpdatedAt})
+		&j.Concurrency, &timeoutMS, &j.Held, optTime{&j.NextRunAt}, utc{&j.CreatedAt}, utc{&j.UpdatedAt})
 	if err != nil {
 		return nil, err
 	}
@@ -52,10 +52,10 @@ func (d *DB) CreateCronJob(ctx context.Context, j *store.CronJob) error {
 	}
 	_, err = d.w.ExecContext(ctx,
 		`INSERT INTO cron_jobs (id, org_id, workspace_id, project_id, name, schedule, time_zone, deployment_id, target,
-			enabled, concurrency, timeout_ms, next_run_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			enabled, concurrency, timeout_ms, held, next_run_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		j.ID, j.OrgID, j.WorkspaceID, j.ProjectID, j.Name, j.Schedule, j.TimeZone, j.Target.DeploymentID, target,
-		j.Enabled, j.Concurrency, j.Timeout.Milliseconds(), optTS(j.NextRunAt), ts(j.CreatedAt), ts(j.UpdatedAt))
+		j.Enabled, j.Concurrency, j.Timeout.Milliseconds(), j.Held, optTS(j.NextRunAt), ts(j.CreatedAt), ts(j.UpdatedAt))
 	if err != nil {
 		return dbError("creating cron job", err)
 	}
@@ -81,10 +81,10 @@ func (d *DB) UpdateCronJob(ctx context.Context, j *store.CronJob) error {
 	t := now()
 	err = d.execOne(ctx, "updating cron job",
 		`UPDATE cron_jobs SET name = $1, schedule = $2, time_zone = $3, deployment_id = $4, target = $5, enabled = $6,
-			concurrency = $7, timeout_ms = $8, next_run_at = $9, updated_at = $10
-		WHERE id = $11`,
+			concurrency = $7, timeout_ms = $8, held = $9, next_run_at = $10, updated_at = $11
+		WHERE id = $12`,
 		j.Name, j.Schedule, j.TimeZone, j.Target.DeploymentID, target, j.Enabled,
-		j.Concurrency, j.Timeout.Milliseconds(), optTS(j.NextRunAt), ts(t), j.ID)
+		j.Concurrency, j.Timeout.Milliseconds(), j.Held, optTS(j.NextRunAt), ts(t), j.ID)
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (d *DB) ListCronJobs(ctx context.Context, f store.ListFilter) ([]*store.Cro
 // order of fixed-width UTC timestamps is time order.
 func (d *DB) ListDueCronJobs(ctx context.Context, t time.Time, limit int) ([]*store.CronJob, error) {
 	var q query
-	q.where = append(q.where, "enabled = 1", "next_run_at <> ''", "next_run_at <= "+q.arg(ts(t)))
+	q.where = append(q.where, "enabled = 1", "held = ''", "next_run_at <> ''", "next_run_at <= "+q.arg(ts(t)))
 	stmt := q.finish(`SELECT `+cronJobColumns+` FROM cron_jobs`, "next_run_at, id", listLimit(limit))
 	rows, err := d.r.QueryContext(ctx, stmt, q.args...)
 	return collect(rows, err, "listing due cron jobs", d.scanCronJob)
@@ -125,13 +125,13 @@ func (d *DB) DeleteCronJob(ctx context.Context, id string) error {
 }
 
 const cronRunColumns = `id, job_id, project_id, trigger, status, scheduled_at, started_at, finished_at, http_status,
-	exit_code, output, reason`
+	exit_code, output, reason, lease_owner, lease_expires_at`
 
 func scanCronRun(sc scanner) (*store.CronRun, error) {
 	var r store.CronRun
 	var exit sql.NullInt64
 	err := sc.Scan(&r.ID, &r.JobID, &r.ProjectID, &r.Trigger, &r.Status, utc{&r.ScheduledAt}, optTime{&r.StartedAt},
-		optTime{&r.FinishedAt}, &r.HTTPStatus, &exit, &r.Output, &r.Reason)
+		optTime{&r.FinishedAt}, &r.HTTPStatus, &exit, &r.Output, &r.Reason, &r.LeaseOwner, optTime{&r.LeaseExpiresAt})
 	if err != nil {
 		return nil, err
 	}
@@ -153,10 +153,10 @@ func exitCode(p *int) any {
 func (d *DB) CreateCronRun(ctx context.Context, r *store.CronRun) error {
 	_, err := d.w.ExecContext(ctx,
 		`INSERT INTO cron_runs (id, job_id, project_id, trigger, status, scheduled_at, started_at, finished_at,
-			http_status, exit_code, output, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			http_status, exit_code, output, reason, lease_owner, lease_expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		r.ID, r.JobID, r.ProjectID, r.Trigger, r.Status, ts(r.ScheduledAt), optTS(r.StartedAt), optTS(r.FinishedAt),
-		r.HTTPStatus, exitCode(r.ExitCode), r.Output, r.Reason)
+		r.HTTPStatus, exitCode(r.ExitCode), r.Output, r.Reason, r.LeaseOwner, optTS(r.LeaseExpiresAt))
 	if err != nil {
 		return dbError("creating cron run", err)
 	}
@@ -176,9 +176,10 @@ func (d *DB) GetCronRun(ctx context.Context, id string) (*store.CronRun, error) 
 func (d *DB) UpdateCronRun(ctx context.Context, r *store.CronRun) error {
 	return d.execOne(ctx, "updating cron run",
 		`UPDATE cron_runs SET status = $1, started_at = $2, finished_at = $3, http_status = $4, exit_code = $5,
-			output = $6, reason = $7
-		WHERE id = $8`,
-		r.Status, optTS(r.StartedAt), optTS(r.FinishedAt), r.HTTPStatus, exitCode(r.ExitCode), r.Output, r.Reason, r.ID)
+			output = $6, reason = $7, lease_owner = $8, lease_expires_at = $9
+		WHERE id = $10`,
+		r.Status, optTS(r.StartedAt), optTS(r.FinishedAt), r.HTTPStatus, exitCode(r.ExitCode), r.Output, r.Reason,
+		r.LeaseOwner, optTS(r.LeaseExpiresAt), r.ID)
 }
 
 // ListCronRuns returns runs in id order.

@@ -9,14 +9,14 @@ import (
 
 const deploymentColumns = `id, org_id, workspace_id, project_id, product, COALESCE(release_id, ''), env, metadata,
 	status, status_reason, COALESCE(host_id, ''), COALESCE(serving_release_id, ''), container_id, upstream,
-	COALESCE(external_id, ''), created_at, updated_at`
+	COALESCE(external_id, ''), desired_state, created_at, updated_at`
 
 func (d *DB) scanDeployment(sc scanner) (*store.Deployment, error) {
 	var dep store.Deployment
 	var env string
 	err := sc.Scan(&dep.ID, &dep.OrgID, &dep.WorkspaceID, &dep.ProjectID, &dep.Product, &dep.ReleaseID, &env,
 		jsonCol{&dep.Metadata}, &dep.Status, &dep.StatusReason, &dep.HostID, &dep.ServingReleaseID,
-		&dep.ContainerID, &dep.Upstream, &dep.ExternalID, utc{&dep.CreatedAt}, utc{&dep.UpdatedAt})
+		&dep.ContainerID, &dep.Upstream, &dep.ExternalID, &dep.Desired, utc{&dep.CreatedAt}, utc{&dep.UpdatedAt})
 	if err != nil {
 		return nil, err
 	}

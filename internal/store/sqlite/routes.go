@@ -42,14 +42,15 @@ func (d *DB) ListVerifiedDomains(ctx context.Context, hostnames []string) ([]*st
 	return collect(rows, err, "listing verified domains", scanDomain)
 }
 
-// DeploymentTarget returns the newest deployment of a project by slug.
+// DeploymentTarget returns the newest deployment not deleted of a project
+// by slug.
 func (d *DB) DeploymentTarget(ctx context.Context, orgID, projectSlug string) (*store.RouteTarget, error) {
 	var t store.RouteTarget
 	err := d.r.QueryRowContext(ctx,
-		`SELECT d.id, d.org_id, d.workspace_id, d.project_id, d.status, d.upstream, COALESCE(d.host_id, '')
+		`SELECT d.id, d.org_id, d.workspace_id, d.project_id, d.status, d.upstream, COALESCE(d.host_id, ''), d.desired_state
 		FROM projects p JOIN deployments d ON d.project_id = p.id
-		WHERE p.org_id = $1 AND p.slug = $2 ORDER BY d.id DESC LIMIT 1`, orgID, projectSlug).
-		Scan(&t.ID, &t.OrgID, &t.WorkspaceID, &t.ProjectID, &t.Status, &t.Upstream, &t.HostID)
+		WHERE p.org_id = $1 AND p.slug = $2 AND d.desired_state <> $3 ORDER BY d.id DESC LIMIT 1`, orgID, projectSlug, store.DesiredDeleted).
+		Scan(&t.ID, &t.OrgID, &t.WorkspaceID, &t.ProjectID, &t.Status, &t.Upstream, &t.HostID, &t.Desired)
 	if err != nil {
 		return nil, dbError("getting deployment target", err)
 	}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Routes", testRoutes},
 		{"ManagedCerts", testManagedCerts},
 		{"Cron", testCron},
+		{"CronLeases", testCronLeases}, {"DeploymentDesired", testDeploymentDesired},
 		{"Idempotency", testIdempotency},
 		{"InTx", testInTx},
 		{"Concurrency", testConcurrency},
