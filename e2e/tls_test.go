@@ -275,7 +275,7 @@ func TestEdgeTLS(t *testing.T) {
 	peb.start(t, bin, port, zone.addr)
 	ctx := context.Background()
 
-	_, _, pr := p.tenant(t, "Dr Smith")
+	o, _, pr := p.tenant(t, "Dr Smith")
 	rel, err := p.api.CreateRelease(ctx, makeTar(file("index.html", "<h1>program home</h1>")), client.ReleaseOptions{ProjectID: pr.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -304,9 +304,11 @@ func TestEdgeTLS(t *testing.T) {
 		return tls.DialWithDialer(dialer, "tcp", tlsAddr, &tls.Config{ServerName: name, RootCAs: roots})
 	}
 
-	// Names that must not be ordered: unknown, and routed only by a domain
-	// that is not verified. Their handshakes fail and Pebble sees nothing.
-	for _, name := range []string{"unknown.drsmithclinic.test", pending, "127.0.0.1"} {
+	// Names that must not be ordered: unknown, routed only by a domain
+	// that is not verified, and the app's managed name (no DNS provider
+	// for the platform domain, no opt-in to HTTP-01 for managed names).
+	// Their handshakes fail and Pebble sees nothing.
+	for _, name := range []string{"unknown.drsmithclinic.test", pending, "127.0.0.1", pr.Slug + "." + o.Slug + ".localhost"} {
 		if c, err := handshake(name); err == nil {
 			c.Close()
 			t.Errorf("the TLS handshake for %s succeeded", name)

@@ -45,6 +45,13 @@ func (s *Server) resourceOwner(r *http.Request, rid string) (owner, error) {
 		return s.hostOwner(r, rid)
 	case id.HasPrefix(rid, id.Database):
 		return s.databaseOwner(r, rid)
+	case id.HasPrefix(rid, id.Org):
+		// The certificates of its managed domain.
+		o, err := s.st.GetOrg(ctx, rid)
+		if err != nil {
+			return owner{}, err
+		}
+		return owner{org: o.ID}, nil
 	case id.HasPrefix(rid, id.Domain):
 		d, err := s.st.GetDomain(ctx, rid)
 		if err != nil {
@@ -52,7 +59,7 @@ func (s *Server) resourceOwner(r *http.Request, rid string) (owner, error) {
 		}
 		return s.domainOwner(r, d)
 	}
-	return owner{}, problem.BadRequest("invalid_resource_id", "resource_id must be the id of a deployment, sandbox, release, domain, database or Docker Deploy host")
+	return owner{}, problem.BadRequest("invalid_resource_id", "resource_id must be the id of a deployment, sandbox, release, domain, database, Docker Deploy host or org")
 }
 
 // events lists a resource's events, or streams them as server-sent events

@@ -57,6 +57,7 @@ func upCmd() *cobra.Command {
 					if cfg.TLS.RFC2136.Server != "" {
 						fmt.Fprintf(out, "  Wildcards: over DNS-01 for domains under %s (RFC 2136 updates to %s)\n", cfg.TLS.RFC2136.Zone, cfg.TLS.RFC2136.Server)
 					}
+					fmt.Fprintf(out, "  Managed names: %s\n", info.ManagedNames)
 				}
 				fmt.Fprintf(out, "  Route resolver for more edges (private): berth edge --resolver %s --resolver-key-file %s\n", info.ResolverURL, info.ResolverKeyFile)
 				saved := loadConfig()
@@ -103,6 +104,7 @@ func upCmd() *cobra.Command {
 	cmd.Flags().DurationVar(&cfg.DomainRecheck, "domain-recheck", time.Hour, "how often a verified domain's TXT record is checked again")
 	cmd.Flags().DurationVar(&cfg.DomainGrace, "domain-grace", 24*time.Hour, "how long a verified domain's TXT record may be missing before the domain fails")
 	rfc2136Flags(cmd, &cfg.TLS.RFC2136)
+	managedTLSFlag(cmd, &cfg.TLS)
 	cmd.Flags().StringVar(&cfg.BuildCABundle, "build-ca-bundle", "", "PEM file of CAs that image builds trust for npm and pip downloads (e.g. /etc/ssl/certs/ca-certificates.crt behind a TLS-intercepting proxy); default: none")
 	cmd.Flags().StringVar(&cfg.S3.Endpoint, "s3-endpoint", "", "URL of an external S3 endpoint to keep buckets on, with the operator's keys in BERTH_S3_ACCESS_KEY_ID and BERTH_S3_SECRET_ACCESS_KEY; default: the embedded S3 server")
 	cmd.Flags().StringVar(&cfg.S3.PublicEndpoint, "s3-public-endpoint", "", "URL of the external S3 endpoint that browsers and presigned links use (default: --s3-endpoint)")

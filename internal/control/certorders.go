@@ -97,15 +97,17 @@ func (c *Control) forgetOrder(domainID string) {
 }
 
 // runCertificateOrders orders what the verified domains still lack, at
-// start and then every certOrderEvery, until ctx ends. At start it also
-// takes over the wildcards in the store, which are then renewed.
+// start and then every certOrderEvery, until ctx ends, and the wildcards
+// of the orgs' managed domains. At start it also takes over the wildcards
+// in the store, which are then renewed.
 func (c *Control) runCertificateOrders(ctx context.Context) {
 	if c.cfg.Certs == nil {
 		return
 	}
 	t := time.NewTicker(certOrderEvery)
 	defer t.Stop()
-	for {
+	for first := true; ; first = false {
+		c.managedCertificatePass(ctx, first)
 		all, err := listAll(ctx, c.st.ListDomains)
 		if err != nil && ctx.Err() == nil {
 			c.logf("listing domains for their certificates: %v", err)

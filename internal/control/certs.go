@@ -22,11 +22,18 @@ const certRetryAfter = 10 * time.Minute
 // a domain whose DNS verified: its exact hostname, or a name under an org
 // or workspace domain. A wildcard "*.D" or "*.sandbox.D" is allowed for
 // an org or workspace domain D; when a DNS provider orders those, the
-// names they cover are not ordered one by one. Managed names under the
-// platform domain are not ordered on demand. The error says why a name is refused; it goes to the
+// names they cover are not ordered one by one. Names under the platform
+// domain follow allowManaged: an org's two wildcards when a DNS provider
+// orders them, else, only where the operator opted in, a managed name the
+// resolver routes. The error says why a name is refused; it goes to the
 // operator's log, never to the client, whose handshake just fails.
 func (c *Control) AllowCertificate(ctx context.Context, name string) error {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	if rest, orgSlug, ok, err := c.managedCertName(ctx, name); err != nil {
+		return err
+	} else if ok {
+		return c.allowManaged(ctx, name, rest, orgSlug)
+	}
 	d, err := c.certDomain(ctx, name)
 	if err != nil {
 		return err
@@ -90,6 +97,13 @@ func (c *Control) CertificateResult(ctx context.Context, name string, renewal bo
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	name = strings.ToLower(name)
+	if _, orgSlug, ok, err := c.managedCertName(ctx, name); err != nil {
+		c.logf("certificate for %s: %v", name, err)
+		return
+	} else if ok {
+		c.managedCertificateResult(ctx, name, orgSlug, renewal, orderErr)
+		return
+	}
 	d, err := c.certDomain(ctx, name)
 	if err != nil || d == nil {
 		c.logf("certificate for %s: no verified domain to record it on (%v)", name, err)

@@ -61,6 +61,9 @@ type Config struct {
 	// Certs, when the edge serves HTTPS, orders certificates before the
 	// first handshake asks (nil: on the first handshake only).
 	Certs Certificates
+	// ManagedTLS is how the managed names under the platform domain get
+	// certificates (empty: ManagedTLSAuto).
+	ManagedTLS ManagedTLS
 }
 
 // Control is the control plane's core.

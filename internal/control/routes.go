@@ -101,9 +101,11 @@ func (c *Control) hostRoutesChanged() {
 }
 
 // OrgCreated tells the edges that names under a new org's managed domain
-// now carry its brand.
+// now carry its brand, and orders the domain's wildcards where a DNS
+// provider can.
 func (c *Control) OrgCreated(o *store.Org) {
 	c.routes.publish(edge.Change{Suffixes: []string{c.cfg.Names.OrgDomain(o.Slug)}})
+	c.orderManagedCertificates(context.Background(), o, true)
 }
 
 // resourceHosts returns every hostname a deployment or sandbox answers at.

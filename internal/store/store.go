@@ -50,6 +50,7 @@ type Store interface {
 	CronStore
 	BucketStore
 	RouteStore
+	ManagedCertStore
 	DeploymentStateStore
 
 	CreateSandbox(ctx context.Context, s *Sandbox) error

@@ -31,6 +31,10 @@ type TLSConfig struct {
 	Email string
 	// RFC2136 turns on wildcard certificates over DNS-01.
 	RFC2136 RFC2136Config
+	// ManagedNames is how the managed names under the platform domain get
+	// certificates: "auto" (empty), "http-01" or "off"; see
+	// control.ManagedTLS.
+	ManagedNames string
 }
 
 // readHeaderTimeout bounds how long a client may take to send its

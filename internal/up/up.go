@@ -87,6 +87,9 @@ type Info struct {
 	EdgeURL string
 	// EdgeTLSAddr is the edge's HTTPS listener (host:port), when on.
 	EdgeTLSAddr string
+	// ManagedNames says how the managed names get certificates, when
+	// HTTPS is on.
+	ManagedNames string
 	// Key is set only on the first start, when the admin key was made.
 	Key string
 	// ResolverURL is where separate edges ask the route resolver, with
@@ -100,6 +103,10 @@ func Run(ctx context.Context, cfg Config) error {
 	logf := cfg.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
+	}
+	managedTLS, err := cfg.TLS.managedTLS()
+	if err != nil {
+		return err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("making data dir: %w", err)
@@ -230,8 +237,9 @@ func Run(ctx context.Context, cfg Config) error {
 		BuildCABundle: cfg.BuildCABundle,
 		Domains: control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget,
 			Recheck: cfg.DomainRecheck, Grace: cfg.DomainGrace},
-		Buckets: buckets,
-		Certs:   tlsEdge.orders(),
+		Buckets:    buckets,
+		Certs:      tlsEdge.orders(),
+		ManagedTLS: managedTLS,
 	})
 	// The in-process edge asks the resolver directly; separate edges ask
 	// it through the private listener.
@@ -263,6 +271,7 @@ func Run(ctx context.Context, cfg Config) error {
 		edgeHandler = tlsEdge.httpHandler(e)
 		stopTLS = tlsEdge.serve(e, errc, logf)
 		info.EdgeTLSAddr = loopback(tlsEdge.ln.Addr())
+		info.ManagedNames = tlsEdge.managedSummary(managedTLS, cfg.Domain)
 	}
 	edgeSrv := serve("edge", edgeLn, edgeHandler)
 	apiHTTP := serve("api", apiLn, apiSrv)

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Domains", testDomains},
 		{"CertObjects", testCertObjects}, {"CertLocks", testCertLocks},
 		{"Routes", testRoutes},
+		{"ManagedCerts", testManagedCerts},
 		{"Cron", testCron},
 		{"CronLeases", testCronLeases}, {"DeploymentDesired", testDeploymentDesired},
 		{"Idempotency", testIdempotency},
