@@ -147,9 +147,13 @@ func TestCronJobRequestShape(t *testing.T) {
 		{base(func(m map[string]any) { m["timeout_seconds"] = 5 }), 400, "unknown_field", `"timeout_seconds": use "timeout_s"`},
 		{base(func(m map[string]any) { m["target"] = map[string]any{"type": "http", "path": "/"} }), 400, "unknown_field", `"target.path": put it in "target.http"`},
 		{base(func(m map[string]any) { m["target"] = map[string]any{"type": "command", "command": []string{"true"}} }), 400, "unknown_field", `"target.type"`},
-		{base(func(m map[string]any) { m["target"] = map[string]any{"deployment_id": f.dep, "command": []string{"true"}} }), 400, "unknown_field", `at the top level`},
+		{base(func(m map[string]any) {
+			m["target"] = map[string]any{"deployment_id": f.dep, "command": []string{"true"}}
+		}), 400, "unknown_field", `at the top level`},
 		{base(func(m map[string]any) { m["target"] = map[string]any{"command": "node report.js"} }), 400, "invalid_command", `["sh", "-c", "node report.js"]`},
-		{base(func(m map[string]any) { m["target"] = map[string]any{"http": map[string]any{"path": "/", "verb": "GET"}} }), 400, "unknown_field", `"verb"`},
+		{base(func(m map[string]any) {
+			m["target"] = map[string]any{"http": map[string]any{"path": "/", "verb": "GET"}}
+		}), 400, "unknown_field", `"verb"`},
 		{base(func(m map[string]any) { delete(m, "deployment_id") }), 422, "missing_deployment_id", "deployment_id"},
 		{base(func(m map[string]any) { m["target"] = map[string]any{} }), 422, "missing_target", `{"http": {`},
 		{base(func(m map[string]any) {

@@ -143,24 +143,24 @@ type CronJobRequest struct {
 	Project      *store.Project
 	DeploymentID string
 	Name         string
-	Schedule    string
-	TimeZone    string // "": UTC
-	Target      store.CronTarget
-	Enabled     *bool // nil: true
-	Concurrency string
-	Timeout     time.Duration
+	Schedule     string
+	TimeZone     string // "": UTC
+	Target       store.CronTarget
+	Enabled      *bool // nil: true
+	Concurrency  string
+	Timeout      time.Duration
 }
 
 // CronJobPatch changes a cron job; nil fields stay as they are.
 type CronJobPatch struct {
 	DeploymentID *string
 	Name         *string
-	Schedule    *string
-	TimeZone    *string
-	Target      *store.CronTarget
-	Enabled     *bool
-	Concurrency *string
-	Timeout     *time.Duration
+	Schedule     *string
+	TimeZone     *string
+	Target       *store.CronTarget
+	Enabled      *bool
+	Concurrency  *string
+	Timeout      *time.Duration
 }
 
 var cronNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`)
