@@ -791,7 +791,7 @@ func (c *Control) cronCommand(ctx context.Context, j *store.CronJob, r *store.Cr
 		// reports its exit code and output separately from the idler.
 		Name: name, Image: imageRef(rel.ID), Entrypoint: []string{"sleep"}, Cmd: []string{"infinity"},
 		Env: envList(env), Restart: "no", Init: true,
-		Network:     c.appNetwork(ctx, d.ProjectID, d.ID),
+		Network: c.appNetwork(ctx, d.ProjectID, d.ID), ExtraHosts: c.bucketHosts(ctx, d.ProjectID, d.ID),
 		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
 		Labels: c.labels("berth.kind", "cron", "berth.cron", j.ID, "berth.cron_run", r.ID, "berth.release", rel.ID),
 	}
