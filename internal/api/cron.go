@@ -126,7 +126,7 @@ func decodeCron(r *http.Request, v any) error {
 		}
 	}
 	var command string
-	if json.Unmarshal(target["command"], &command) == nil {
+	if raw := bytes.TrimSpace(target["command"]); len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &command) == nil {
 		return problem.BadRequest("invalid_command", "target.command is an argv, a list of strings run without a shell, as in [\"node\", \"report.js\"]; for a shell write [\"sh\", \"-c\", %q]", command)
 	}
 	return decode(r, v)

@@ -160,6 +160,7 @@ func TestCronJobRequestShape(t *testing.T) {
 			m["target"] = map[string]any{"http": map[string]any{"path": "/"}, "command": []string{"true"}}
 		}), 422, "invalid_target", "not both"},
 		{base(func(m map[string]any) { m["target"] = map[string]any{"command": []string{}} }), 422, "missing_command", `for a shell, ["sh", "-c", "…"]`},
+		{base(func(m map[string]any) { m["target"] = map[string]any{"command": nil} }), 422, "missing_target", `{"command": [`},
 		{base(func(m map[string]any) { m["timezone"] = "Mars/Olympus" }), 422, "unknown_time_zone", "IANA"},
 		{base(func(m map[string]any) { m["schedule"] = "61 * * * *" }), 422, "invalid_schedule", "61"},
 	} {

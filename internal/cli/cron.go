@@ -20,7 +20,7 @@ func cronCmd() *cobra.Command {
 
 func cronCreateCmd() *cobra.Command {
 	var in client.CreateCronJob
-	var http client.CronHTTP
+	var req client.CronHTTP
 	var headers []string
 	var shell string
 	var timeout time.Duration
@@ -58,20 +58,20 @@ func cronCreateCmd() *cobra.Command {
 				if !ok {
 					return fmt.Errorf("--header %q: want Name: value", h)
 				}
-				if http.Headers == nil {
-					http.Headers = map[string]string{}
+				if req.Headers == nil {
+					req.Headers = map[string]string{}
 				}
-				http.Headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
+				req.Headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
 			}
 			switch {
-			case len(argv) > 0 && (http.Path != "" || len(http.Headers) > 0 || http.Body != ""):
+			case len(argv) > 0 && (req.Path != "" || len(req.Headers) > 0 || req.Body != ""):
 				return errors.New("give either --path (an HTTP request) or a command, not both")
 			case len(argv) > 0:
 				in.Target.Command = argv
-			case http.Path == "":
+			case req.Path == "":
 				return errors.New("give what the job runs: --path /… for an HTTP request, or a command after --")
 			default:
-				in.Target.HTTP = &http
+				in.Target.HTTP = &req
 			}
 			in.TimeoutS = int(timeout / time.Second)
 			c, err := apiClient()
@@ -90,10 +90,10 @@ func cronCreateCmd() *cobra.Command {
 	f.StringVar(&in.DeploymentID, "deployment", "", "the deployment the job targets")
 	f.StringVar(&in.Schedule, "schedule", "", `five fields: minute hour day-of-month month day-of-week, as in "*/5 * * * *"`)
 	f.StringVar(&in.Timezone, "timezone", "UTC", "IANA time zone the schedule is read in")
-	f.StringVar(&http.Path, "path", "", "HTTP target: the path to request on the deployment's URL")
-	f.StringVar(&http.Method, "method", "GET", "HTTP target: GET or POST")
+	f.StringVar(&req.Path, "path", "", "HTTP target: the path to request on the deployment's URL")
+	f.StringVar(&req.Method, "method", "GET", "HTTP target: GET or POST")
 	f.StringArrayVar(&headers, "header", nil, `HTTP target: a header "Name: value" (repeatable)`)
-	f.StringVar(&http.Body, "body", "", "HTTP target: the POST body")
+	f.StringVar(&req.Body, "body", "", "HTTP target: the POST body")
 	f.StringVar(&shell, "shell", "", `command target: a shell line, run as ["sh", "-c", LINE]`)
 	f.StringVar(&in.Concurrency, "concurrency", "forbid", "forbid (skip a run while one runs) or allow")
 	f.DurationVar(&timeout, "timeout", time.Minute, "how long one run may take")
