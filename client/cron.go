@@ -7,19 +7,21 @@ import (
 	"time"
 )
 
-// CronJob runs a target of a project on a 5-field schedule in a time zone.
+// CronJob runs a target against a deployment of a project on a 5-field
+// schedule in a time zone.
 type CronJob struct {
-	ID          string     `json:"id"`
-	ProjectID   string     `json:"project_id"`
-	Name        string     `json:"name"`
-	Schedule    string     `json:"schedule"`
-	TimeZone    string     `json:"time_zone"`
-	Target      CronTarget `json:"target"`
-	Enabled     bool       `json:"enabled"`
-	Concurrency string     `json:"concurrency"`
-	// TimeoutSeconds bounds each run; a run that outlasts it is
+	ID           string     `json:"id"`
+	ProjectID    string     `json:"project_id"`
+	DeploymentID string     `json:"deployment_id"`
+	Name         string     `json:"name"`
+	Schedule     string     `json:"schedule"`
+	Timezone     string     `json:"timezone"`
+	Target       CronTarget `json:"target"`
+	Enabled      bool       `json:"enabled"`
+	Concurrency  string     `json:"concurrency"`
+	// TimeoutS bounds each run, in seconds; a run that outlasts it is
 	// timed_out.
-	TimeoutSeconds int `json:"timeout_seconds"`
+	TimeoutS int `json:"timeout_s"`
 	// Status is active, or paused: disabled, or held while its
 	// deployment is paused or deleted; StatusReason says which.
 	Status       string `json:"status"`
@@ -30,47 +32,54 @@ type CronJob struct {
 	UpdatedAt time.Time  `json:"updated_at"`
 }
 
-// CronTarget is what a run does. Type "http" sends Method (GET or POST)
-// Path, Headers and Body to the deployment's URL through the edge; type
-// "command" runs Command with sh -c in a one-off container of the
-// deployment's serving release, with its env.
+// CronTarget is what a run does: exactly one of HTTP, a request to the
+// deployment's URL through the edge, or Command, an argv run without a
+// shell in a one-off container of the deployment's serving release, with
+// its env (for a shell, ["sh", "-c", "…"]).
 type CronTarget struct {
-	Type         string `json:"type"`
-	DeploymentID string `json:"deployment_id"`
-	Method       string `json:"method,omitempty"`
-	Path         string `json:"path,omitempty"`
+	HTTP    *CronHTTP `json:"http,omitempty"`
+	Command []string  `json:"command,omitempty"`
+}
+
+// CronHTTP is a request a cron job sends: Method (GET, the default, or
+// POST), Path (absolute, a query allowed), Headers and, with POST, Body.
+type CronHTTP struct {
+	Method string `json:"method,omitempty"`
+	Path   string `json:"path,omitempty"`
 	// Headers are write-only: answers list their names in HeaderNames.
 	Headers     map[string]string `json:"headers,omitempty"`
 	HeaderNames []string          `json:"header_names,omitempty"`
 	Body        string            `json:"body,omitempty"`
-	Command     string            `json:"command,omitempty"`
 }
 
 // CreateCronJob creates a cron job.
 type CreateCronJob struct {
-	ProjectID string `json:"project_id"`
-	Name      string `json:"name"`
-	Schedule  string `json:"schedule"`
-	// TimeZone is an IANA name; empty: UTC.
-	TimeZone string     `json:"time_zone,omitempty"`
+	ProjectID    string `json:"project_id"`
+	DeploymentID string `json:"deployment_id"`
+	Name         string `json:"name,omitempty"`
+	Schedule     string `json:"schedule"`
+	// Timezone is an IANA name; empty: UTC.
+	Timezone string     `json:"timezone,omitempty"`
 	Target   CronTarget `json:"target"`
 	// Enabled defaults to true.
 	Enabled *bool `json:"enabled,omitempty"`
 	// Concurrency is forbid (the default: a run due while another runs is
 	// skipped and recorded) or allow.
-	Concurrency    string `json:"concurrency,omitempty"`
-	TimeoutSeconds int    `json:"timeout_seconds,omitempty"`
+	Concurrency string `json:"concurrency,omitempty"`
+	// TimeoutS is in seconds; 0: 60.
+	TimeoutS int `json:"timeout_s,omitempty"`
 }
 
 // UpdateCronJob changes a cron job; absent fields stay as they are.
 type UpdateCronJob struct {
-	Name           *string     `json:"name,omitempty"`
-	Schedule       *string     `json:"schedule,omitempty"`
-	TimeZone       *string     `json:"time_zone,omitempty"`
-	Target         *CronTarget `json:"target,omitempty"`
-	Enabled        *bool       `json:"enabled,omitempty"`
-	Concurrency    *string     `json:"concurrency,omitempty"`
-	TimeoutSeconds *int        `json:"timeout_seconds,omitempty"`
+	DeploymentID *string     `json:"deployment_id,omitempty"`
+	Name         *string     `json:"name,omitempty"`
+	Schedule     *string     `json:"schedule,omitempty"`
+	Timezone     *string     `json:"timezone,omitempty"`
+	Target       *CronTarget `json:"target,omitempty"`
+	Enabled      *bool       `json:"enabled,omitempty"`
+	Concurrency  *string     `json:"concurrency,omitempty"`
+	TimeoutS     *int        `json:"timeout_s,omitempty"`
 }
 
 // CronRun is one run of a cron job.

@@ -44,8 +44,8 @@ func BenchmarkCronThousandDue(b *testing.B) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			j, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, Name: "job-" + strconv.Itoa(i),
-				Schedule: "* * * * *", Concurrency: "forbid", Target: client.CronTarget{Type: "http", DeploymentID: d.ID, Path: "/"}})
+			j, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, DeploymentID: d.ID, Name: "job-" + strconv.Itoa(i),
+				Schedule: "* * * * *", Concurrency: "forbid", Target: client.CronTarget{HTTP: &client.CronHTTP{Path: "/"}}})
 			if err != nil {
 				b.Errorf("creating job %d: %v", i, err)
 				return

@@ -40,8 +40,8 @@ func TestCronKillMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReady(t, p, d.ID, rel.ID)
-	slow, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, Name: "slow", Schedule: "0 3 1 1 *",
-		TimeoutSeconds: 600, Target: client.CronTarget{Type: "command", DeploymentID: d.ID, Command: "sleep 600"}})
+	slow, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, DeploymentID: d.ID, Name: "slow", Schedule: "0 3 1 1 *",
+		TimeoutS: 600, Target: client.CronTarget{Command: []string{"sleep", "600"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +81,8 @@ func TestCronKillMidRun(t *testing.T) {
 	}
 
 	// The scheduler goes on after the restart.
-	ping, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, Name: "ping", Schedule: "0 3 1 1 *",
-		Target: client.CronTarget{Type: "http", DeploymentID: d.ID, Path: "/"}})
+	ping, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, DeploymentID: d.ID, Name: "ping", Schedule: "0 3 1 1 *",
+		Target: client.CronTarget{HTTP: &client.CronHTTP{Path: "/"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

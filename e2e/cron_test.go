@@ -2,7 +2,11 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,17 +47,16 @@ func TestCron(t *testing.T) {
 	}
 
 	// Created first, so its minute comes while the rest runs.
-	every, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, Name: "every-minute", Schedule: "* * * * *",
-		TimeZone: "Asia/Kolkata", Target: client.CronTarget{Type: "http", DeploymentID: d.ID, Path: "/"}})
+	every, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, DeploymentID: d.ID, Name: "every-minute",
+		Schedule: "* * * * *", Timezone: "Asia/Kolkata", Target: client.CronTarget{HTTP: &client.CronHTTP{Path: "/"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	job := func(name string, target client.CronTarget, timeout int) *client.CronJob {
 		t.Helper()
-		target.DeploymentID = d.ID
-		j, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, Name: name, Schedule: "0 3 1 1 *",
-			TimeZone: "America/New_York", Target: target, TimeoutSeconds: timeout})
+		j, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, DeploymentID: d.ID, Name: name, Schedule: "0 3 1 1 *",
+			Timezone: "America/New_York", Target: target, TimeoutS: timeout})
 		if err != nil {
 			t.Fatalf("creating %s: %v", name, err)
 		}
@@ -84,36 +87,42 @@ func TestCron(t *testing.T) {
 	}
 
 	t.Run("http", func(t *testing.T) {
-		j := job("home", client.CronTarget{Type: "http", Path: "/", Headers: map[string]string{"X-Token": "s3cret"}}, 0)
-		if j.Concurrency != "forbid" || j.TimeoutSeconds != 60 || j.NextRunAt == nil || len(j.Target.Headers) != 0 || j.Target.HeaderNames[0] != "X-Token" {
+		j := job("home", client.CronTarget{HTTP: &client.CronHTTP{Path: "/", Headers: map[string]string{"X-Token": "s3cret"}}}, 0)
+		if j.Concurrency != "forbid" || j.TimeoutS != 60 || j.NextRunAt == nil || j.Target.HTTP == nil || len(j.Target.HTTP.Headers) != 0 ||
+			j.Target.HTTP.HeaderNames[0] != "X-Token" || j.DeploymentID != d.ID || j.Timezone != "America/New_York" {
 			t.Errorf("created %+v", j)
 		}
 		r := run(j)
 		if r.Status != "succeeded" || r.HTTPStatus != 200 || !strings.Contains(r.Output, "cron target") || r.DurationMS == nil || r.Trigger != "manual" {
 			t.Errorf("run %+v", r)
 		}
-		r = run(job("missing", client.CronTarget{Type: "http", Path: "/nope"}, 0))
+		r = run(job("missing", client.CronTarget{HTTP: &client.CronHTTP{Path: "/nope"}}, 0))
 		if r.Status != "failed" || r.HTTPStatus != 404 || !strings.Contains(r.Reason, "404") {
 			t.Errorf("a 404 run %+v", r)
 		}
 	})
 
 	t.Run("command", func(t *testing.T) {
-		r := run(job("greet", client.CronTarget{Type: "command", Command: `echo "$GREETING"; echo oops >&2; exit 3`}, 0))
+		r := run(job("greet", client.CronTarget{Command: []string{"sh", "-c", `echo "$GREETING"; echo oops >&2; exit 3`}}, 0))
 		if r.Status != "failed" || r.ExitCode == nil || *r.ExitCode != 3 || !strings.Contains(r.Output, "hello from env") || !strings.Contains(r.Output, "oops") {
 			t.Errorf("run %+v", r)
 		}
 		if ids := leftovers(r.ID); ids != "" {
 			t.Errorf("the run's container is still there: %s", ids)
 		}
-		r = run(job("ok", client.CronTarget{Type: "command", Command: "echo ok"}, 0))
-		if r.Status != "succeeded" || r.ExitCode == nil || *r.ExitCode != 0 {
+		// An argv runs as it is: no shell expands $GREETING or splits words.
+		r = run(job("ok", client.CronTarget{Command: []string{"echo", "$GREETING", "a  b"}}, 0))
+		if r.Status != "succeeded" || r.ExitCode == nil || *r.ExitCode != 0 || r.Output != "$GREETING a  b\n" {
 			t.Errorf("run %+v", r)
+		}
+		r = run(job("no-program", client.CronTarget{Command: []string{"echo ok"}}, 0))
+		if r.Status != "failed" || !strings.Contains(r.Reason, `no program "echo ok"`) || !strings.Contains(r.Reason, `"sh", "-c"`) {
+			t.Errorf("a run of a program the image lacks %+v", r)
 		}
 	})
 
 	t.Run("overlap and timeout", func(t *testing.T) {
-		j := job("slow", client.CronTarget{Type: "command", Command: "sleep 30"}, 3)
+		j := job("slow", client.CronTarget{Command: []string{"sleep", "30"}}, 3)
 		first, err := p.api.TriggerCronJob(ctx, j.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -141,19 +150,21 @@ func TestCron(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		http := client.CronTarget{Type: "http", DeploymentID: d.ID, Path: "/"}
+		http := client.CronTarget{HTTP: &client.CronHTTP{Path: "/"}}
 		for _, c := range []struct {
 			in   client.CreateCronJob
 			code string
 		}{
-			{client.CreateCronJob{Schedule: "*/5 * * *", Target: http}, "invalid_schedule"},
-			{client.CreateCronJob{Schedule: "99 * * * *", Target: http}, "invalid_schedule"},
-			{client.CreateCronJob{Schedule: "* * * * *", TimeZone: "Europe/Atlantis", Target: http}, "unknown_time_zone"},
-			{client.CreateCronJob{Schedule: "* * * * *", Target: client.CronTarget{Type: "http", DeploymentID: dOther.ID, Path: "/"}}, "deployment_of_another_project"},
-			{client.CreateCronJob{Schedule: "* * * * *", Target: client.CronTarget{Type: "http", DeploymentID: d.ID}}, "missing_path"},
-			{client.CreateCronJob{Schedule: "* * * * *", Target: client.CronTarget{Type: "command", DeploymentID: d.ID}}, "missing_command"},
-			{client.CreateCronJob{Schedule: "* * * * *", Target: client.CronTarget{Type: "http", Path: "/"}}, "missing_deployment_id"},
-			{client.CreateCronJob{Schedule: "* * * * *", Concurrency: "sometimes", Target: http}, "invalid_concurrency"},
+			{client.CreateCronJob{DeploymentID: d.ID, Schedule: "*/5 * * *", Target: http}, "invalid_schedule"},
+			{client.CreateCronJob{DeploymentID: d.ID, Schedule: "99 * * * *", Target: http}, "invalid_schedule"},
+			{client.CreateCronJob{DeploymentID: d.ID, Schedule: "* * * * *", Timezone: "Europe/Atlantis", Target: http}, "unknown_time_zone"},
+			{client.CreateCronJob{DeploymentID: dOther.ID, Schedule: "* * * * *", Target: http}, "deployment_of_another_project"},
+			{client.CreateCronJob{DeploymentID: d.ID, Schedule: "* * * * *", Target: client.CronTarget{HTTP: &client.CronHTTP{}}}, "missing_path"},
+			{client.CreateCronJob{DeploymentID: d.ID, Schedule: "* * * * *", Target: client.CronTarget{Command: []string{""}}}, "missing_command"},
+			{client.CreateCronJob{DeploymentID: d.ID, Schedule: "* * * * *", Target: client.CronTarget{Command: slices.Repeat([]string{"x"}, 300)}}, "invalid_command"},
+			{client.CreateCronJob{DeploymentID: d.ID, Schedule: "* * * * *"}, "missing_target"},
+			{client.CreateCronJob{Schedule: "* * * * *", Target: http}, "missing_deployment_id"},
+			{client.CreateCronJob{DeploymentID: d.ID, Schedule: "* * * * *", Concurrency: "sometimes", Target: http}, "invalid_concurrency"},
 		} {
 			c.in.ProjectID, c.in.Name = pr.ID, "bad"
 			_, err := p.api.CreateCronJob(ctx, c.in)
@@ -164,6 +175,41 @@ func TestCron(t *testing.T) {
 		}
 		if after, _ := p.api.ListCronJobs(ctx, ""); len(after) != len(before) {
 			t.Errorf("bad input wrote jobs: %d, then %d", len(before), len(after))
+		}
+	})
+
+	t.Run("cli", func(t *testing.T) {
+		env := append(os.Environ(), "BERTH_API_URL="+p.apiURL, "BERTH_API_KEY="+adminKey, "BERTH_CONFIG="+filepath.Join(t.TempDir(), "c.json"))
+		berth := func(args ...string) (string, error) {
+			cmd := exec.Command(berthBin, args...)
+			cmd.Env = env
+			out, err := cmd.CombinedOutput()
+			return string(out), err
+		}
+		common := []string{"--project", pr.ID, "--deployment", d.ID, "--schedule", "0 3 1 1 *", "--timezone", "Europe/Berlin"}
+		var argv, shell client.CronJob
+		out, err := berth(append(append([]string{"cron", "create", "cli-argv"}, common...), "--", "echo", "$GREETING")...)
+		if err != nil || json.Unmarshal([]byte(out), &argv) != nil {
+			t.Fatalf("cron create -- echo: %v\n%s", err, out)
+		}
+		out, err = berth(append(append([]string{"cron", "create", "cli-shell"}, common...), "--shell", `echo "$GREETING"`)...)
+		if err != nil || json.Unmarshal([]byte(out), &shell) != nil {
+			t.Fatalf("cron create --shell: %v\n%s", err, out)
+		}
+		if !slices.Equal(argv.Target.Command, []string{"echo", "$GREETING"}) || !slices.Equal(shell.Target.Command, []string{"sh", "-c", `echo "$GREETING"`}) ||
+			argv.Timezone != "Europe/Berlin" || argv.DeploymentID != d.ID {
+			t.Errorf("created %+v and %+v", argv, shell)
+		}
+		for job, want := range map[string]string{argv.ID: `"output": "$GREETING\n"`, shell.ID: `"output": "hello from env\n"`} {
+			if out, err := berth("cron", "trigger", job); err != nil || !strings.Contains(out, want) || !strings.Contains(out, `"succeeded"`) {
+				t.Errorf("cron trigger %s: %v\n%s, want %s", job, err, out, want)
+			}
+		}
+		if out, err := berth("cron", "list", "--project", pr.ID); err != nil || !strings.Contains(out, "sh -c echo") || !strings.Contains(out, d.ID) {
+			t.Errorf("cron list: %v\n%s", err, out)
+		}
+		if out, err := berth(append(append([]string{"cron", "create", "cli-both"}, common...), "--path", "/", "--", "true")...); err == nil {
+			t.Errorf("a job with both --path and a command was created: %s", out)
 		}
 	})
 

@@ -34,8 +34,8 @@ func TestDeploymentPauseResumeDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	d = waitReady(t, p, d.ID, rel1.ID)
-	job, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, Name: "ping", Schedule: "*/5 * * * *",
-		Target: client.CronTarget{Type: "http", DeploymentID: d.ID, Path: "/"}})
+	job, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, DeploymentID: d.ID, Name: "ping", Schedule: "*/5 * * * *",
+		Target: client.CronTarget{HTTP: &client.CronHTTP{Path: "/"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,10 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -28,12 +31,16 @@ func (s *Server) cronRoutes(h, idem func(string, handlerFunc)) {
 
 func cronJobView(j *store.CronJob) client.CronJob {
 	v := client.CronJob{
-		ID: j.ID, ProjectID: j.ProjectID, Name: j.Name, Schedule: j.Schedule, TimeZone: j.TimeZone,
-		Target: client.CronTarget{Type: j.Target.Type, DeploymentID: j.Target.DeploymentID, Method: j.Target.Method,
-			Path: j.Target.Path, Body: j.Target.Body, Command: j.Target.Command,
-			HeaderNames: slices.Sorted(maps.Keys(j.Target.Headers))},
-		Enabled: j.Enabled, Concurrency: j.Concurrency, TimeoutSeconds: int(j.Timeout / time.Second),
+		ID: j.ID, ProjectID: j.ProjectID, DeploymentID: j.DeploymentID, Name: j.Name, Schedule: j.Schedule,
+		Timezone: j.TimeZone, Enabled: j.Enabled, Concurrency: j.Concurrency, TimeoutS: int(j.Timeout / time.Second),
 		Status: "active", CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
+	}
+	switch j.Target.Type {
+	case store.CronTargetHTTP:
+		v.Target.HTTP = &client.CronHTTP{Method: j.Target.Method, Path: j.Target.Path, Body: j.Target.Body,
+			HeaderNames: slices.Sorted(maps.Keys(j.Target.Headers))}
+	case store.CronTargetCommand:
+		v.Target.Command = j.Target.Command
 	}
 	switch {
 	case j.Held != "":
@@ -63,9 +70,66 @@ func cronRunView(r *store.CronRun) client.CronRun {
 	return v
 }
 
+// cronTarget is the stored form of a target: an http one when it has
+// http (the check of both at once is the controller's), else a command
+// one when it has a command, else none.
 func cronTarget(t client.CronTarget) store.CronTarget {
-	return store.CronTarget{Type: t.Type, DeploymentID: t.DeploymentID, Method: t.Method, Path: t.Path,
-		Headers: t.Headers, Body: t.Body, Command: t.Command}
+	switch {
+	case t.HTTP != nil:
+		return store.CronTarget{Type: store.CronTargetHTTP, Method: t.HTTP.Method, Path: t.HTTP.Path,
+			Headers: t.HTTP.Headers, Body: t.HTTP.Body, Command: t.Command}
+	case t.Command != nil:
+		return store.CronTarget{Type: store.CronTargetCommand, Command: t.Command}
+	}
+	return store.CronTarget{}
+}
+
+// cronRenamed names the fields of the earlier shape of a cron job's body,
+// each with what to write instead.
+var cronRenamed = map[string]string{
+	"time_zone":       `use "timezone"`,
+	"timeout_seconds": `use "timeout_s" (seconds)`,
+}
+
+// cronTargetRenamed is cronRenamed for the fields of target.
+var cronTargetRenamed = map[string]string{
+	"type":          `give the target as {"http": {…}} or {"command": […]}`,
+	"deployment_id": `give "deployment_id" at the top level of the job`,
+	"method":        `put it in "target.http"`,
+	"path":          `put it in "target.http"`,
+	"headers":       `put it in "target.http"`,
+	"body":          `put it in "target.http"`,
+}
+
+// decodeCron is decode for a cron job's body. A field of the earlier
+// shape is refused with a message saying what replaced it, and a command
+// given as one string with how to write it as an argv.
+func decodeCron(r *http.Request, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
+	if err != nil {
+		return problem.BadRequest("invalid_body", "reading the body: %v", err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	// What is not an object here is left for decode to refuse.
+	var fields, target map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) == nil {
+		json.Unmarshal(fields["target"], &target)
+	}
+	for _, f := range slices.Sorted(maps.Keys(fields)) {
+		if hint, ok := cronRenamed[f]; ok {
+			return problem.BadRequest("unknown_field", "unknown field %q: %s", f, hint)
+		}
+	}
+	for _, f := range slices.Sorted(maps.Keys(target)) {
+		if hint, ok := cronTargetRenamed[f]; ok {
+			return problem.BadRequest("unknown_field", "unknown field \"target.%s\": %s", f, hint)
+		}
+	}
+	var command string
+	if raw := bytes.TrimSpace(target["command"]); len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &command) == nil {
+		return problem.BadRequest("invalid_command", "target.command is an argv, a list of strings run without a shell, as in [\"node\", \"report.js\"]; for a shell write [\"sh\", \"-c\", %q]", command)
+	}
+	return decode(r, v)
 }
 
 // cronJob loads a cron job the key may act on.
@@ -89,7 +153,7 @@ func timeoutOf(seconds int) time.Duration {
 
 func (s *Server) createCronJob(w http.ResponseWriter, r *http.Request, p *principal) error {
 	var req client.CreateCronJob
-	if err := decode(r, &req); err != nil {
+	if err := decodeCron(r, &req); err != nil {
 		return err
 	}
 	if err := requireField("project_id", req.ProjectID); err != nil {
@@ -98,16 +162,16 @@ func (s *Server) createCronJob(w http.ResponseWriter, r *http.Request, p *princi
 	if err := requireField("schedule", req.Schedule); err != nil {
 		return err
 	}
-	if t := req.Target; t.Type == "" && t.DeploymentID == "" && t.Path == "" && t.Command == "" {
-		return problem.Unprocessable("missing_target", "give what the job runs in \"target\": {\"type\": \"http\", …} or {\"type\": \"command\", …}")
+	if err := requireField("deployment_id", req.DeploymentID); err != nil {
+		return err
 	}
 	pr, err := s.projectRef(r, p, req.ProjectID)
 	if err != nil {
 		return err
 	}
-	j, err := s.ctl.CreateCronJob(r.Context(), control.CronJobRequest{Project: pr, Name: req.Name, Schedule: req.Schedule,
-		TimeZone: req.TimeZone, Target: cronTarget(req.Target), Enabled: req.Enabled, Concurrency: req.Concurrency,
-		Timeout: timeoutOf(req.TimeoutSeconds)})
+	j, err := s.ctl.CreateCronJob(r.Context(), control.CronJobRequest{Project: pr, DeploymentID: req.DeploymentID, Name: req.Name,
+		Schedule: req.Schedule, TimeZone: req.Timezone, Target: cronTarget(req.Target), Enabled: req.Enabled,
+		Concurrency: req.Concurrency, Timeout: timeoutOf(req.TimeoutS)})
 	if err != nil {
 		return err
 	}
@@ -141,21 +205,21 @@ func (s *Server) getCronJob(w http.ResponseWriter, r *http.Request, p *principal
 
 func (s *Server) updateCronJob(w http.ResponseWriter, r *http.Request, p *principal) error {
 	var req client.UpdateCronJob
-	if err := decode(r, &req); err != nil {
+	if err := decodeCron(r, &req); err != nil {
 		return err
 	}
 	j, err := s.cronJob(r, p, true)
 	if err != nil {
 		return err
 	}
-	patch := control.CronJobPatch{Name: req.Name, Schedule: req.Schedule, TimeZone: req.TimeZone, Enabled: req.Enabled,
-		Concurrency: req.Concurrency}
+	patch := control.CronJobPatch{DeploymentID: req.DeploymentID, Name: req.Name, Schedule: req.Schedule,
+		TimeZone: req.Timezone, Enabled: req.Enabled, Concurrency: req.Concurrency}
 	if req.Target != nil {
 		t := cronTarget(*req.Target)
 		patch.Target = &t
 	}
-	if req.TimeoutSeconds != nil {
-		d := timeoutOf(*req.TimeoutSeconds)
+	if req.TimeoutS != nil {
+		d := timeoutOf(*req.TimeoutS)
 		patch.Timeout = &d
 	}
 	j, err = s.ctl.UpdateCronJob(r.Context(), j.ID, patch)

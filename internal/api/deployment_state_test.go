@@ -13,8 +13,8 @@ import (
 // deployment cannot be resumed or rolled back.
 func TestDeploymentPauseResumeDelete(t *testing.T) {
 	f := newDBFixture(t)
-	status, _, b := f.h.do(http.MethodPost, "/cron-jobs", client.CreateCronJob{ProjectID: f.prj, Name: "tick", Schedule: "*/5 * * * *",
-		Target: client.CronTarget{Type: "http", DeploymentID: f.dep, Path: "/tick"}}, nil)
+	status, _, b := f.h.do(http.MethodPost, "/cron-jobs", client.CreateCronJob{ProjectID: f.prj, DeploymentID: f.dep, Name: "tick", Schedule: "*/5 * * * *",
+		Target: client.CronTarget{HTTP: &client.CronHTTP{Path: "/tick"}}}, nil)
 	if status != http.StatusCreated {
 		t.Fatalf("create job: %d %s", status, b)
 	}
@@ -82,8 +82,8 @@ func TestDeploymentPauseResumeDelete(t *testing.T) {
 			t.Errorf("%s of a deleted deployment: %d %s", path, status, code)
 		}
 	}
-	if status, code, _ := f.h.do(http.MethodPost, "/cron-jobs", client.CreateCronJob{ProjectID: f.prj, Name: "late", Schedule: "* * * * *",
-		Target: client.CronTarget{Type: "http", DeploymentID: f.dep, Path: "/"}}, nil); status != 422 || code != "deployment_deleted" {
+	if status, code, _ := f.h.do(http.MethodPost, "/cron-jobs", client.CreateCronJob{ProjectID: f.prj, DeploymentID: f.dep, Name: "late", Schedule: "* * * * *",
+		Target: client.CronTarget{HTTP: &client.CronHTTP{Path: "/"}}}, nil); status != 422 || code != "deployment_deleted" {
 		t.Errorf("a job for a deleted deployment: %d %s", status, code)
 	}
 	if j := job(); j.Status != "paused" || j.StatusReason == "" {

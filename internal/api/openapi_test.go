@@ -622,7 +622,7 @@ func TestOpenAPIRequired(t *testing.T) {
 		"template_id": "static-html", "release_id": "rel_0000000000", "role": "viewer",
 		"command": "true", "port": 8080, "hostname": "app.example.com",
 		"key": "a.txt", "method": "GET", "expires_in": 60,
-		"schedule": "*/5 * * * *", "target": map[string]any{"type": "http", "deployment_id": "dep_0000000000", "path": "/"},
+		"schedule": "*/5 * * * *", "deployment_id": "dep_0000000000", "target": map[string]any{"http": map[string]any{"path": "/"}},
 	}
 	// succeeds lists the bodies that, with only their required fields,
 	// create something without a container runtime.

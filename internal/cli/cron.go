@@ -20,43 +20,63 @@ func cronCmd() *cobra.Command {
 
 func cronCreateCmd() *cobra.Command {
 	var in client.CreateCronJob
+	var req client.CronHTTP
 	var headers []string
+	var shell string
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "create [NAME]",
-		Short: "Create a cron job (--path for an HTTP request, --command for a command)",
+		Use:   "create [NAME] [-- COMMAND [ARG…]]",
+		Short: "Create a cron job (--path for an HTTP request; a command after --, run without a shell)",
 		Example: `  berth cron create cleanup --project prj_… --deployment dep_… --schedule "*/5 * * * *" --path /tasks/cleanup --method POST
-  berth cron create report --project prj_… --deployment dep_… --schedule "0 9 * * 1-5" --time-zone Europe/Berlin --command "node report.js"`,
-		Args: cobra.MaximumNArgs(1),
+  berth cron create report --project prj_… --deployment dep_… --schedule "0 9 * * 1-5" --timezone Europe/Berlin -- node report.js
+  berth cron create vacuum --project prj_… --deployment dep_… --schedule "0 3 * * *" --shell 'psql "$DATABASE_URL" -c vacuum'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if in.ProjectID == "" {
 				return errors.New("give the project with --project ID")
 			}
-			switch {
-			case in.Target.Command != "" && in.Target.Path != "":
-				return errors.New("give either --path or --command, not both")
-			case in.Target.Command != "":
-				in.Target.Type = "command"
-			default:
-				in.Target.Type = "http"
+			if in.DeploymentID == "" {
+				return errors.New("give the deployment the job targets with --deployment ID")
+			}
+			var argv []string
+			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+				args, argv = args[:dash], args[dash:]
+			}
+			if len(args) > 1 {
+				return fmt.Errorf("one NAME at most, then the command after --: got %q", args)
+			}
+			if len(args) == 1 {
+				in.Name = args[0]
+			}
+			if shell != "" {
+				if len(argv) > 0 {
+					return errors.New("give a command after -- or --shell, not both")
+				}
+				argv = []string{"sh", "-c", shell}
 			}
 			for _, h := range headers {
 				k, v, ok := strings.Cut(h, ":")
 				if !ok {
 					return fmt.Errorf("--header %q: want Name: value", h)
 				}
-				if in.Target.Headers == nil {
-					in.Target.Headers = map[string]string{}
+				if req.Headers == nil {
+					req.Headers = map[string]string{}
 				}
-				in.Target.Headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
+				req.Headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
 			}
-			in.TimeoutSeconds = int(timeout / time.Second)
+			switch {
+			case len(argv) > 0 && (req.Path != "" || len(req.Headers) > 0 || req.Body != ""):
+				return errors.New("give either --path (an HTTP request) or a command, not both")
+			case len(argv) > 0:
+				in.Target.Command = argv
+			case req.Path == "":
+				return errors.New("give what the job runs: --path /… for an HTTP request, or a command after --")
+			default:
+				in.Target.HTTP = &req
+			}
+			in.TimeoutS = int(timeout / time.Second)
 			c, err := apiClient()
 			if err != nil {
 				return err
-			}
-			if len(args) == 1 {
-				in.Name = args[0]
 			}
 			j, err := c.CreateCronJob(cmd.Context(), in)
 			if err != nil {
@@ -67,14 +87,14 @@ func cronCreateCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&in.ProjectID, "project", "", "project id")
-	f.StringVar(&in.Target.DeploymentID, "deployment", "", "the deployment the job targets")
+	f.StringVar(&in.DeploymentID, "deployment", "", "the deployment the job targets")
 	f.StringVar(&in.Schedule, "schedule", "", `five fields: minute hour day-of-month month day-of-week, as in "*/5 * * * *"`)
-	f.StringVar(&in.TimeZone, "time-zone", "UTC", "IANA time zone the schedule is read in")
-	f.StringVar(&in.Target.Path, "path", "", "HTTP target: the path to request on the deployment's URL")
-	f.StringVar(&in.Target.Method, "method", "GET", "HTTP target: GET or POST")
+	f.StringVar(&in.Timezone, "timezone", "UTC", "IANA time zone the schedule is read in")
+	f.StringVar(&req.Path, "path", "", "HTTP target: the path to request on the deployment's URL")
+	f.StringVar(&req.Method, "method", "GET", "HTTP target: GET or POST")
 	f.StringArrayVar(&headers, "header", nil, `HTTP target: a header "Name: value" (repeatable)`)
-	f.StringVar(&in.Target.Body, "body", "", "HTTP target: the POST body")
-	f.StringVar(&in.Target.Command, "command", "", "command target: run with sh -c in a one-off container of the release")
+	f.StringVar(&req.Body, "body", "", "HTTP target: the POST body")
+	f.StringVar(&shell, "shell", "", `command target: a shell line, run as ["sh", "-c", LINE]`)
 	f.StringVar(&in.Concurrency, "concurrency", "forbid", "forbid (skip a run while one runs) or allow")
 	f.DurationVar(&timeout, "timeout", time.Minute, "how long one run may take")
 	return cmd
@@ -96,17 +116,17 @@ func cronListCmd() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tSCHEDULE\tZONE\tTARGET\tNEXT RUN\tPROJECT")
+			fmt.Fprintln(tw, "ID\tNAME\tSCHEDULE\tZONE\tTARGET\tNEXT RUN\tDEPLOYMENT")
 			for _, j := range jobs {
 				next := j.Status
 				if j.NextRunAt != nil {
 					next = j.NextRunAt.Format(time.RFC3339)
 				}
-				target := j.Target.Method + " " + j.Target.Path
-				if j.Target.Type == "command" {
-					target = j.Target.Command
+				target := strings.Join(j.Target.Command, " ")
+				if h := j.Target.HTTP; h != nil {
+					target = h.Method + " " + h.Path
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Name, j.Schedule, j.TimeZone, target, next, j.ProjectID)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Name, j.Schedule, j.Timezone, target, next, j.DeploymentID)
 			}
 			return tw.Flush()
 		},

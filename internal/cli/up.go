@@ -110,6 +110,7 @@ func upCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.S3.PublicEndpoint, "s3-public-endpoint", "", "URL of the external S3 endpoint that browsers and presigned links use (default: --s3-endpoint)")
 	cmd.Flags().StringVar(&cfg.S3.Region, "s3-region", "us-east-1", "region of the buckets")
 	cmd.Flags().StringVar(&cfg.S3.Prefix, "s3-prefix", "berth-", "prefix of the bucket names Berth makes at an external S3 endpoint")
+	cmd.Flags().StringVar(&cfg.S3.RemoteEdgeIP, "s3-remote-edge-ip", "", "address apps on Docker Deploy hosts of other machines reach the edge at, when s3.{org domain} is not in their DNS (it goes in their hosts file); default: DNS")
 	return cmd
 }
 

@@ -29,22 +29,11 @@ func (c *Control) bootEnv(ctx context.Context, projectID, targetID string) (map[
 		}
 		maps.Copy(env, c.DatabaseEnv(db))
 	}
-	blinks, err := c.st.ListBucketLinks(ctx, store.BucketLinkFilter{TargetID: targetID})
+	benv, _, err := c.linkedBuckets(ctx, projectID, targetID)
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range blinks {
-		b, err := c.st.GetBucket(ctx, l.BucketID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if b.ProjectID == projectID {
-			maps.Copy(env, c.BucketEnv(b))
-		}
-	}
+	maps.Copy(env, benv)
 	return env, nil
 }
 

@@ -48,6 +48,11 @@ type BucketConfig struct {
 	// containers need to resolve it.
 	AppEndpoint string
 	AppHosts    []string
+	// RemoteEdgeIP is the address apps on Docker Deploy hosts of other
+	// machines reach the edge at, for a network where the org's s3.{D}
+	// is not in their DNS: their hosts file then maps s3.{D} to it.
+	// Empty: they resolve it by DNS, as browsers do.
+	RemoteEdgeIP string
 	// Upstream is the embedded server's loopback address: the edge serves
 	// it at s3.{D} for every org deployment domain D, and presigned URLs
 	// name that host. Empty: presigned URLs name PublicEndpoint.
@@ -370,16 +375,13 @@ func (c *Control) BucketEnv(b *store.Bucket) map[string]string {
 }
 
 // bucketHosts are the hosts entries a target's container needs: those of
-// the app endpoint when a bucket is linked to it.
-func (c *Control) bucketHosts(ctx context.Context, targetID string) []string {
-	if len(c.cfg.Buckets.AppHosts) == 0 {
-		return nil
+// the S3 endpoint it reaches, when a bucket is linked to it.
+func (c *Control) bucketHosts(ctx context.Context, projectID, targetID string) []string {
+	_, hosts, err := c.linkedBuckets(ctx, projectID, targetID)
+	if err != nil {
+		c.logf("listing the buckets linked to %s: %v", targetID, err)
 	}
-	links, err := c.st.ListBucketLinks(ctx, store.BucketLinkFilter{TargetID: targetID})
-	if err != nil || len(links) == 0 {
-		return nil
-	}
-	return c.cfg.Buckets.AppHosts
+	return hosts
 }
 
 // BucketHost is the public host of a bucket's org's S3 endpoint, under

@@ -162,6 +162,11 @@ func (c *Control) rolloutCompose(ctx context.Context, a *agent.Client, d *store.
 		return err
 	}
 	network := composeReleaseNetwork(d, rel.ID)
+	buckets, bucketHosts, err := c.linkedBuckets(ctx, d.ProjectID, d.ID)
+	if err != nil {
+		return err
+	}
+	linked := composeLinked{env: buckets, hosts: bucketHosts}
 	c.event(ctx, d.ID, "deployment.starting", "starting the %d services of release %s", len(order), rel.ID)
 	names := map[string]string{} // service → its container
 	logins := map[string]*dbCredentials{}
@@ -171,7 +176,7 @@ func (c *Control) rolloutCompose(ctx context.Context, a *agent.Client, d *store.
 		if err := c.waitComposeDeps(ctx, a, names, p, s, logins); err != nil {
 			return c.fail(ctx, d, "%v", err)
 		}
-		cs, err := c.composeService(d, rel, s, images[name], name == web, port, network)
+		cs, err := c.composeService(d, rel, s, images[name], name == web, port, network, linked)
 		if err != nil {
 			return c.fail(ctx, d, "service %s: %s", name, c.reason(err))
 		}
@@ -466,13 +471,40 @@ type composeService struct {
 	hash string
 }
 
+// composeLinked is what the buckets linked to a compose deployment give
+// its services: variables, and the hosts entries their endpoint needs.
+type composeLinked struct {
+	env   map[string]string
+	hosts []string
+}
+
+// composeDataService reports whether s is a data service: one that
+// mounts a named volume (Postgres, Redis), which never runs twice.
+func composeDataService(s types.ServiceConfig) bool {
+	for _, v := range s.Volumes {
+		if v.Type == types.VolumeTypeVolume && v.Source != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // composeService makes the container of one service, on network under
-// its service name.
-func (c *Control) composeService(d *store.Deployment, rel *store.Release, s types.ServiceConfig, image string, routed bool, port int, network string) (*composeService, error) {
-	env, err := c.composeEnvFiles(rel, s)
+// its service name. Every service but the data services gets the linked
+// buckets' variables and hosts entries (the service's own env_file and
+// environment override them): a link then never restarts a database.
+func (c *Control) composeService(d *store.Deployment, rel *store.Release, s types.ServiceConfig, image string, routed bool, port int, network string, linked composeLinked) (*composeService, error) {
+	files, err := c.composeEnvFiles(rel, s)
 	if err != nil {
 		return nil, err
 	}
+	env := map[string]string{}
+	var extraHosts []string
+	if !composeDataService(s) {
+		maps.Copy(env, linked.env)
+		extraHosts = linked.hosts
+	}
+	maps.Copy(env, files)
 	for k, v := range s.Environment {
 		if v != nil {
 			env[k] = *v
@@ -481,7 +513,7 @@ func (c *Control) composeService(d *store.Deployment, rel *store.Release, s type
 	spec := agent.ContainerSpec{
 		Name: composeContainer(d, rel.ID, s.Name), Image: image, Env: envList(env), Cmd: compose.Command(s.Command), Entrypoint: compose.Command(s.Entrypoint),
 		WorkDir: s.WorkingDir, User: s.User, Init: true, Restart: composeRestart(s.Restart),
-		Network: network, Aliases: []string{s.Name},
+		Network: network, Aliases: []string{s.Name}, ExtraHosts: extraHosts,
 		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
 		Labels: c.labels("berth.kind", composeKind, "berth.deployment", d.ID, "berth.release", rel.ID, "berth.service", s.Name),
 	}

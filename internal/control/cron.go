@@ -57,11 +57,11 @@ func parseCron(schedule, zone string) (cronSpec, error) {
 		return cronSpec{}, problem.Unprocessable("invalid_schedule", "schedule %q: %v", schedule, err)
 	}
 	if zone == "" || zone == "Local" || strings.HasPrefix(zone, "/") {
-		return cronSpec{}, problem.Unprocessable("unknown_time_zone", "time_zone %q is not an IANA time zone name such as \"Europe/Berlin\" or \"UTC\"", zone)
+		return cronSpec{}, problem.Unprocessable("unknown_time_zone", "timezone %q is not an IANA time zone name such as \"Europe/Berlin\" or \"UTC\"", zone)
 	}
 	loc, err := time.LoadLocation(zone)
 	if err != nil {
-		return cronSpec{}, problem.Unprocessable("unknown_time_zone", "time_zone %q is not an IANA time zone name such as \"Europe/Berlin\" or \"UTC\"", zone)
+		return cronSpec{}, problem.Unprocessable("unknown_time_zone", "timezone %q is not an IANA time zone name such as \"Europe/Berlin\" or \"UTC\"", zone)
 	}
 	if sched.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, loc)).IsZero() {
 		return cronSpec{}, problem.Unprocessable("invalid_schedule", "schedule %q never fires (no such date)", schedule)
@@ -140,25 +140,27 @@ func (s cronSpec) latest(first, now time.Time) (time.Time, int) {
 
 // CronJobRequest creates a cron job.
 type CronJobRequest struct {
-	Project     *store.Project
-	Name        string
-	Schedule    string
-	TimeZone    string // "": UTC
-	Target      store.CronTarget
-	Enabled     *bool // nil: true
-	Concurrency string
-	Timeout     time.Duration
+	Project      *store.Project
+	DeploymentID string
+	Name         string
+	Schedule     string
+	TimeZone     string // "": UTC
+	Target       store.CronTarget
+	Enabled      *bool // nil: true
+	Concurrency  string
+	Timeout      time.Duration
 }
 
 // CronJobPatch changes a cron job; nil fields stay as they are.
 type CronJobPatch struct {
-	Name        *string
-	Schedule    *string
-	TimeZone    *string
-	Target      *store.CronTarget
-	Enabled     *bool
-	Concurrency *string
-	Timeout     *time.Duration
+	DeploymentID *string
+	Name         *string
+	Schedule     *string
+	TimeZone     *string
+	Target       *store.CronTarget
+	Enabled      *bool
+	Concurrency  *string
+	Timeout      *time.Duration
 }
 
 var cronNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`)
@@ -181,9 +183,9 @@ func (c *Control) checkCronJob(ctx context.Context, j *store.CronJob, now time.T
 		return problem.Unprocessable("invalid_concurrency", "concurrency must be \"forbid\" or \"allow\", not %q", j.Concurrency)
 	}
 	if j.Timeout < time.Second || j.Timeout > CronMaxTimeout {
-		return problem.Unprocessable("invalid_timeout", "timeout_seconds must be between 1 and %d", int(CronMaxTimeout/time.Second))
+		return problem.Unprocessable("invalid_timeout", "timeout_s must be between 1 and %d", int(CronMaxTimeout/time.Second))
 	}
-	d, err := c.checkCronTarget(ctx, j.ProjectID, &j.Target)
+	d, err := c.checkCronTarget(ctx, j.ProjectID, j.DeploymentID, &j.Target)
 	if err != nil {
 		return err
 	}
@@ -209,56 +211,58 @@ func cronHold(d *store.Deployment) string {
 	return ""
 }
 
-func (c *Control) checkCronTarget(ctx context.Context, projectID string, t *store.CronTarget) (*store.Deployment, error) {
-	if t.DeploymentID == "" {
-		return nil, problem.Unprocessable("missing_deployment_id", "give the deployment the job targets in \"target.deployment_id\"")
+// Command bounds: an argv of at most cronMaxArgs arguments and
+// cronMaxArgvBytes bytes in all.
+const (
+	cronMaxArgs      = 256
+	cronMaxArgvBytes = 8192
+)
+
+func (c *Control) checkCronTarget(ctx context.Context, projectID, deploymentID string, t *store.CronTarget) (*store.Deployment, error) {
+	if deploymentID == "" {
+		return nil, problem.Unprocessable("missing_deployment_id", "give the deployment the job targets in \"deployment_id\"")
 	}
 	switch t.Type {
 	case store.CronTargetHTTP:
-		if t.Command != "" {
-			return nil, problem.Unprocessable("invalid_target", "an http target takes no \"command\"")
+		if len(t.Command) > 0 {
+			return nil, problem.Unprocessable("invalid_target", "give \"target.http\" or \"target.command\", not both")
 		}
 		if t.Method == "" {
 			t.Method = http.MethodGet
 		}
 		if t.Method != http.MethodGet && t.Method != http.MethodPost {
-			return nil, problem.Unprocessable("invalid_method", "target.method must be \"GET\" or \"POST\", not %q", t.Method)
+			return nil, problem.Unprocessable("invalid_method", "target.http.method must be \"GET\" or \"POST\", not %q", t.Method)
 		}
 		if t.Path == "" {
-			return nil, problem.Unprocessable("missing_path", "give the path to request in \"target.path\", as in \"/tasks/cleanup\"")
+			return nil, problem.Unprocessable("missing_path", "give the path to request in \"target.http.path\", as in \"/tasks/cleanup\"")
 		}
 		if !strings.HasPrefix(t.Path, "/") || strings.HasPrefix(t.Path, "//") || strings.ContainsAny(t.Path, " \t\r\n#") {
-			return nil, problem.Unprocessable("invalid_path", "target.path %q must be an absolute path such as \"/tasks/cleanup\" (a query is allowed)", t.Path)
+			return nil, problem.Unprocessable("invalid_path", "target.http.path %q must be an absolute path such as \"/tasks/cleanup\" (a query is allowed)", t.Path)
 		}
 		for k, v := range t.Headers {
 			if !headerNameRE.MatchString(k) || strings.ContainsAny(v, "\r\n") {
-				return nil, problem.Unprocessable("invalid_header", "target.headers has an invalid header %q", k)
+				return nil, problem.Unprocessable("invalid_header", "target.http.headers has an invalid header %q", k)
 			}
 			if strings.EqualFold(k, "Host") {
-				return nil, problem.Unprocessable("invalid_header", "target.headers cannot set Host: the request goes to the deployment's own URL")
+				return nil, problem.Unprocessable("invalid_header", "target.http.headers cannot set Host: the request goes to the deployment's own URL")
 			}
 		}
 		if t.Body != "" && t.Method != http.MethodPost {
-			return nil, problem.Unprocessable("invalid_target", "target.body needs method POST")
+			return nil, problem.Unprocessable("invalid_target", "target.http.body needs method POST")
 		}
 	case store.CronTargetCommand:
-		if strings.TrimSpace(t.Command) == "" {
-			return nil, problem.Unprocessable("missing_command", "give the command to run in \"target.command\"")
-		}
-		if len(t.Command) > 8192 || !utf8.ValidString(t.Command) {
-			return nil, problem.Unprocessable("invalid_command", "target.command must be UTF-8 text of at most 8192 bytes")
+		if err := checkArgv(t.Command); err != nil {
+			return nil, err
 		}
 		if t.Method != "" || t.Path != "" || len(t.Headers) > 0 || t.Body != "" {
-			return nil, problem.Unprocessable("invalid_target", "a command target takes no method, path, headers or body")
+			return nil, problem.Unprocessable("invalid_target", "give \"target.http\" or \"target.command\", not both")
 		}
-	case "":
-		return nil, problem.Unprocessable("missing_target_type", "give the target's \"type\": \"http\" or \"command\"")
 	default:
-		return nil, problem.Unprocessable("invalid_target_type", "target.type must be \"http\" or \"command\", not %q", t.Type)
+		return nil, problem.Unprocessable("missing_target", "give what the job runs in \"target\": {\"http\": {\"method\": \"GET\", \"path\": \"/…\"}} or {\"command\": [\"…\"]}")
 	}
-	d, err := c.st.GetDeployment(ctx, t.DeploymentID)
+	d, err := c.st.GetDeployment(ctx, deploymentID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, problem.Unprocessable("deployment_not_found", "deployment %q does not exist", t.DeploymentID)
+		return nil, problem.Unprocessable("deployment_not_found", "deployment %q does not exist", deploymentID)
 	}
 	if err != nil {
 		return nil, err
@@ -269,12 +273,37 @@ func (c *Control) checkCronTarget(ctx context.Context, projectID string, t *stor
 	return d, nil
 }
 
+// checkArgv checks a command target's argv: it is run as it is, without a
+// shell, so it needs a program and no NUL bytes.
+func checkArgv(argv []string) error {
+	if len(argv) == 0 {
+		return problem.Unprocessable("missing_command", "give the command to run in \"target.command\" as an argv, as in [\"node\", \"report.js\"]; for a shell, [\"sh\", \"-c\", \"…\"]")
+	}
+	if strings.TrimSpace(argv[0]) == "" {
+		return problem.Unprocessable("missing_command", "target.command[0] is the program to run; it is empty")
+	}
+	if len(argv) > cronMaxArgs {
+		return problem.Unprocessable("invalid_command", "target.command has %d arguments; at most %d", len(argv), cronMaxArgs)
+	}
+	n := 0
+	for i, a := range argv {
+		n += len(a)
+		if !utf8.ValidString(a) || strings.ContainsRune(a, 0) {
+			return problem.Unprocessable("invalid_command", "target.command[%d] must be UTF-8 text without NUL bytes", i)
+		}
+	}
+	if n > cronMaxArgvBytes {
+		return problem.Unprocessable("invalid_command", "target.command has %d bytes in all; at most %d", n, cronMaxArgvBytes)
+	}
+	return nil
+}
+
 // CreateCronJob validates and records a cron job.
 func (c *Control) CreateCronJob(ctx context.Context, req CronJobRequest) (*store.CronJob, error) {
 	now := c.cron.now().UTC()
 	j := &store.CronJob{
 		ID: id.New(id.Cron), OrgID: req.Project.OrgID, WorkspaceID: req.Project.WorkspaceID, ProjectID: req.Project.ID,
-		Name: req.Name, Schedule: req.Schedule, TimeZone: req.TimeZone, Target: req.Target, Enabled: true,
+		DeploymentID: req.DeploymentID, Name: req.Name, Schedule: req.Schedule, TimeZone: req.TimeZone, Target: req.Target, Enabled: true,
 		Concurrency: req.Concurrency, Timeout: req.Timeout, CreatedAt: now, UpdatedAt: now,
 	}
 	if j.Name == "" {
@@ -313,6 +342,7 @@ func (c *Control) UpdateCronJob(ctx context.Context, jobID string, p CronJobPatc
 		if j, err = tx.GetCronJob(ctx, jobID); err != nil {
 			return err
 		}
+		set(&j.DeploymentID, p.DeploymentID)
 		set(&j.Name, p.Name)
 		set(&j.Schedule, p.Schedule)
 		set(&j.TimeZone, p.TimeZone)
@@ -320,7 +350,7 @@ func (c *Control) UpdateCronJob(ctx context.Context, jobID string, p CronJobPatc
 		set(&j.Enabled, p.Enabled)
 		set(&j.Concurrency, p.Concurrency)
 		set(&j.Timeout, p.Timeout)
-		if err := c.checkCronJob(ctx, j, c.cron.now().UTC(), p.Target != nil); err != nil {
+		if err := c.checkCronJob(ctx, j, c.cron.now().UTC(), p.DeploymentID != nil); err != nil {
 			return err
 		}
 		return tx.UpdateCronJob(ctx, j)
@@ -634,7 +664,7 @@ func (c *Control) removeCronContainer(ctx context.Context, r *store.CronRun) {
 	if err != nil || j.Target.Type != store.CronTargetCommand {
 		return
 	}
-	d, err := c.st.GetDeployment(ctx, j.Target.DeploymentID)
+	d, err := c.st.GetDeployment(ctx, j.DeploymentID)
 	if err != nil || d.HostID == "" {
 		return
 	}
@@ -689,9 +719,9 @@ func reasonSuffix(reason string) string {
 // cronHTTP sends the job's request to its deployment through the edge,
 // as a user's browser would, and keeps the answer.
 func (c *Control) cronHTTP(ctx context.Context, j *store.CronJob, r *store.CronRun) error {
-	d, err := c.st.GetDeployment(ctx, j.Target.DeploymentID)
+	d, err := c.st.GetDeployment(ctx, j.DeploymentID)
 	if err != nil {
-		return fmt.Errorf("getting deployment %s: %w", j.Target.DeploymentID, err)
+		return fmt.Errorf("getting deployment %s: %w", j.DeploymentID, err)
 	}
 	p, err := c.st.GetProject(ctx, d.ProjectID)
 	if err != nil {
@@ -734,9 +764,9 @@ func (c *Control) cronHTTP(ctx context.Context, j *store.CronJob, r *store.CronR
 // deployment's serving release, with the deployment's env, limits and
 // network, and removes the container afterwards.
 func (c *Control) cronCommand(ctx context.Context, j *store.CronJob, r *store.CronRun) error {
-	d, err := c.st.GetDeployment(ctx, j.Target.DeploymentID)
+	d, err := c.st.GetDeployment(ctx, j.DeploymentID)
 	if err != nil {
-		return fmt.Errorf("getting deployment %s: %w", j.Target.DeploymentID, err)
+		return fmt.Errorf("getting deployment %s: %w", j.DeploymentID, err)
 	}
 	if d.ServingReleaseID == "" || d.HostID == "" {
 		return errors.New("the deployment serves no release yet")
@@ -761,7 +791,7 @@ func (c *Control) cronCommand(ctx context.Context, j *store.CronJob, r *store.Cr
 		// reports its exit code and output separately from the idler.
 		Name: name, Image: imageRef(rel.ID), Entrypoint: []string{"sleep"}, Cmd: []string{"infinity"},
 		Env: envList(env), Restart: "no", Init: true,
-		Network:     c.appNetwork(ctx, d.ProjectID, d.ID),
+		Network: c.appNetwork(ctx, d.ProjectID, d.ID), ExtraHosts: c.bucketHosts(ctx, d.ProjectID, d.ID),
 		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
 		Labels: c.labels("berth.kind", "cron", "berth.cron", j.ID, "berth.cron_run", r.ID, "berth.release", rel.ID),
 	}
@@ -778,12 +808,15 @@ func (c *Control) cronCommand(ctx context.Context, j *store.CronJob, r *store.Cr
 	if err := a.StartContainer(ctx, name); err != nil {
 		return fmt.Errorf("starting the container: %s", c.reason(err))
 	}
-	res, err := a.Exec(ctx, name, agent.ExecRequest{Cmd: []string{"sh", "-c", j.Target.Command}})
+	res, err := a.Exec(ctx, name, agent.ExecRequest{Cmd: j.Target.Command})
 	if err != nil {
 		return fmt.Errorf("running the command: %s", c.reason(err))
 	}
 	code := res.ExitCode
 	r.ExitCode, r.Output = &code, cronOutput(res.Stdout+res.Stderr)
+	if code != 0 && strings.Contains(r.Output, "executable file not found") {
+		return fmt.Errorf("the image has no program %q (the command runs without a shell: for a shell line, give [\"sh\", \"-c\", \"…\"])", j.Target.Command[0])
+	}
 	if code != 0 {
 		return fmt.Errorf("the command exited with code %d", code)
 	}

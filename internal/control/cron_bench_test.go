@@ -29,7 +29,7 @@ func BenchmarkCronThousandDue(b *testing.B) {
 			for i := range 1000 {
 				// Yearly, so that nothing but the benchmark makes them due.
 				j, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: p, Name: "job-" + strconv.Itoa(i), Schedule: "0 3 1 1 *",
-					Concurrency: store.CronForbid, Target: store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: "dep_1", Path: "/"}})
+					Concurrency: store.CronForbid, DeploymentID: "dep_1", Target: store.CronTarget{Type: store.CronTargetHTTP, Path: "/"}})
 				f.must(err)
 				jobs = append(jobs, j)
 			}

@@ -181,7 +181,7 @@ func (f *cronFixture) job(schedule, zone, concurrency string) *store.CronJob {
 	f.t.Helper()
 	j, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"},
 		Name: "ping", Schedule: schedule, TimeZone: zone, Concurrency: concurrency, Timeout: time.Second,
-		Target: store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: "dep_1", Method: "POST", Path: "/tasks?x=1",
+		DeploymentID: "dep_1", Target: store.CronTarget{Type: store.CronTargetHTTP, Method: "POST", Path: "/tasks?x=1",
 			Headers: map[string]string{"Authorization": "Bearer t0k"}, Body: "hello"}})
 	f.must(err)
 	return j
@@ -357,7 +357,7 @@ func TestCronTwoSchedulers(t *testing.T) {
 	var jobs []*store.CronJob
 	for i := range n {
 		j, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: p, Name: "job-" + strconv.Itoa(i), Schedule: "*/5 * * * *",
-			Concurrency: store.CronAllow, Target: store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: "dep_1", Path: "/"}})
+			Concurrency: store.CronAllow, DeploymentID: "dep_1", Target: store.CronTarget{Type: store.CronTargetHTTP, Path: "/"}})
 		f.must(err)
 		f.setNext(j, t0)
 		jobs = append(jobs, j)
@@ -437,7 +437,7 @@ func TestCronSchedulerAcrossDST(t *testing.T) {
 			mk := func(name, schedule string) *store.CronJob {
 				j, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"},
 					Name: name, Schedule: schedule, TimeZone: "Europe/Berlin", Concurrency: store.CronAllow,
-					Target: store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: "dep_1", Path: "/"}})
+					DeploymentID: "dep_1", Target: store.CronTarget{Type: store.CronTargetHTTP, Path: "/"}})
 				f.must(err)
 				return j
 			}
@@ -468,30 +468,43 @@ func TestCronJobRefusesBadTargets(t *testing.T) {
 	f.must(f.st.CreateDeployment(f.ctx, &store.Deployment{ID: "dep_2", OrgID: "org_1", WorkspaceID: "ws_1", ProjectID: "prj_2",
 		Product: store.ProductStandard, Status: store.DeploymentReady, CreatedAt: now, UpdatedAt: now}))
 	http := func(mod func(*store.CronTarget)) store.CronTarget {
-		t := store.CronTarget{Type: "http", DeploymentID: "dep_1", Path: "/"}
+		t := store.CronTarget{Type: "http", Path: "/"}
 		mod(&t)
 		return t
 	}
+	argv := func(args ...string) store.CronTarget { return store.CronTarget{Type: "command", Command: args} }
+	long := make([]string, cronMaxArgs+1)
+	for i := range long {
+		long[i] = "x"
+	}
 	for _, c := range []struct {
-		target store.CronTarget
-		code   string
+		deployment string
+		target     store.CronTarget
+		code       string
 	}{
-		{store.CronTarget{DeploymentID: "dep_1"}, "missing_target_type"},
-		{store.CronTarget{Type: "ftp", DeploymentID: "dep_1"}, "invalid_target_type"},
-		{http(func(t *store.CronTarget) { t.DeploymentID = "" }), "missing_deployment_id"},
-		{http(func(t *store.CronTarget) { t.DeploymentID = "dep_nope" }), "deployment_not_found"},
-		{http(func(t *store.CronTarget) { t.DeploymentID = "dep_2" }), "deployment_of_another_project"},
-		{http(func(t *store.CronTarget) { t.Path = "" }), "missing_path"},
-		{http(func(t *store.CronTarget) { t.Path = "//evil.example/" }), "invalid_path"},
-		{http(func(t *store.CronTarget) { t.Method = "DELETE" }), "invalid_method"},
-		{http(func(t *store.CronTarget) { t.Headers = map[string]string{"Host": "x"} }), "invalid_header"},
-		{store.CronTarget{Type: "command", DeploymentID: "dep_1"}, "missing_command"},
+		{"dep_1", store.CronTarget{}, "missing_target"},
+		{"dep_1", store.CronTarget{Type: "ftp"}, "missing_target"},
+		{"", http(func(*store.CronTarget) {}), "missing_deployment_id"},
+		{"dep_nope", http(func(*store.CronTarget) {}), "deployment_not_found"},
+		{"dep_2", http(func(*store.CronTarget) {}), "deployment_of_another_project"},
+		{"dep_1", http(func(t *store.CronTarget) { t.Path = "" }), "missing_path"},
+		{"dep_1", http(func(t *store.CronTarget) { t.Path = "//evil.example/" }), "invalid_path"},
+		{"dep_1", http(func(t *store.CronTarget) { t.Method = "DELETE" }), "invalid_method"},
+		{"dep_1", http(func(t *store.CronTarget) { t.Headers = map[string]string{"Host": "x"} }), "invalid_header"},
+		{"dep_1", http(func(t *store.CronTarget) { t.Command = []string{"true"} }), "invalid_target"},
+		{"dep_1", argv(), "missing_command"},
+		{"dep_1", argv("", "x"), "missing_command"},
+		{"dep_1", argv(long...), "invalid_command"},
+		{"dep_1", argv("echo", strings.Repeat("x", cronMaxArgvBytes)), "invalid_command"},
+		{"dep_1", argv("echo", "a\x00b"), "invalid_command"},
+		{"dep_1", argv("echo", "\xff"), "invalid_command"},
+		{"dep_1", store.CronTarget{Type: "command", Command: []string{"true"}, Path: "/"}, "invalid_target"},
 	} {
 		_, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"},
-			Name: "x", Schedule: "* * * * *", Target: c.target})
+			DeploymentID: c.deployment, Name: "x", Schedule: "* * * * *", Target: c.target})
 		var p *problem.Error
 		if !errors.As(err, &p) || p.Code != c.code {
-			t.Errorf("%+v: %v, want %s", c.target, err, c.code)
+			t.Errorf("%s %+v: %v, want %s", c.deployment, c.target, err, c.code)
 		}
 	}
 	if list, _ := f.st.ListCronJobs(f.ctx, store.ListFilter{}); len(list) != 0 {
@@ -507,7 +520,7 @@ func TestCronThousandDue(t *testing.T) {
 	p := &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"}
 	for i := range 1000 {
 		j, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: p, Name: "job-" + strconv.Itoa(i), Schedule: "*/5 * * * *",
-			Target: store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: "dep_1", Path: "/"}})
+			DeploymentID: "dep_1", Target: store.CronTarget{Type: store.CronTargetHTTP, Path: "/"}})
 		f.must(err)
 		f.setNext(j, t0)
 	}
@@ -554,10 +567,10 @@ func TestCronOutput(t *testing.T) {
 func TestCronJobDefaultName(t *testing.T) {
 	f := newCronFixture(t)
 	p := &store.Project{ID: "prj_1", OrgID: "org_1", WorkspaceID: "ws_1"}
-	target := store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: "dep_1", Path: "/"}
-	a, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: p, Schedule: "* * * * *", Target: target})
+	target := store.CronTarget{Type: store.CronTargetHTTP, Path: "/"}
+	a, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: p, DeploymentID: "dep_1", Schedule: "* * * * *", Target: target})
 	f.must(err)
-	b, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: p, Schedule: "* * * * *", Target: target})
+	b, err := f.c.CreateCronJob(f.ctx, CronJobRequest{Project: p, DeploymentID: "dep_1", Schedule: "* * * * *", Target: target})
 	f.must(err)
 	if a.Name != strings.ReplaceAll(a.ID, "_", "-") || a.Name == b.Name {
 		t.Errorf("default names %q (id %s) and %q", a.Name, a.ID, b.Name)

@@ -260,7 +260,7 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 	env["PORT"] = strconv.Itoa(run.Port)
 	spec := agent.ContainerSpec{
 		Name: name, Image: image, Env: envList(env), Ports: []int{run.Port}, Cmd: run.Cmd, Restart: "unless-stopped", Init: true,
-		Network: c.appNetwork(ctx, d.ProjectID, d.ID), ExtraHosts: c.bucketHosts(ctx, d.ID),
+		Network: c.appNetwork(ctx, d.ProjectID, d.ID), ExtraHosts: c.bucketHosts(ctx, d.ProjectID, d.ID),
 		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
 		Labels: c.labels("berth.kind", "deployment", "berth.deployment", d.ID, "berth.release", rel.ID),
 	}

@@ -189,7 +189,7 @@ func (c *Control) syncCronHolds(ctx context.Context, d *store.Deployment) error 
 		}
 		err := c.st.InTx(ctx, func(tx store.Store) error {
 			j, err := tx.GetCronJob(ctx, j.ID)
-			if err != nil || j.Target.DeploymentID != d.ID || j.Held == want {
+			if err != nil || j.DeploymentID != d.ID || j.Held == want {
 				return err
 			}
 			j.Held, j.NextRunAt = want, time.Time{}

@@ -187,7 +187,7 @@ func (c *Control) reconcileSandbox(ctx context.Context, sid string) error {
 			MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
 			Volumes:    []agent.Mount{{Volume: s.Volume, Target: Workdir}},
 			Network:    c.appNetwork(ctx, s.ProjectID, s.ID),
-			ExtraHosts: c.bucketHosts(ctx, s.ID),
+			ExtraHosts: c.bucketHosts(ctx, s.ProjectID, s.ID),
 			Labels:     c.labels("berth.kind", "sandbox", "berth.sandbox", s.ID),
 		}
 		if _, err := a.CreateContainer(ctx, spec); err != nil && !errors.Is(err, agent.ErrConflict) {

@@ -96,9 +96,11 @@ type CronJob struct {
 	OrgID       string
 	WorkspaceID string
 	ProjectID   string
-	Name        string // unique within the project
-	Schedule    string
-	TimeZone    string // IANA name
+	// DeploymentID is the deployment the job targets, of its project.
+	DeploymentID string
+	Name         string // unique within the project
+	Schedule     string
+	TimeZone     string // IANA name
 	// Target is sealed at rest: headers and bodies may carry tokens.
 	Target      CronTarget
 	Enabled     bool
@@ -116,16 +118,17 @@ type CronJob struct {
 // GetID returns the job's id.
 func (j *CronJob) GetID() string { return j.ID }
 
-// CronTarget is what a run does: an HTTP request to a deployment through
-// the edge, or a command in a one-off container of its serving release.
+// CronTarget is what a run does: an HTTP request to the job's deployment
+// through the edge, or a command in a one-off container of its serving
+// release.
 type CronTarget struct {
-	Type         string            `json:"type"`
-	DeploymentID string            `json:"deployment_id"`
-	Method       string            `json:"method,omitempty"`
-	Path         string            `json:"path,omitempty"`
-	Headers      map[string]string `json:"headers,omitempty"`
-	Body         string            `json:"body,omitempty"`
-	Command      string            `json:"command,omitempty"`
+	Type    string            `json:"type"`
+	Method  string            `json:"method,omitempty"`
+	Path    string            `json:"path,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    string            `json:"body,omitempty"`
+	// Command is an argv, executed without a shell.
+	Command []string `json:"command,omitempty"`
 }
 
 // CronRun is one run of a job, recorded before it starts.

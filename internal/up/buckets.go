@@ -36,6 +36,10 @@ type S3Config struct {
 	// Prefix starts the S3 names of buckets at the external endpoint
 	// (default "berth-").
 	Prefix string
+	// RemoteEdgeIP is the address apps on Docker Deploy hosts of other
+	// machines reach the edge at, where the org's s3.{D} is not in their
+	// DNS; empty: DNS (see control.BucketConfig).
+	RemoteEdgeIP string
 }
 
 // appS3Host is the name linked containers reach the embedded server by;
@@ -50,6 +54,9 @@ func bucketConfig(ctx context.Context, cfg Config, st store.Store, rt *docker.Ru
 		s3.Region = "us-east-1"
 	}
 	bc.Region = s3.Region
+	if s3.RemoteEdgeIP != "" && net.ParseIP(s3.RemoteEdgeIP) == nil {
+		return bc, nil, fmt.Errorf("--s3-remote-edge-ip %q is not an IP address", s3.RemoteEdgeIP)
+	}
 	if s3.Endpoint != "" {
 		if s3.AccessKey == "" || s3.SecretKey == "" {
 			return bc, nil, errors.New("an external S3 endpoint needs the operator's keys: set BERTH_S3_ACCESS_KEY_ID and BERTH_S3_SECRET_ACCESS_KEY")
@@ -108,7 +115,7 @@ func bucketConfig(ctx context.Context, cfg Config, st store.Store, rt *docker.Ru
 		return bc, nil, err
 	}
 	bc.Store = s3store.New(s3store.Config{Endpoint: "http://" + srv.Loopback, Region: s3.Region, Access: srv.RootAccess, Secret: srv.RootSecret, Admin: "http://" + srv.Admin})
-	bc.KeyScope, bc.Upstream = store.KeyScopeBucket, srv.Loopback
+	bc.KeyScope, bc.Upstream, bc.RemoteEdgeIP = store.KeyScopeBucket, srv.Loopback, s3.RemoteEdgeIP
 	if srv.Container != "" {
 		_, port, _ := net.SplitHostPort(srv.Container)
 		bc.AppEndpoint = "http://" + appS3Host + ":" + port

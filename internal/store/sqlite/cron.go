@@ -10,7 +10,7 @@ import (
 	"github.com/berth-dev/berth/internal/store"
 )
 
-const cronJobColumns = `id, org_id, workspace_id, project_id, name, schedule, time_zone, target, enabled, concurrency,
+const cronJobColumns = `id, org_id, workspace_id, project_id, deployment_id, name, schedule, time_zone, target, enabled, concurrency,
 	timeout_ms, held, next_run_at, created_at, updated_at`
 
 // cronTargetAD binds a sealed target to its job.
@@ -20,7 +20,7 @@ func (d *DB) scanCronJob(sc scanner) (*store.CronJob, error) {
 	var j store.CronJob
 	var target string
 	var timeoutMS int64
-	err := sc.Scan(&j.ID, &j.OrgID, &j.WorkspaceID, &j.ProjectID, &j.Name, &j.Schedule, &j.TimeZone, &target, &j.Enabled,
+	err := sc.Scan(&j.ID, &j.OrgID, &j.WorkspaceID, &j.ProjectID, &j.DeploymentID, &j.Name, &j.Schedule, &j.TimeZone, &target, &j.Enabled,
 		&j.Concurrency, &timeoutMS, &j.Held, optTime{&j.NextRunAt}, utc{&j.CreatedAt}, utc{&j.UpdatedAt})
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func (d *DB) CreateCronJob(ctx context.Context, j *store.CronJob) error {
 		`INSERT INTO cron_jobs (id, org_id, workspace_id, project_id, name, schedule, time_zone, deployment_id, target,
 			enabled, concurrency, timeout_ms, held, next_run_at, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		j.ID, j.OrgID, j.WorkspaceID, j.ProjectID, j.Name, j.Schedule, j.TimeZone, j.Target.DeploymentID, target,
+		j.ID, j.OrgID, j.WorkspaceID, j.ProjectID, j.Name, j.Schedule, j.TimeZone, j.DeploymentID, target,
 		j.Enabled, j.Concurrency, j.Timeout.Milliseconds(), j.Held, optTS(j.NextRunAt), ts(j.CreatedAt), ts(j.UpdatedAt))
 	if err != nil {
 		return dbError("creating cron job", err)
@@ -83,7 +83,7 @@ func (d *DB) UpdateCronJob(ctx context.Context, j *store.CronJob) error {
 		`UPDATE cron_jobs SET name = $1, schedule = $2, time_zone = $3, deployment_id = $4, target = $5, enabled = $6,
 			concurrency = $7, timeout_ms = $8, held = $9, next_run_at = $10, updated_at = $11
 		WHERE id = $12`,
-		j.Name, j.Schedule, j.TimeZone, j.Target.DeploymentID, target, j.Enabled,
+		j.Name, j.Schedule, j.TimeZone, j.DeploymentID, target, j.Enabled,
 		j.Concurrency, j.Timeout.Milliseconds(), j.Held, optTS(j.NextRunAt), ts(t), j.ID)
 	if err != nil {
 		return err

@@ -84,7 +84,7 @@ func Open(path string, sealKey []byte) (*DB, error) {
 	// process writing to the file cannot make a read-then-write
 	// transaction fail halfway.
 	write.SetMaxOpenConns(1)
-	if err := migrate(write); err != nil {
+	if err := migrate(write, seal); err != nil {
 		write.Close()
 		return nil, err
 	}
@@ -106,13 +106,15 @@ func Open(path string, sealKey []byte) (*DB, error) {
 	return &DB{r: read, w: write, pools: &pools{read: read, write: write}, seal: seal}, nil
 }
 
-// migrate applies the embedded migrations that db has not seen yet.
-func migrate(db *sql.DB) error {
+// migrate applies the embedded migrations (and the Go ones, which need
+// the seal key) that db has not seen yet.
+func migrate(db *sql.DB, seal *sealer) error {
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("reading migrations: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, dir, goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, dir, goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(cronArgvMigration(seal)))
 	if err != nil {
 		return fmt.Errorf("loading migrations: %w", err)
 	}

@@ -13,7 +13,7 @@ func testCron(f *fixture) {
 	j := &store.CronJob{
 		ID: f.id("cron"), OrgID: o.ID, WorkspaceID: w.ID, ProjectID: p.ID, Name: "nightly", Schedule: "30 2 * * *",
 		TimeZone: "Europe/Berlin", Enabled: true, Concurrency: store.CronForbid, Timeout: 90 * time.Second,
-		Target: store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: d.ID, Method: "POST", Path: "/tasks",
+		DeploymentID: d.ID, Target: store.CronTarget{Type: store.CronTargetHTTP, Method: "POST", Path: "/tasks",
 			Headers: map[string]string{"Authorization": "Bearer s3cret"}, Body: `{"a":1}`},
 		NextRunAt: at(10), CreatedAt: at(0), UpdatedAt: at(0),
 	}
@@ -28,7 +28,7 @@ func testCron(f *fixture) {
 
 	// A disabled job has no next run and is never due.
 	off := &store.CronJob{ID: f.id("cron"), OrgID: o.ID, WorkspaceID: w.ID, ProjectID: p.ID, Name: "off", Schedule: "* * * * *",
-		TimeZone: "UTC", Concurrency: store.CronAllow, Target: store.CronTarget{Type: store.CronTargetCommand, DeploymentID: d.ID, Command: "true"},
+		TimeZone: "UTC", Concurrency: store.CronAllow, DeploymentID: d.ID, Target: store.CronTarget{Type: store.CronTargetCommand, Command: []string{"true"}},
 		CreatedAt: at(0), UpdatedAt: at(0)}
 	ok(t, st.CreateCronJob(ctx, off))
 	got, err = st.GetCronJob(ctx, off.ID)

@@ -17,7 +17,7 @@ func testCronLeases(f *fixture) {
 	j := &store.CronJob{
 		ID: f.id("cron"), OrgID: o.ID, WorkspaceID: w.ID, ProjectID: p.ID, Name: "tick", Schedule: "* * * * *",
 		TimeZone: "UTC", Enabled: true, Concurrency: store.CronForbid, Timeout: time.Minute,
-		Target:    store.CronTarget{Type: store.CronTargetHTTP, DeploymentID: d.ID, Method: "GET", Path: "/"},
+		DeploymentID: d.ID, Target: store.CronTarget{Type: store.CronTargetHTTP, Method: "GET", Path: "/"},
 		NextRunAt: at(10), CreatedAt: at(0), UpdatedAt: at(0),
 	}
 	ok(t, st.CreateCronJob(ctx, j))
