@@ -162,4 +162,26 @@ http.server.ThreadingHTTPServer(("", 8080), H).serve_forever()
 	if env := containerEnv(t, after["cache"]); strings.Contains(env, "S3_") || strings.Contains(env, "AWS_") {
 		t.Errorf("the data service got the bucket's variables:\n%s", env)
 	}
+
+	// A cron command runs as `docker compose run web` would: the web
+	// service's image and env, on the release's network, where the cache
+	// answers by its service name.
+	j, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, DeploymentID: d.ID, Name: "report", Schedule: "0 3 1 1 *",
+		Target: client.CronTarget{Command: []string{"python3", "-c",
+			"import socket, subprocess; socket.create_connection(('cache', 6379), 5); print('cache=ok'); " +
+				"print(subprocess.run(['python3', '/app/s3get.py', 'hello.txt'], capture_output=True, text=True).stdout)"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.api.TriggerCronJob(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Minute, "the run to end", func() bool {
+		r, _ = p.api.CronRun(ctx, j.ID, r.ID)
+		return r != nil && r.Status != "scheduled" && r.Status != "running"
+	})
+	if r.Status != "succeeded" || !strings.Contains(r.Output, "cache=ok") || !strings.Contains(r.Output, "status=200 body=hello, bucket") {
+		t.Fatalf("a cron command of the compose deployment: %+v", r)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/berth-dev/berth/internal/agent"
+	"github.com/berth-dev/berth/internal/compose"
 	"github.com/berth-dev/berth/internal/id"
 	"github.com/berth-dev/berth/internal/problem"
 	"github.com/berth-dev/berth/internal/store"
@@ -677,6 +678,56 @@ func (c *Control) removeCronContainer(ctx context.Context, r *store.CronRun) {
 	}
 }
 
+// cronImageSpec is the container of a release with one image: the
+// deployment's env, limits, network and hosts entries.
+func (c *Control) cronImageSpec(ctx context.Context, d *store.Deployment, rel *store.Release) (agent.ContainerSpec, error) {
+	shape := c.runShape(rel, d)
+	env, err := c.containerEnv(ctx, d.ProjectID, d.ID, shape.Env, d.Env)
+	if err != nil {
+		return agent.ContainerSpec{}, fmt.Errorf("making the env: %w", err)
+	}
+	env["PORT"] = strconv.Itoa(shape.Port)
+	return agent.ContainerSpec{
+		Image: imageRef(rel.ID), Env: envList(env),
+		Network: c.appNetwork(ctx, d.ProjectID, d.ID), ExtraHosts: c.bucketHosts(ctx, d.ProjectID, d.ID),
+		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
+	}, nil
+}
+
+// cronComposeSpec is the container of a compose release's routed service,
+// as `docker compose run` makes it: that service's image, env, volumes
+// and the release's network, where the other services answer by name.
+func (c *Control) cronComposeSpec(ctx context.Context, a *agent.Client, d *store.Deployment, rel *store.Release) (agent.ContainerSpec, error) {
+	env, err := c.composeEnv(ctx, rel, d)
+	if err != nil {
+		return agent.ContainerSpec{}, err
+	}
+	p, err := c.composeProject(rel, d, env)
+	if err != nil {
+		return agent.ContainerSpec{}, fmt.Errorf("reading the compose file: %w", err)
+	}
+	web, port := compose.Route(p, c.runShape(rel, d).Port)
+	s, ok := p.Services[web]
+	if !ok {
+		return agent.ContainerSpec{}, errors.New("the compose file routes no service to run the command in")
+	}
+	image := composeImage(rel.ID, web)
+	if s.Build == nil {
+		if image, err = c.composeServiceImage(ctx, a, s.Image); err != nil {
+			return agent.ContainerSpec{}, fmt.Errorf("the image of service %s: %s", web, c.reason(err))
+		}
+	}
+	buckets, bucketHosts, err := c.linkedBuckets(ctx, d.ProjectID, d.ID)
+	if err != nil {
+		return agent.ContainerSpec{}, err
+	}
+	cs, err := c.composeService(d, rel, s, image, false, port, composeReleaseNetwork(d, rel.ID), composeLinked{env: buckets, hosts: bucketHosts})
+	if err != nil {
+		return agent.ContainerSpec{}, fmt.Errorf("service %s: %s", web, c.reason(err))
+	}
+	return cs.spec, nil
+}
+
 // cronContainer names a command run's one-off container.
 func cronContainer(r *store.CronRun) string { return "berth-cron-" + r.ID }
 
@@ -779,22 +830,21 @@ func (c *Control) cronCommand(ctx context.Context, j *store.CronJob, r *store.Cr
 	if err != nil {
 		return err
 	}
-	shape := c.runShape(rel, d)
-	env, err := c.containerEnv(ctx, d.ProjectID, d.ID, shape.Env, d.Env)
-	if err != nil {
-		return fmt.Errorf("making the env: %w", err)
-	}
-	env["PORT"] = strconv.Itoa(shape.Port)
 	name := cronContainer(r)
-	spec := agent.ContainerSpec{
-		// The container idles; the command runs in it by exec, which
-		// reports its exit code and output separately from the idler.
-		Name: name, Image: imageRef(rel.ID), Entrypoint: []string{"sleep"}, Cmd: []string{"infinity"},
-		Env: envList(env), Restart: "no", Init: true,
-		Network: c.appNetwork(ctx, d.ProjectID, d.ID), ExtraHosts: c.bucketHosts(ctx, d.ProjectID, d.ID),
-		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
-		Labels: c.labels("berth.kind", "cron", "berth.cron", j.ID, "berth.cron_run", r.ID, "berth.release", rel.ID),
+	var spec agent.ContainerSpec
+	if c.composeRelease(rel) {
+		spec, err = c.cronComposeSpec(ctx, a, d, rel)
+	} else {
+		spec, err = c.cronImageSpec(ctx, d, rel)
 	}
+	if err != nil {
+		return err
+	}
+	// The container idles; the command runs in it by exec, which reports
+	// its exit code and output separately from the idler.
+	spec.Name, spec.Entrypoint, spec.Cmd, spec.Restart, spec.Init = name, []string{"sleep"}, []string{"infinity"}, "no", true
+	spec.Ports, spec.Aliases = nil, nil
+	spec.Labels = c.labels("berth.kind", "cron", "berth.cron", j.ID, "berth.cron_run", r.ID, "berth.release", rel.ID)
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
