@@ -113,9 +113,7 @@ func (c *Control) Names() Names { return c.cfg.Names }
 // Run recovers from whatever a previous process left, then reconciles
 // until ctx ends.
 func (c *Control) Run(ctx context.Context) error {
-	if err := c.PublishRoutes(ctx); err != nil {
-		return err
-	}
+	c.allRoutesChanged()
 	if err := c.sweep(ctx); err != nil {
 		c.logf("sweeping orphans: %v", err)
 	}

@@ -56,9 +56,7 @@ func (c *Control) setDesired(ctx context.Context, did, desired string) (*store.D
 	if err := c.syncCronHolds(ctx, d); err != nil {
 		c.logf("holding the cron jobs of %s: %v", d.ID, err)
 	}
-	if err := c.PublishRoutes(ctx); err != nil {
-		c.logf("publishing routes: %v", err)
-	}
+	c.routeChanged(ctx, d.ID)
 	c.queue.kick(d.ID)
 	return d, nil
 }
@@ -120,7 +118,7 @@ func (c *Control) reconcilePaused(ctx context.Context, d *store.Deployment) erro
 		return err
 	}
 	c.event(ctx, d.ID, "deployment.paused", "the deployment is paused")
-	return c.PublishRoutes(ctx)
+	return c.routeChanged(ctx, d.ID)
 }
 
 func (c *Control) reconcileDeleted(ctx context.Context, d *store.Deployment) error {
@@ -163,6 +161,7 @@ func (c *Control) reconcileDeleted(ctx context.Context, d *store.Deployment) err
 			return err
 		}
 		c.event(ctx, d.ID, "deployment.domain_removed", "custom domain %s was removed with the deployment", dom.Hostname)
+		c.domainRoutesChanged(dom.Hostname)
 	}
 	d.ContainerID, d.Upstream = "", ""
 	d.Status, d.StatusReason = store.DeploymentDeleted, "deleted: its containers are removed; its releases and history are kept"
@@ -170,7 +169,7 @@ func (c *Control) reconcileDeleted(ctx context.Context, d *store.Deployment) err
 		return err
 	}
 	c.event(ctx, d.ID, "deployment.deleted", "the deployment is deleted")
-	return c.PublishRoutes(ctx)
+	return c.routeChanged(ctx, d.ID)
 }
 
 // syncCronHolds holds the deployment's cron jobs while it is paused or

@@ -225,7 +225,7 @@ func (c *Control) bringUp(parent context.Context, h *store.Host) error {
 		return err
 	}
 	c.event(ctx, h.ID, "host.active", "the host is active: its agent and portal answer their health checks")
-	c.hostRoutesChanged()
+	c.allRoutesChanged()
 	c.kickWorkspaceDeployments(ctx, h.WorkspaceID)
 	c.kickWorkspaceDatabases(ctx, h.WorkspaceID)
 	return nil
@@ -375,7 +375,7 @@ func (c *Control) hostFailed(parent, ctx context.Context, h *store.Host, cause e
 		return err
 	}
 	c.event(context.WithoutCancel(parent), h.ID, "host.failed", "%s", reason)
-	c.hostRoutesChanged()
+	c.allRoutesChanged()
 	return nil
 }
 
@@ -433,7 +433,7 @@ func (c *Control) checkHost(ctx context.Context, h *store.Host) error {
 		return err
 	}
 	c.event(ctx, h.ID, "host.repaired", "the host's roles answer again")
-	c.hostRoutesChanged()
+	c.allRoutesChanged()
 	c.kickWorkspaceDeployments(ctx, h.WorkspaceID)
 	c.kickWorkspaceDatabases(ctx, h.WorkspaceID)
 	return nil

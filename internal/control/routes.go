@@ -60,10 +60,12 @@ func (c *Control) RoutesVersion() uint64 {
 	return c.routes.version
 }
 
-// PublishRoutes tells every edge that any answer it holds may be stale.
-func (c *Control) PublishRoutes(ctx context.Context) error {
-	c.routes.publish(edge.Change{All: true})
-	return nil
+// allRoutesChanged tells every edge that any answer it holds may be
+// stale: at start, when a host's state moves (its portal's names under
+// every D of the workspace, and the way to its apps; hosts change
+// rarely), and on a resync.
+func (c *Control) allRoutesChanged() uint64 {
+	return c.routes.publish(edge.Change{All: true})
 }
 
 // routeChanged tells the edges that the names of one deployment or
@@ -91,13 +93,6 @@ func (c *Control) domainRoutesChanged(hostname string) {
 // or branding changed.
 func (c *Control) ownerRoutesChanged(ownerID string) {
 	c.routes.publish(edge.Change{Owners: []string{ownerID}})
-}
-
-// hostRoutesChanged tells the edges that a host's state moved: its
-// portal's names ({workspace}.portal.D under every D of the workspace)
-// and the way to its apps. Hosts change rarely, so every answer goes.
-func (c *Control) hostRoutesChanged() {
-	c.routes.publish(edge.Change{All: true})
 }
 
 // OrgCreated tells the edges that names under a new org's managed domain
@@ -224,7 +219,7 @@ func (c *Control) ResyncRoutes(ctx context.Context) (RoutesResync, error) {
 	for _, s := range sbxs {
 		n += orgDs[s.OrgID] + wsDs[s.WorkspaceID]
 	}
-	v := c.routes.publish(edge.Change{All: true})
+	v := c.allRoutesChanged()
 	c.logf("routes: resync: %d names from the records, every edge invalidated (version %d)", n, v)
 	return RoutesResync{Version: v, Hostnames: n}, nil
 }
