@@ -126,12 +126,9 @@ func TestKillMidDeploy(t *testing.T) {
 	if _, body, _ := p.get(t, cur.URL); !strings.Contains(body, "release B") {
 		t.Fatalf("after recovery: %q", body)
 	}
-	// Nothing orphaned: the only container left is the serving one.
-	eventually(t, 20*time.Second, "old container removed", func() bool {
-		out, _ := exec.Command("docker", "ps", "-a", "--filter", "label=berth.deployment="+d.ID, "--format", "{{.Names}}").Output()
-		names := strings.Fields(string(out))
-		return len(names) == 1 && strings.Contains(names[0], relB.ID)
-	})
+	// Nothing orphaned: the containers left are the serving one and the
+	// recorded standby of release A, frozen; the half-made ones are gone.
+	containersAre(t, d.ID, "after the recovery", relB.ID+" running", relA.ID+" paused")
 	if _, err := p.api.GetRelease(ctx, relA.ID); err != nil {
 		t.Fatalf("release A lost: %v", err)
 	}

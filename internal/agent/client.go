@@ -160,6 +160,18 @@ func (c *Client) StopContainer(ctx context.Context, id string, timeout time.Dura
 	return c.do(ctx, http.MethodPost, "/v1/containers/"+url.PathEscape(id)+"/stop?timeout="+timeout.String(), nil, nil)
 }
 
+// PauseContainer freezes a running container; a paused or stopped one
+// is left as it is.
+func (c *Client) PauseContainer(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodPost, "/v1/containers/"+url.PathEscape(id)+"/pause", nil, nil)
+}
+
+// UnpauseContainer thaws a paused container; one not paused is left as
+// it is.
+func (c *Client) UnpauseContainer(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodPost, "/v1/containers/"+url.PathEscape(id)+"/unpause", nil, nil)
+}
+
 // RemoveContainer removes a container; a missing one is not an error.
 func (c *Client) RemoveContainer(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/containers/"+url.PathEscape(id), nil, nil)

@@ -36,6 +36,13 @@ type Runtime interface {
 	// StopContainer sends SIGTERM, then SIGKILL after timeout. Stopping a
 	// stopped container is not an error.
 	StopContainer(ctx context.Context, id string, timeout time.Duration) error
+	// PauseContainer freezes every process of a running container: it
+	// keeps its memory, network and ports and uses no CPU. Pausing a
+	// paused or stopped container is not an error.
+	PauseContainer(ctx context.Context, id string) error
+	// UnpauseContainer thaws a paused container; one that is not paused
+	// is not an error.
+	UnpauseContainer(ctx context.Context, id string) error
 	// RemoveContainer removes a container, running or not; a missing one
 	// is not an error.
 	RemoveContainer(ctx context.Context, id string) error

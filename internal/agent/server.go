@@ -71,6 +71,8 @@ func NewServer(cfg Config) *Server {
 	s.mux.HandleFunc("DELETE /v1/containers/{id}", s.removeContainer)
 	s.mux.HandleFunc("POST /v1/containers/{id}/start", s.startContainer)
 	s.mux.HandleFunc("POST /v1/containers/{id}/stop", s.stopContainer)
+	s.mux.HandleFunc("POST /v1/containers/{id}/pause", s.pauseContainer)
+	s.mux.HandleFunc("POST /v1/containers/{id}/unpause", s.unpauseContainer)
 	s.mux.HandleFunc("GET /v1/containers/{id}/logs", s.logs)
 	s.mux.HandleFunc("POST /v1/containers/{id}/exec", s.exec)
 	s.mux.HandleFunc("PUT /v1/containers/{id}/archive", s.copyTo)
@@ -294,6 +296,22 @@ func (s *Server) stopContainer(w http.ResponseWriter, r *http.Request) {
 		timeout = d
 	}
 	if err := s.rt.StopContainer(r.Context(), r.PathValue("id"), timeout); err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) pauseContainer(w http.ResponseWriter, r *http.Request) {
+	if err := s.rt.PauseContainer(r.Context(), r.PathValue("id")); err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) unpauseContainer(w http.ResponseWriter, r *http.Request) {
+	if err := s.rt.UnpauseContainer(r.Context(), r.PathValue("id")); err != nil {
 		s.fail(w, err)
 		return
 	}

@@ -23,6 +23,7 @@ func upCmd() *cobra.Command {
 	var imageFlags []string
 	var memory string
 	var cpus float64
+	var standby bool
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run Berth on this machine: API, agent, edge and store in one process",
@@ -45,6 +46,7 @@ func upCmd() *cobra.Command {
 				return fmt.Errorf("--container-cpus %v: give a number of CPUs such as 0.5 or 2", cpus)
 			}
 			cfg.Limits.NanoCPUs = int64(cpus * 1e9)
+			cfg.NoStandby = !standby
 			cfg.BootstrapKey = os.Getenv("BERTH_BOOTSTRAP_KEY")
 			cfg.S3.AccessKey, cfg.S3.SecretKey = os.Getenv("BERTH_S3_ACCESS_KEY_ID"), os.Getenv("BERTH_S3_SECRET_ACCESS_KEY")
 			logger := log.New(cmd.ErrOrStderr(), "", log.LstdFlags)
@@ -91,6 +93,7 @@ func upCmd() *cobra.Command {
 	cmd.Flags().StringVar(&memory, "container-memory", "512MiB", "memory limit of every app and sandbox container")
 	cmd.Flags().Float64Var(&cpus, "container-cpus", 1, "CPU limit of every container, in CPUs")
 	cmd.Flags().Int64Var(&cfg.Limits.PidsLimit, "container-pids", 512, "process limit of every container")
+	cmd.Flags().BoolVar(&standby, "rollback-standby", true, "keep the container a deploy replaces, frozen (its memory kept, no CPU), so a rollback to its release starts no container")
 	cmd.Flags().StringArrayVar(&imageFlags, "image", nil, "base image of a runtime, as NAME=REF (e.g. node=node:22-bookworm); default: the local berth/* images")
 	cmd.Flags().StringVar(&cfg.DNSResolver, "dns-resolver", "", "nameserver (host:port) that custom domains' TXT verification records are looked up at; default: the system's resolver")
 	cmd.Flags().StringVar(&cfg.DomainTarget, "domain-target", "", "hostname custom domains point their CNAME at to reach the edge; default: the platform domain")

@@ -239,7 +239,7 @@ func (c *Control) rolloutCompose(ctx context.Context, a *agent.Client, d *store.
 	}
 	previous := d.ContainerID
 	d.ServingReleaseID, d.ContainerID, d.Upstream = rel.ID, info.ID, info.Ports[port]
-	if err := c.st.UpdateDeployment(ctx, d); err != nil {
+	if err := c.st.UpdateDeploymentRuntime(ctx, d); err != nil {
 		return err
 	}
 	if err := c.routeChanged(ctx, d.ID); err != nil {
@@ -737,7 +737,7 @@ func (c *Control) keepComposeServing(ctx context.Context, a *agent.Client, d *st
 	for _, up := range webInfo.Ports {
 		if up != d.Upstream {
 			d.Upstream = up
-			if err := c.st.UpdateDeployment(ctx, d); err != nil {
+			if err := c.st.UpdateDeploymentRuntime(ctx, d); err != nil {
 				return err
 			}
 			if err := c.routeChanged(ctx, d.ID); err != nil {

@@ -64,6 +64,10 @@ type Config struct {
 	// ManagedTLS is how the managed names under the platform domain get
 	// certificates (empty: ManagedTLSAuto).
 	ManagedTLS ManagedTLS
+	// NoStandby removes the container a deploy replaces, instead of
+	// keeping it frozen so that a rollback to its release starts nothing.
+	// A standby keeps its memory (not its CPU) until the next deploy.
+	NoStandby bool
 }
 
 // Control is the control plane's core.
@@ -79,6 +83,9 @@ type Control struct {
 	routes   routeFeed
 	owners   ownerCache
 	retiring sync.WaitGroup
+	// draining holds the replaced containers still finishing their
+	// requests: none is frozen before it is done.
+	draining drainSet
 	orders   certOrders
 	// hostLocks keep a host's reconciler and the API's writes to a host
 	// record from overwriting each other.

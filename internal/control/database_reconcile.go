@@ -530,6 +530,9 @@ func (c *Control) restartLinked(ctx context.Context, db *store.Database) error {
 	return nil
 }
 
+// errNotYet says a restart has to be asked for again later.
+var errNotYet = errors.New("not yet")
+
 // restartTarget restarts a sandbox or a deployment so that it boots with
 // the variables of the data services linked to it now. A deployment rolls
 // out a new container and switches to it once healthy (zero downtime); a
@@ -539,25 +542,33 @@ func (c *Control) restartLinked(ctx context.Context, db *store.Database) error {
 func (c *Control) restartTarget(ctx context.Context, targetID, why string, force bool) (done bool, err error) {
 	switch {
 	case id.HasPrefix(targetID, id.Deployment):
-		d, err := c.st.GetDeployment(ctx, targetID)
-		if errors.Is(err, store.ErrNotFound) {
+		restart := false
+		err := c.st.InTx(ctx, func(tx store.Store) error {
+			d, err := tx.GetDeployment(ctx, targetID)
+			if err != nil {
+				return err
+			}
+			switch {
+			case d.ReleaseID == "" || d.Status == store.DeploymentPending || d.Status == store.DeploymentBuilding:
+				return nil // the container it starts next reads the variables then
+			case d.Status == store.DeploymentStarting && !force:
+				return errNotYet
+			}
+			d.Status, d.StatusReason, restart = store.DeploymentPending, "", true
+			return tx.UpdateDeployment(ctx, d)
+		})
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return true, nil
+		case errors.Is(err, errNotYet):
+			return false, nil
+		case err != nil:
+			return false, err
+		case !restart:
 			return true, nil
 		}
-		if err != nil {
-			return false, err
-		}
-		switch {
-		case d.ReleaseID == "" || d.Status == store.DeploymentPending || d.Status == store.DeploymentBuilding:
-			return true, nil // the container it starts next reads the variables then
-		case d.Status == store.DeploymentStarting && !force:
-			return false, nil
-		}
-		d.Status, d.StatusReason = store.DeploymentPending, ""
-		if err := c.st.UpdateDeployment(ctx, d); err != nil {
-			return false, err
-		}
-		c.event(ctx, d.ID, "deployment.pending", "restarting: %s", why)
-		c.queue.kick(d.ID)
+		c.event(ctx, targetID, "deployment.pending", "restarting: %s", why)
+		c.queue.kick(targetID)
 	case id.HasPrefix(targetID, id.Sandbox):
 		s, err := c.st.GetSandbox(ctx, targetID)
 		if errors.Is(err, store.ErrNotFound) {

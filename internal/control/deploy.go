@@ -2,11 +2,15 @@ package control
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/agent"
@@ -223,6 +227,9 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 	if err != nil {
 		return err
 	}
+	if woke, err := c.wakeStandby(ctx, a, d, rel); woke || err != nil {
+		return err
+	}
 	image := imageRef(rel.ID)
 	ok, err := a.ImageExists(ctx, image)
 	if err != nil {
@@ -251,41 +258,127 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 		return err
 	}
 	c.event(ctx, d.ID, "deployment.starting", "starting release %s", rel.ID)
-	name := containerName(d, rel.ID)
-	run := c.runShape(rel, d)
-	env, err := c.containerEnv(ctx, d.ProjectID, d.ID, run.Env, d.Env)
+	// The variables are read now, once starting: a link made while the
+	// image built is in them (restartTarget counts on it).
+	spec, run, err := c.deploymentSpec(ctx, d, rel)
 	if err != nil {
 		return err
 	}
-	env["PORT"] = strconv.Itoa(run.Port)
-	spec := agent.ContainerSpec{
-		Name: name, Image: image, Env: envList(env), Ports: []int{run.Port}, Cmd: run.Cmd, Restart: "unless-stopped", Init: true,
-		Network: c.appNetwork(ctx, d.ProjectID, d.ID), ExtraHosts: c.bucketHosts(ctx, d.ProjectID, d.ID),
-		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
-		Labels: c.labels("berth.kind", "deployment", "berth.deployment", d.ID, "berth.release", rel.ID),
-	}
+	spec.Name = containerName(d, rel.ID)
 	if _, err := a.CreateContainer(ctx, spec); err != nil {
 		return c.fail(ctx, d, "creating the container: %s", c.reason(err))
 	}
-	if err := a.StartContainer(ctx, name); err != nil {
-		a.RemoveContainer(ctx, name)
+	if err := a.StartContainer(ctx, spec.Name); err != nil {
+		a.RemoveContainer(ctx, spec.Name)
 		return c.fail(ctx, d, "starting the container: %s", c.reason(err))
 	}
-	if _, err := a.Probe(ctx, name, agent.ProbeRequest{Port: run.Port, Path: run.HealthPath, Timeout: 2 * time.Minute}); err != nil {
-		a.RemoveContainer(ctx, name)
+	if _, err := a.Probe(ctx, spec.Name, agent.ProbeRequest{Port: run.Port, Path: run.HealthPath, Timeout: 2 * time.Minute}); err != nil {
+		a.RemoveContainer(ctx, spec.Name)
 		var ae *agent.Error
 		if errors.As(err, &ae) {
 			return c.fail(ctx, d, "%s", ae.Detail)
 		}
 		return c.fail(ctx, d, "health check: %s", c.reason(err))
 	}
-	info, err := a.InspectContainer(ctx, name)
+	info, err := a.InspectContainer(ctx, spec.Name)
 	if err != nil {
 		return err
 	}
-	old := d.ContainerID
-	d.ServingReleaseID, d.ContainerID, d.Upstream = rel.ID, info.ID, info.Ports[run.Port]
-	if err := c.st.UpdateDeployment(ctx, d); err != nil {
+	return c.switchTo(ctx, a, d, rel.ID, info.ID, info.Ports[run.Port])
+}
+
+// specLabel carries the digest of what a deployment's container was made
+// from (image, command, env, network, limits), so a standby is woken only
+// when a new container would be the same.
+const specLabel = "berth.spec"
+
+// deploymentSpec is the container a release runs in as deployment d,
+// without its name, which is new for every rollout.
+func (c *Control) deploymentSpec(ctx context.Context, d *store.Deployment, rel *store.Release) (agent.ContainerSpec, RunShape, error) {
+	run := c.runShape(rel, d)
+	env, err := c.containerEnv(ctx, d.ProjectID, d.ID, run.Env, d.Env)
+	if err != nil {
+		return agent.ContainerSpec{}, run, err
+	}
+	env["PORT"] = strconv.Itoa(run.Port)
+	spec := agent.ContainerSpec{
+		Image: imageRef(rel.ID), Env: envList(env), Ports: []int{run.Port}, Cmd: run.Cmd, Restart: "unless-stopped", Init: true,
+		Network: c.appNetwork(ctx, d.ProjectID, d.ID), ExtraHosts: c.bucketHosts(ctx, d.ProjectID, d.ID),
+		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
+	}
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return agent.ContainerSpec{}, run, fmt.Errorf("digesting the container spec: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	spec.Labels = c.labels("berth.kind", "deployment", "berth.deployment", d.ID, "berth.release", rel.ID,
+		specLabel, hex.EncodeToString(sum[:]))
+	return spec, run, nil
+}
+
+// wakeStandby serves d's release from its standby container when that is
+// the release asked for and the container was made the way a new one
+// would be: it is thawed (or started, after a pause of the deployment),
+// checked and switched to, with no container created. A standby that is
+// gone, differs or fails its check is removed, and woke is false: a new
+// container is made as usual.
+func (c *Control) wakeStandby(ctx context.Context, a *agent.Client, d *store.Deployment, release *store.Release) (woke bool, err error) {
+	if d.StandbyContainerID == "" || d.StandbyReleaseID != release.ID {
+		return false, nil
+	}
+	standby, rel := d.StandbyContainerID, release.ID
+	if err := c.setStatus(ctx, d, store.DeploymentStarting, ""); err != nil {
+		return false, err
+	}
+	spec, run, err := c.deploymentSpec(ctx, d, release)
+	if err != nil {
+		return false, err
+	}
+	info, err := a.InspectContainer(ctx, standby)
+	if err != nil && !errors.Is(err, agent.ErrNotFound) {
+		return false, err
+	}
+	if err == nil && info.Labels[specLabel] == spec.Labels[specLabel] {
+		c.event(ctx, d.ID, "deployment.starting", "waking the standby container of release %s", rel)
+		err := a.UnpauseContainer(ctx, standby)
+		if err == nil && !info.Running {
+			err = a.StartContainer(ctx, standby)
+		}
+		if err == nil {
+			_, err = a.Probe(ctx, standby, agent.ProbeRequest{Port: run.Port, Path: run.HealthPath, Timeout: 2 * time.Minute})
+		}
+		if err == nil {
+			info, err = a.InspectContainer(ctx, standby)
+		}
+		if err == nil {
+			return true, c.switchTo(ctx, a, d, rel, info.ID, info.Ports[run.Port])
+		}
+		c.event(ctx, d.ID, "deployment.standby_failed", "the standby container of release %s did not answer (%s); starting a new one", rel, c.reason(err))
+	}
+	if err := a.RemoveContainer(ctx, standby); err != nil {
+		return false, err
+	}
+	d.StandbyContainerID, d.StandbyReleaseID = "", ""
+	return false, c.st.UpdateDeploymentRuntime(ctx, d)
+}
+
+// switchTo routes d to a healthy container of release rel at upstream,
+// marks d ready once the edge reaches it, and retires what served before:
+// kept frozen as the standby (unless the platform keeps none, or it ran
+// the same release), or removed, as is a standby this switch replaces.
+func (c *Control) switchTo(ctx context.Context, a *agent.Client, d *store.Deployment, rel, containerID, upstream string) error {
+	old, oldRel := d.ContainerID, d.ServingReleaseID
+	prevStandby := d.StandbyContainerID
+	switch {
+	case c.cfg.NoStandby:
+		d.StandbyContainerID, d.StandbyReleaseID = "", ""
+	case old != "" && old != containerID && oldRel != rel:
+		d.StandbyContainerID, d.StandbyReleaseID = old, oldRel
+	case prevStandby == containerID:
+		d.StandbyContainerID, d.StandbyReleaseID = "", ""
+	}
+	d.ServingReleaseID, d.ContainerID, d.Upstream = rel, containerID, upstream
+	if err := c.st.UpdateDeploymentRuntime(ctx, d); err != nil {
 		return err
 	}
 	if err := c.routeChanged(ctx, d.ID); err != nil {
@@ -294,24 +387,36 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 	if err := c.confirm(ctx, d); err != nil {
 		return err
 	}
-	if old != "" && old != info.ID {
-		c.retire(ctx, a, old)
+	for _, ct := range []string{old, prevStandby} {
+		if ct != "" && ct != containerID {
+			c.retire(ctx, a, d.ID, ct, ct == d.StandbyContainerID)
+		}
 	}
 	return nil
 }
 
-// retire lets a replaced container finish the requests it has, then stops
-// and removes it, without holding up the deployment's next change. A
-// crash before it is done leaves a container no record points at, which
-// the sweep at the next start removes.
-func (c *Control) retire(ctx context.Context, a *agent.Client, containerID string) {
+// retire lets a replaced container finish the requests it has, then
+// stops and removes it, without holding up the deployment's next change.
+// A standby is left running instead: the deployment's reconciler freezes
+// it once it has drained (settleStandby). A crash before it is done
+// leaves a container no record points at, which the sweep at the next
+// start removes, or a standby not yet frozen, which the reconciler
+// freezes.
+func (c *Control) retire(ctx context.Context, a *agent.Client, did, containerID string, standby bool) {
+	c.draining.add(containerID)
 	c.retiring.Add(1)
 	go func() {
 		defer c.retiring.Done()
 		select {
 		case <-ctx.Done():
+			c.draining.remove(containerID)
 			return
 		case <-time.After(DrainTime):
+		}
+		c.draining.remove(containerID)
+		if standby {
+			c.queue.kick(did)
+			return
 		}
 		if err := a.StopContainer(ctx, containerID, 5*time.Second); err != nil && !errors.Is(err, agent.ErrNotFound) {
 			c.logf("stopping replaced container: %v", err)
@@ -320,6 +425,56 @@ func (c *Control) retire(ctx context.Context, a *agent.Client, containerID strin
 			c.logf("removing replaced container: %v", err)
 		}
 	}()
+}
+
+// drainSet counts the retirements under way of each container.
+type drainSet struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (s *drainSet) add(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == nil {
+		s.n = map[string]int{}
+	}
+	s.n[id]++
+}
+
+func (s *drainSet) remove(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n[id]--; s.n[id] <= 0 {
+		delete(s.n, id)
+	}
+}
+
+func (s *drainSet) has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n[id] > 0
+}
+
+// settleStandby freezes d's standby once it has drained, and forgets one
+// that is gone. A stopped standby (after a pause of the deployment) stays
+// stopped; waking it starts it.
+func (c *Control) settleStandby(ctx context.Context, a *agent.Client, d *store.Deployment) error {
+	if d.StandbyContainerID == "" || c.draining.has(d.StandbyContainerID) {
+		return nil
+	}
+	info, err := a.InspectContainer(ctx, d.StandbyContainerID)
+	if errors.Is(err, agent.ErrNotFound) {
+		d.StandbyContainerID, d.StandbyReleaseID = "", ""
+		return c.st.UpdateDeploymentRuntime(ctx, d)
+	}
+	if err != nil {
+		return err
+	}
+	if info.State == "running" {
+		return a.PauseContainer(ctx, info.ID)
+	}
+	return nil
 }
 
 // keepServing makes sure the serving container runs and the route points
@@ -338,6 +493,11 @@ func (c *Control) keepServing(ctx context.Context, a *agent.Client, d *store.Dep
 	if err != nil {
 		return err
 	}
+	if info.State == "paused" {
+		if err := a.UnpauseContainer(ctx, info.ID); err != nil {
+			return err
+		}
+	}
 	if !info.Running {
 		if err := a.StartContainer(ctx, info.ID); err != nil {
 			return c.fail(ctx, d, "restarting the stopped container: %s", c.reason(err))
@@ -346,13 +506,16 @@ func (c *Control) keepServing(ctx context.Context, a *agent.Client, d *store.Dep
 			return err
 		}
 	}
+	if err := c.settleStandby(ctx, a, d); err != nil {
+		return err
+	}
 	rel, err := c.st.GetRelease(ctx, d.ServingReleaseID)
 	if err != nil {
 		return err
 	}
 	if up := info.Ports[c.runShape(rel, d).Port]; up != d.Upstream {
 		d.Upstream = up
-		if err := c.st.UpdateDeployment(ctx, d); err != nil {
+		if err := c.st.UpdateDeploymentRuntime(ctx, d); err != nil {
 			return err
 		}
 		if err := c.routeChanged(ctx, d.ID); err != nil {
@@ -389,10 +552,10 @@ func (c *Control) confirm(ctx context.Context, d *store.Deployment) error {
 
 func (c *Control) setStatus(ctx context.Context, d *store.Deployment, status, reason string) error {
 	if d.Status == status && d.StatusReason == reason {
-		return c.st.UpdateDeployment(ctx, d)
+		return c.st.UpdateDeploymentRuntime(ctx, d)
 	}
 	d.Status, d.StatusReason = status, reason
-	if err := c.st.UpdateDeployment(ctx, d); err != nil {
+	if err := c.st.UpdateDeploymentRuntime(ctx, d); err != nil {
 		return err
 	}
 	if d.Upstream == "" {
@@ -424,7 +587,7 @@ func (c *Control) sweep(ctx context.Context) error {
 	}
 	keep := map[string]bool{}
 	for _, d := range deps {
-		keep[d.ContainerID] = true
+		keep[d.ContainerID], keep[d.StandbyContainerID] = true, true
 	}
 	for _, s := range sbxs {
 		keep["berth-"+s.ID] = true

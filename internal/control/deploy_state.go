@@ -114,7 +114,7 @@ func (c *Control) reconcilePaused(ctx context.Context, d *store.Deployment) erro
 	}
 	d.Upstream = ""
 	d.Status, d.StatusReason = store.DeploymentPaused, "paused: its containers are stopped; resume it to serve release "+d.ReleaseID+" again"
-	if err := c.st.UpdateDeployment(ctx, d); err != nil {
+	if err := c.st.UpdateDeploymentRuntime(ctx, d); err != nil {
 		return err
 	}
 	c.event(ctx, d.ID, "deployment.paused", "the deployment is paused")
@@ -163,9 +163,9 @@ func (c *Control) reconcileDeleted(ctx context.Context, d *store.Deployment) err
 		c.event(ctx, d.ID, "deployment.domain_removed", "custom domain %s was removed with the deployment", dom.Hostname)
 		c.domainRoutesChanged(dom.Hostname)
 	}
-	d.ContainerID, d.Upstream = "", ""
+	d.ContainerID, d.Upstream, d.StandbyContainerID, d.StandbyReleaseID = "", "", "", ""
 	d.Status, d.StatusReason = store.DeploymentDeleted, "deleted: its containers are removed; its releases and history are kept"
-	if err := c.st.UpdateDeployment(ctx, d); err != nil {
+	if err := c.st.UpdateDeploymentRuntime(ctx, d); err != nil {
 		return err
 	}
 	c.event(ctx, d.ID, "deployment.deleted", "the deployment is deleted")

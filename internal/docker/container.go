@@ -226,6 +226,38 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, timeout time.Dur
 	return nil
 }
 
+// PauseContainer freezes a running container (the cgroup freezer); a
+// paused or stopped one is left as it is.
+func (r *Runtime) PauseContainer(ctx context.Context, id string) error {
+	info, err := r.InspectContainer(ctx, id)
+	if err != nil {
+		return err
+	}
+	if info.State != "running" {
+		return nil
+	}
+	if _, err := r.c.ContainerPause(ctx, id, client.ContainerPauseOptions{}); err != nil {
+		return fmt.Errorf("pausing container %s: %w", id, notFound(err))
+	}
+	return nil
+}
+
+// UnpauseContainer thaws a paused container; one not paused is left as
+// it is.
+func (r *Runtime) UnpauseContainer(ctx context.Context, id string) error {
+	info, err := r.InspectContainer(ctx, id)
+	if err != nil {
+		return err
+	}
+	if info.State != "paused" {
+		return nil
+	}
+	if _, err := r.c.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{}); err != nil {
+		return fmt.Errorf("unpausing container %s: %w", id, notFound(err))
+	}
+	return nil
+}
+
 // RemoveContainer removes a container, running or not, with its anonymous
 // volumes; named volumes stay, and so do the networks it joined that other
 // containers use (the others, which the runtime made, go). A missing

@@ -202,6 +202,28 @@ func TestContainerLifecycle(t *testing.T) {
 		t.Errorf("ports = %v", info.Ports)
 	}
 
+	// A paused container keeps its ports and is frozen: nothing runs in
+	// it until it is thawed. Pausing twice and thawing twice are no errors.
+	for range 2 {
+		if err := rt.PauseContainer(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if info, err := rt.InspectContainer(t.Context(), id); err != nil || info.State != "paused" || !info.Running || len(info.Ports) != 2 {
+		t.Errorf("after pause: %+v (%v)", info, err)
+	}
+	if _, err := rt.Exec(t.Context(), id, agent.ExecSpec{Cmd: []string{"true"}}, io.Discard, io.Discard); err == nil {
+		t.Error("a command ran in a paused container")
+	}
+	for range 2 {
+		if err := rt.UnpauseContainer(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if info, err := rt.InspectContainer(t.Context(), id); err != nil || info.State != "running" {
+		t.Errorf("after unpause: %+v (%v)", info, err)
+	}
+
 	// The init forwards SIGTERM to the shell, which dies of it (exit
 	// 128+15), not of the SIGKILL after the timeout (128+9).
 	if err := rt.StopContainer(t.Context(), id, 30*time.Second); err != nil {
@@ -219,6 +241,12 @@ func TestContainerLifecycle(t *testing.T) {
 	}
 	if info.Running || info.State != "exited" {
 		t.Errorf("after stop: %+v", info)
+	}
+	if err := rt.PauseContainer(t.Context(), id); err != nil {
+		t.Errorf("pausing a stopped container: %v", err)
+	}
+	if err := rt.UnpauseContainer(t.Context(), id); err != nil {
+		t.Errorf("unpausing a stopped container: %v", err)
 	}
 
 	if err := rt.RemoveContainer(t.Context(), id); err != nil {

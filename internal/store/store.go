@@ -69,8 +69,16 @@ type Store interface {
 
 	CreateDeployment(ctx context.Context, d *Deployment) error
 	GetDeployment(ctx context.Context, id string) (*Deployment, error)
-	// UpdateDeployment writes every mutable field of d and bumps updated_at.
+	// UpdateDeployment records a new request of a deployment: its
+	// product, release, env, metadata, external id and status. It bumps
+	// the generation (d.Generation gets the new one) and updated_at.
 	UpdateDeployment(ctx context.Context, d *Deployment) error
+	// UpdateDeploymentRuntime records what the reconciler made of a
+	// deployment: its host, the serving and standby containers and the
+	// upstream, always; its status only while its generation is still
+	// d.Generation, so a status computed for an older request never
+	// overwrites a newer one. It bumps updated_at.
+	UpdateDeploymentRuntime(ctx context.Context, d *Deployment) error
 	ListDeployments(ctx context.Context, f ListFilter) ([]*Deployment, error)
 
 	// AddDeploymentRelease appends to a deployment's release history.
@@ -267,10 +275,18 @@ type Deployment struct {
 	ServingReleaseID string
 	ContainerID      string
 	Upstream         string
-	ExternalID       string
-	Desired          string // "" (run), DesiredPaused or DesiredDeleted; only SetDeploymentDesired writes it
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// StandbyContainerID is the container of StandbyReleaseID, the
+	// release served before ServingReleaseID, kept frozen so a rollback
+	// to it starts nothing; empty when there is none.
+	StandbyContainerID string
+	StandbyReleaseID   string
+	ExternalID         string
+	Desired            string // "" (run), DesiredPaused or DesiredDeleted; only SetDeploymentDesired writes it
+	// Generation counts the requests made of the deployment (deploys,
+	// rollbacks, restarts); only UpdateDeployment changes it.
+	Generation int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // DeploymentRelease is one entry of a deployment's history.

@@ -45,6 +45,9 @@ type Config struct {
 	// Limits are every container's resources; zero fields take the
 	// runtime's floor.
 	Limits control.Limits
+	// NoStandby removes the container a deploy replaces instead of
+	// keeping it frozen for an instant rollback.
+	NoStandby bool
 	// BootstrapKey, when set, is the platform admin key instead of a
 	// random one.
 	BootstrapKey string
@@ -234,7 +237,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Names:    tlsEdge.names(control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort}),
 		EdgeAddr: edgeAddr, Brand: brand, Logf: logf,
 		Instance: hex.EncodeToString(instance), Limits: cfg.Limits, Hosts: hosts,
-		BuildCABundle: cfg.BuildCABundle,
+		BuildCABundle: cfg.BuildCABundle, NoStandby: cfg.NoStandby,
 		Domains: control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget,
 			Recheck: cfg.DomainRecheck, Grace: cfg.DomainGrace},
 		Buckets:    buckets,

@@ -2,10 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/berth-dev/berth/internal/store"
 )
@@ -55,7 +58,13 @@ func TestCronArgvMigration(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.pools.write.ExecContext(ctx, `DELETE FROM goose_db_version WHERE version_id = $1`, cronArgvVersion); err != nil {
+	// Back to the schema before the migration (the later ones undone too).
+	prov, err := goose.NewProvider(goose.DialectSQLite3, db.pools.write, mustSub(t), goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(cronArgvMigration(db.seal)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prov.DownTo(ctx, cronArgvVersion-1); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.GetCronJob(ctx, "cron_old"); err == nil {
@@ -78,4 +87,12 @@ func TestCronArgvMigration(t *testing.T) {
 			t.Errorf("%s after the migration: deployment %q, target %+v; want %s, %+v", id, j.DeploymentID, j.Target, d.ID, want)
 		}
 	}
+}
+
+func mustSub(t *testing.T) fs.FS {
+	dir, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

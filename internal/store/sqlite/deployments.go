@@ -9,14 +9,16 @@ import (
 
 const deploymentColumns = `id, org_id, workspace_id, project_id, product, COALESCE(release_id, ''), env, metadata,
 	status, status_reason, COALESCE(host_id, ''), COALESCE(serving_release_id, ''), container_id, upstream,
-	COALESCE(external_id, ''), desired_state, created_at, updated_at`
+	standby_container_id, standby_release_id, COALESCE(external_id, ''), desired_state, generation,
+	created_at, updated_at`
 
 func (d *DB) scanDeployment(sc scanner) (*store.Deployment, error) {
 	var dep store.Deployment
 	var env string
 	err := sc.Scan(&dep.ID, &dep.OrgID, &dep.WorkspaceID, &dep.ProjectID, &dep.Product, &dep.ReleaseID, &env,
 		jsonCol{&dep.Metadata}, &dep.Status, &dep.StatusReason, &dep.HostID, &dep.ServingReleaseID,
-		&dep.ContainerID, &dep.Upstream, &dep.ExternalID, &dep.Desired, utc{&dep.CreatedAt}, utc{&dep.UpdatedAt})
+		&dep.ContainerID, &dep.Upstream, &dep.StandbyContainerID, &dep.StandbyReleaseID, &dep.ExternalID, &dep.Desired,
+		&dep.Generation, utc{&dep.CreatedAt}, utc{&dep.UpdatedAt})
 	if err != nil {
 		return nil, err
 	}
@@ -47,12 +49,13 @@ func (d *DB) CreateDeployment(ctx context.Context, dep *store.Deployment) error 
 	}
 	_, err = d.w.ExecContext(ctx,
 		`INSERT INTO deployments (id, org_id, workspace_id, project_id, product, release_id, env, metadata,
-			status, status_reason, host_id, serving_release_id, container_id, upstream, external_id,
-			created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			status, status_reason, host_id, serving_release_id, container_id, upstream, standby_container_id,
+			standby_release_id, external_id, generation, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		dep.ID, dep.OrgID, dep.WorkspaceID, dep.ProjectID, dep.Product, nullable(dep.ReleaseID), env, metadata,
 		dep.Status, dep.StatusReason, nullable(dep.HostID), nullable(dep.ServingReleaseID), dep.ContainerID,
-		dep.Upstream, nullable(dep.ExternalID), ts(dep.CreatedAt), ts(dep.UpdatedAt))
+		dep.Upstream, dep.StandbyContainerID, dep.StandbyReleaseID, nullable(dep.ExternalID), dep.Generation,
+		ts(dep.CreatedAt), ts(dep.UpdatedAt))
 	if err != nil {
 		return dbError("creating deployment", err)
 	}
@@ -69,23 +72,43 @@ func (d *DB) GetDeployment(ctx context.Context, id string) (*store.Deployment, e
 	return dep, nil
 }
 
-// UpdateDeployment writes every field of dep but its id, owners and
-// creation time, and sets dep.UpdatedAt to now.
+// UpdateDeployment records a new request of dep (product, release, env,
+// metadata, external id, status), bumps its generation and sets
+// dep.Generation and dep.UpdatedAt to what it wrote.
 func (d *DB) UpdateDeployment(ctx context.Context, dep *store.Deployment) error {
 	env, metadata, err := d.deploymentValues(dep)
 	if err != nil {
 		return fmt.Errorf("updating deployment: %w", err)
 	}
 	t := now()
-	err = d.execOne(ctx, "updating deployment",
+	var gen int64
+	err = d.w.QueryRowContext(ctx,
 		`UPDATE deployments SET product = $1, release_id = $2, env = $3, metadata = $4, status = $5,
-			status_reason = $6, host_id = $7, serving_release_id = $8, container_id = $9, upstream = $10,
-			external_id = $11, updated_at = $12
-		WHERE id = $13`,
+			status_reason = $6, external_id = $7, generation = generation + 1, updated_at = $8
+		WHERE id = $9 RETURNING generation`,
 		dep.Product, nullable(dep.ReleaseID), env, metadata, dep.Status,
-		dep.StatusReason, nullable(dep.HostID), nullable(dep.ServingReleaseID), dep.ContainerID, dep.Upstream,
-		nullable(dep.ExternalID), ts(t),
-		dep.ID)
+		dep.StatusReason, nullable(dep.ExternalID), ts(t), dep.ID).Scan(&gen)
+	if err != nil {
+		return dbError("updating deployment", err)
+	}
+	dep.Generation, dep.UpdatedAt = gen, t
+	return nil
+}
+
+// UpdateDeploymentRuntime records where dep runs and what serves it, and
+// its status while its generation is still dep.Generation.
+func (d *DB) UpdateDeploymentRuntime(ctx context.Context, dep *store.Deployment) error {
+	t := now()
+	err := d.execOne(ctx, "updating deployment",
+		`UPDATE deployments SET host_id = $1, serving_release_id = $2, container_id = $3, upstream = $4,
+			standby_container_id = $5, standby_release_id = $6,
+			status = CASE WHEN generation = $7 THEN $8 ELSE status END,
+			status_reason = CASE WHEN generation = $7 THEN $9 ELSE status_reason END,
+			updated_at = $10
+		WHERE id = $11`,
+		nullable(dep.HostID), nullable(dep.ServingReleaseID), dep.ContainerID, dep.Upstream,
+		dep.StandbyContainerID, dep.StandbyReleaseID, dep.Generation, dep.Status, dep.StatusReason,
+		ts(t), dep.ID)
 	if err != nil {
 		return err
 	}

@@ -139,7 +139,8 @@ func testCronLeases(f *fixture) {
 }
 
 // testDeploymentDesired: the desired state is written only by
-// SetDeploymentDesired, never by UpdateDeployment.
+// SetDeploymentDesired, never by UpdateDeployment or
+// UpdateDeploymentRuntime.
 func testDeploymentDesired(f *fixture) {
 	t, st, ctx := f.t, f.st, f.ctx
 	_, _, p := f.tree()
@@ -149,7 +150,8 @@ func testDeploymentDesired(f *fixture) {
 	}
 	ok(t, st.SetDeploymentDesired(ctx, d.ID, store.DesiredPaused))
 	d.Status = store.DeploymentReady
-	ok(t, st.UpdateDeployment(ctx, d)) // a stale copy, as a reconciler holds one
+	ok(t, st.UpdateDeploymentRuntime(ctx, d)) // a stale copy, as a reconciler holds one
+	ok(t, st.UpdateDeployment(ctx, d))
 	got, err := st.GetDeployment(ctx, d.ID)
 	ok(t, err)
 	if got.Desired != store.DesiredPaused || got.Status != store.DeploymentReady {

@@ -22,7 +22,7 @@ func testRoutes(f *fixture) {
 	f.deployment(p)
 	newest := f.deployment(p)
 	newest.Status, newest.Upstream = store.DeploymentReady, "127.0.0.1:4001"
-	ok(t, f.st.UpdateDeployment(f.ctx, newest))
+	ok(t, f.st.UpdateDeploymentRuntime(f.ctx, newest))
 	tgt, err := f.st.DeploymentTarget(f.ctx, o.ID, p.Slug)
 	ok(t, err)
 	want := &store.RouteTarget{ID: newest.ID, OrgID: o.ID, WorkspaceID: w.ID, ProjectID: p.ID, Status: store.DeploymentReady, Upstream: "127.0.0.1:4001"}

@@ -231,26 +231,53 @@ func testDeployments(f *fixture) {
 
 	before := d.UpdatedAt
 	d.Product = store.ProductStandard
-	d.ReleaseID, d.ServingReleaseID = r2.ID, r1.ID
+	d.ReleaseID = r2.ID
 	d.Env = map[string]string{"DATABASE_URL": "postgres://u:q@db/x", "REDIS_URL": "redis://r"}
 	d.Metadata = map[string]string{"docker_deploy_template_id": "vite", "team": "a"}
 	d.Status, d.StatusReason = store.DeploymentFailed, "health check: connection refused"
-	d.HostID, d.ContainerID, d.Upstream = h.ID, "c0ffee", "127.0.0.1:32770"
 	d.ExternalID = "d-2"
 	ok(t, st.UpdateDeployment(ctx, d))
-	if !d.UpdatedAt.After(before) {
-		t.Errorf("UpdateDeployment left UpdatedAt at %v, want it bumped past %v", d.UpdatedAt, before)
+	if !d.UpdatedAt.After(before) || d.Generation != 1 {
+		t.Errorf("UpdateDeployment left UpdatedAt at %v (before %v), generation %d; want it bumped, generation 1", d.UpdatedAt, before, d.Generation)
 	}
 	got, err = st.GetDeployment(ctx, d.ID)
 	ok(t, err)
 	same(t, got, d)
 
+	// The reconciler's write: where it runs, always; its status only for
+	// the generation it was computed for.
+	d.ServingReleaseID, d.HostID, d.ContainerID, d.Upstream = r1.ID, h.ID, "c0ffee", "127.0.0.1:32770"
+	d.StandbyContainerID, d.StandbyReleaseID = "decaf", r2.ID
+	d.Status, d.StatusReason = store.DeploymentReady, ""
+	ok(t, st.UpdateDeploymentRuntime(ctx, d))
+	got, err = st.GetDeployment(ctx, d.ID)
+	ok(t, err)
+	same(t, got, d)
+	stale := *d
+	d.Status, d.StatusReason = store.DeploymentPending, "restarting"
+	ok(t, st.UpdateDeployment(ctx, d)) // a new request meanwhile
+	stale.ContainerID, stale.Upstream, stale.StandbyContainerID, stale.StandbyReleaseID = "beef", "127.0.0.1:32771", "", ""
+	stale.Status = store.DeploymentFailed
+	ok(t, st.UpdateDeploymentRuntime(ctx, &stale))
+	got, err = st.GetDeployment(ctx, d.ID)
+	ok(t, err)
+	if got.Status != store.DeploymentPending || got.StatusReason != "restarting" || got.Generation != 2 {
+		t.Errorf("a stale runtime write changed the status: %q %q, generation %d", got.Status, got.StatusReason, got.Generation)
+	}
+	if got.ContainerID != "beef" || got.Upstream != "127.0.0.1:32771" || got.StandbyContainerID != "" || got.StandbyReleaseID != "" {
+		t.Errorf("a stale runtime write lost where the deployment runs: %+v", got)
+	}
+	d.ContainerID, d.Upstream = got.ContainerID, got.Upstream
+	d.StandbyContainerID, d.StandbyReleaseID = "", ""
+
 	d.HostID, d.ServingReleaseID, d.ExternalID, d.Env, d.Metadata = "", "", "", nil, map[string]string{}
 	ok(t, st.UpdateDeployment(ctx, d))
+	ok(t, st.UpdateDeploymentRuntime(ctx, d))
 	got, err = st.GetDeployment(ctx, d.ID)
 	ok(t, err)
 	same(t, got, d)
 	is(t, st.UpdateDeployment(ctx, &store.Deployment{ID: "dep_missing"}), store.ErrNotFound, "updating a missing deployment")
+	is(t, st.UpdateDeploymentRuntime(ctx, &store.Deployment{ID: "dep_missing"}), store.ErrNotFound, "recording the runtime of a missing deployment")
 
 	for _, c := range []struct {
 		what string
