@@ -201,3 +201,42 @@ func TestRollbackNoStandby(t *testing.T) {
 	waitReady(t, p, d.ID, rels[0])
 	containersAre(t, d.ID, "after the rollback", rels[0]+" running")
 }
+
+// TestDeployDuringRollout: a deploy that arrives while the previous one
+// is still rolling out is not lost: the reconciler's write-back of the
+// first rollout never puts the first release back, and the second serves.
+func TestDeployDuringRollout(t *testing.T) {
+	p := start(t)
+	ctx := context.Background()
+	_, _, pr := p.tenant(t, "Busy Co")
+	var rels []*client.Release
+	for _, body := range []string{"first", "second"} {
+		rel, err := p.api.CreateRelease(ctx, makeTar(file("index.html", "<h1>"+body+"</h1>")), client.ReleaseOptions{ProjectID: pr.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rels = append(rels, rel)
+	}
+	d, err := p.api.Deploy(ctx, client.CreateDeployment{ProjectID: pr.ID, ReleaseID: rels[0].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Minute, "the first rollout under way", func() bool {
+		cur, err := p.api.GetDeployment(ctx, d.ID)
+		return err == nil && (cur.Status == "building" || cur.Status == "starting")
+	})
+	if _, err := p.api.Deploy(ctx, client.CreateDeployment{ProjectID: pr.ID, ReleaseID: rels[1].ID}); err != nil {
+		t.Fatal(err)
+	}
+	cur := waitReady(t, p, d.ID, rels[1].ID)
+	if cur.ReleaseID != rels[1].ID {
+		t.Fatalf("release_id %s after the second deploy, want %s", cur.ReleaseID, rels[1].ID)
+	}
+	time.Sleep(DrainMargin)
+	if cur, _ = p.api.GetDeployment(ctx, d.ID); cur.ReleaseID != rels[1].ID || cur.ServingReleaseID != rels[1].ID || !cur.Ready {
+		t.Fatalf("after the rollouts settled: %+v", cur)
+	}
+	if _, body, _ := p.get(t, d.URL); !strings.Contains(body, "second") {
+		t.Fatalf("serves %q, want the second release", body)
+	}
+}
