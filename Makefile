@@ -29,8 +29,11 @@ test: images vet
 	$(GO) test -race -count=1 -timeout 25m ./...
 	BERTH_ENGINE_RESTART=1 $(GO) test -count=1 -timeout 10m -run '^TestEngineRestart$$' ./e2e
 
+# The core loop's figures and the edge against nginx (BENCHMARKS.md has
+# the others, each with its command).
 bench: images
-	bash scripts/bench.sh
+	$(GO) test ./e2e -run '^$$' -bench 'SandboxPreview|CLIDeploy|Rollback' -benchtime 10x
+	bash scripts/bench-edge.sh 10 10 64
 
 clean:
 	rm -rf bin

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/client"
+	"github.com/berth-dev/berth/internal/up"
 )
 
 // The benchmarks below measure the speed targets end to end on
@@ -31,8 +32,8 @@ func reportMedian(b *testing.B, d []time.Duration) {
 	b.ReportMetric(float64(d[len(d)-1].Microseconds())/1000, "max-ms")
 }
 
-func benchPlatform(b *testing.B) (*platform, *client.Project) {
-	p := start(b)
+func benchPlatform(b *testing.B, opts ...func(*up.Config)) (*platform, *client.Project) {
+	p := start(b, opts...)
 	_, _, pr := p.tenant(b, "Bench")
 	return p, pr
 }
@@ -99,10 +100,19 @@ func BenchmarkCLIDeploy(b *testing.B) {
 	reportMedian(b, d)
 }
 
-// BenchmarkRollback: rollback → the old release serving, with a client
-// looping over the URL that must see no failure.
-func BenchmarkRollback(b *testing.B) {
-	p, pr := benchPlatform(b)
+// BenchmarkRollback: rollback → the other release serving, while two
+// clients loop over the URL. Each rollback goes to the release the one
+// before replaced, whose container is the deployment's frozen standby.
+func BenchmarkRollback(b *testing.B) { benchRollback(b) }
+
+// BenchmarkRollbackNoStandby: the same with --rollback-standby=false,
+// where every rollback starts a new container from the kept image.
+func BenchmarkRollbackNoStandby(b *testing.B) {
+	benchRollback(b, func(c *up.Config) { c.NoStandby = true })
+}
+
+func benchRollback(b *testing.B, opts ...func(*up.Config)) {
+	p, pr := benchPlatform(b, opts...)
 	ctx := context.Background()
 	var rels []*client.Release
 	for _, body := range []string{"release one", "release two"} {

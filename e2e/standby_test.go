@@ -63,7 +63,8 @@ func containersAre(t *testing.T, depID, what string, want ...string) map[string]
 // and a rollback to its release thaws it and switches to it (no container
 // made, no request failed); a later deploy replaces the standby; a standby
 // made with other variables is not woken; a paused deployment's standby
-// is started again by a rollback; deleting the deployment removes it.
+// is started again by a rollback; one removed by hand is replaced by a new
+// container; deleting the deployment removes it.
 func TestRollbackStandby(t *testing.T) {
 	p := start(t)
 	ctx := context.Background()
@@ -167,6 +168,20 @@ func TestRollbackStandby(t *testing.T) {
 	}
 	if _, body, _ := p.get(t, d.URL); !strings.Contains(body, "three") {
 		t.Fatalf("after the rollback to three: %q", body)
+	}
+
+	// A standby removed behind Berth's back is forgotten: the rollback
+	// makes a new container.
+	gone := ids[r1]
+	if out, err := exec.Command("docker", "rm", "-f", gone).CombinedOutput(); err != nil {
+		t.Fatalf("docker rm: %v %s", err, out)
+	}
+	if _, err := p.api.Rollback(ctx, d.ID, r1); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, p, d.ID, r1)
+	if ids = containersAre(t, d.ID, "after a rollback to a removed standby", r1+" running", r3+" paused"); ids[r1] == gone || ids[r3] != third {
+		t.Fatalf("containers %v after a rollback to the removed %s", ids, gone)
 	}
 
 	if _, err := p.api.DeleteDeployment(ctx, d.ID); err != nil {

@@ -340,12 +340,14 @@ func (c *Control) wakeStandby(ctx context.Context, a *agent.Client, d *store.Dep
 	}
 	if err == nil && info.Labels[specLabel] == spec.Labels[specLabel] {
 		c.event(ctx, d.ID, "deployment.starting", "waking the standby container of release %s", rel)
+		// A thawed app answers at once, or is broken; a stopped one boots.
 		err := a.UnpauseContainer(ctx, standby)
+		timeout := 30 * time.Second
 		if err == nil && !info.Running {
-			err = a.StartContainer(ctx, standby)
+			err, timeout = a.StartContainer(ctx, standby), 2*time.Minute
 		}
 		if err == nil {
-			_, err = a.Probe(ctx, standby, agent.ProbeRequest{Port: run.Port, Path: run.HealthPath, Timeout: 2 * time.Minute})
+			_, err = a.Probe(ctx, standby, agent.ProbeRequest{Port: run.Port, Path: run.HealthPath, Timeout: timeout})
 		}
 		if err == nil {
 			info, err = a.InspectContainer(ctx, standby)
