@@ -120,22 +120,25 @@ type FileDigest struct {
 
 // Deployment is a release running at a stable URL.
 type Deployment struct {
-	ID                string            `json:"id"`
-	ProjectID         string            `json:"project_id"`
-	DeploymentProduct string            `json:"deployment_product"`
-	ReleaseID         string            `json:"release_id"`
-	ServingReleaseID  string            `json:"serving_release_id,omitempty"`
-	Status            string            `json:"status"`
-	StatusReason      string            `json:"status_reason,omitempty"`
-	Ready             bool              `json:"ready"`
-	URL               string            `json:"url"`
-	EnvNames          []string          `json:"env_names"`
-	Metadata          map[string]string `json:"metadata"`
-	History           []HistoryEntry    `json:"history"`
-	ExternalID        string            `json:"external_id,omitempty"`
-	DesiredState      string            `json:"desired_state"` // running, paused or deleted; Status says when it is so
-	CreatedAt         time.Time         `json:"created_at"`
-	UpdatedAt         time.Time         `json:"updated_at"`
+	ID                string `json:"id"`
+	ProjectID         string `json:"project_id"`
+	DeploymentProduct string `json:"deployment_product"`
+	ReleaseID         string `json:"release_id"`
+	ServingReleaseID  string `json:"serving_release_id,omitempty"`
+	// StandbyReleaseID is the release whose container is kept frozen: a
+	// rollback to it switches at once, starting nothing.
+	StandbyReleaseID string            `json:"standby_release_id,omitempty"`
+	Status           string            `json:"status"`
+	StatusReason     string            `json:"status_reason,omitempty"`
+	Ready            bool              `json:"ready"`
+	URL              string            `json:"url"`
+	EnvNames         []string          `json:"env_names"`
+	Metadata         map[string]string `json:"metadata"`
+	History          []HistoryEntry    `json:"history"`
+	ExternalID       string            `json:"external_id,omitempty"`
+	DesiredState     string            `json:"desired_state"` // running, paused or deleted; Status says when it is so
+	CreatedAt        time.Time         `json:"created_at"`
+	UpdatedAt        time.Time         `json:"updated_at"`
 }
 
 // HistoryEntry is one release a deployment was pointed at.

@@ -93,6 +93,9 @@ func TestRollbackStandby(t *testing.T) {
 	if ids[r1] != first {
 		t.Fatalf("the standby of release one is %s, not the container that served it (%s)", ids[r1], first)
 	}
+	if cur, err := p.api.GetDeployment(ctx, d.ID); err != nil || cur.StandbyReleaseID != r1 {
+		t.Fatalf("standby_release_id = %+v, %v; want %s", cur, err, r1)
+	}
 	second := ids[r2]
 
 	// The rollback wakes the standby: the same container serves again.
@@ -188,6 +191,9 @@ func TestRollbackStandby(t *testing.T) {
 		t.Fatal(err)
 	}
 	containersAre(t, d.ID, "deleted")
+	if cur, err := p.api.GetDeployment(ctx, d.ID); err != nil || cur.StandbyReleaseID != "" {
+		t.Fatalf("a deleted deployment names a standby: %+v, %v", cur, err)
+	}
 }
 
 // TestRollbackNoStandby: with --rollback-standby=false the replaced

@@ -82,7 +82,8 @@ func (s *Server) getRelease(w http.ResponseWriter, r *http.Request, p *principal
 func (s *Server) deploymentView(r *http.Request, d *store.Deployment) client.Deployment {
 	v := client.Deployment{
 		ID: d.ID, ProjectID: d.ProjectID, DeploymentProduct: d.Product, ReleaseID: d.ReleaseID, ServingReleaseID: d.ServingReleaseID,
-		Status: d.Status, StatusReason: d.StatusReason, Ready: d.Status == store.DeploymentReady,
+		StandbyReleaseID: d.StandbyReleaseID,
+		Status:           d.Status, StatusReason: d.StatusReason, Ready: d.Status == store.DeploymentReady,
 		URL: s.ctl.DeploymentURL(r.Context(), d), EnvNames: slices.Sorted(maps.Keys(d.Env)), Metadata: d.Metadata,
 		History: []client.HistoryEntry{}, ExternalID: d.ExternalID, DesiredState: desiredState(d),
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,

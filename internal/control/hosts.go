@@ -117,15 +117,7 @@ func (c *Control) EnsureHost(ctx context.Context, req EnsureHostRequest) (h *sto
 	}
 	now := time.Now().UTC()
 	if existing != nil {
-		existing.Provisioner, existing.Target = name, target
-		existing.AgentHealth, existing.PortalHealth = store.Health{}, store.Health{}
-		transition(existing, store.HostProvisioning, "retried: ensure was called after the host failed", now)
-		if err := c.st.UpdateHost(ctx, existing); err != nil {
-			return nil, false, fmt.Errorf("retrying host: %w", err)
-		}
-		c.event(ctx, existing.ID, "host.provisioning", "retrying the host after it failed")
-		c.queue.kick(existing.ID)
-		return existing, false, nil
+		return c.retryHost(ctx, existing.ID, name, target, now)
 	}
 	h = &store.Host{
 		ID: id.New(id.Host), Kind: store.HostDockerDeploy, WorkspaceID: req.Workspace.ID,
@@ -143,6 +135,32 @@ func (c *Control) EnsureHost(ctx context.Context, req EnsureHostRequest) (h *sto
 	c.event(ctx, h.ID, "host.provisioning", "making the workspace's Docker Deploy host")
 	c.queue.kick(h.ID)
 	return h, true, nil
+}
+
+// retryHost provisions a failed host again, under the host's lock so that
+// a reconciler run still finishing cannot write its older state over the
+// retry. A host that is no longer failed by then is left as it is.
+func (c *Control) retryHost(ctx context.Context, hostID, provisioner string, target []byte, now time.Time) (*store.Host, bool, error) {
+	unlock, err := c.hostLocks.lock(ctx, hostID)
+	if err != nil {
+		return nil, false, err
+	}
+	defer unlock()
+	h, err := c.st.GetHost(ctx, hostID)
+	if err != nil {
+		return nil, false, err
+	}
+	if h.State == store.HostFailed {
+		h.Provisioner, h.Target = provisioner, target
+		h.AgentHealth, h.PortalHealth = store.Health{}, store.Health{}
+		transition(h, store.HostProvisioning, "retried: ensure was called after the host failed", now)
+		if err := c.st.UpdateHost(ctx, h); err != nil {
+			return nil, false, fmt.Errorf("retrying host: %w", err)
+		}
+		c.event(ctx, h.ID, "host.provisioning", "retrying the host after it failed")
+	}
+	c.queue.kick(h.ID)
+	return h, false, nil
 }
 
 // targetProblem turns a refused target into the answer to ensure.
