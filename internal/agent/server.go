@@ -69,10 +69,10 @@ func NewServer(cfg Config) *Server {
 	s.mux.HandleFunc("GET /v1/containers", s.listContainers)
 	s.mux.HandleFunc("GET /v1/containers/{id}", s.inspectContainer)
 	s.mux.HandleFunc("DELETE /v1/containers/{id}", s.removeContainer)
-	s.mux.HandleFunc("POST /v1/containers/{id}/start", s.startContainer)
+	s.mux.HandleFunc("POST /v1/containers/{id}/start", s.onContainer(s.rt.StartContainer))
 	s.mux.HandleFunc("POST /v1/containers/{id}/stop", s.stopContainer)
-	s.mux.HandleFunc("POST /v1/containers/{id}/pause", s.pauseContainer)
-	s.mux.HandleFunc("POST /v1/containers/{id}/unpause", s.unpauseContainer)
+	s.mux.HandleFunc("POST /v1/containers/{id}/pause", s.onContainer(s.rt.PauseContainer))
+	s.mux.HandleFunc("POST /v1/containers/{id}/unpause", s.onContainer(s.rt.UnpauseContainer))
 	s.mux.HandleFunc("GET /v1/containers/{id}/logs", s.logs)
 	s.mux.HandleFunc("POST /v1/containers/{id}/exec", s.exec)
 	s.mux.HandleFunc("PUT /v1/containers/{id}/archive", s.copyTo)
@@ -277,12 +277,16 @@ func (s *Server) removeContainer(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) startContainer(w http.ResponseWriter, r *http.Request) {
-	if err := s.rt.StartContainer(r.Context(), r.PathValue("id")); err != nil {
-		s.fail(w, err)
-		return
+// onContainer answers 204 once action has been done to the container the
+// path names.
+func (s *Server) onContainer(action func(ctx context.Context, id string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := action(r.Context(), r.PathValue("id")); err != nil {
+			s.fail(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) stopContainer(w http.ResponseWriter, r *http.Request) {
@@ -296,22 +300,6 @@ func (s *Server) stopContainer(w http.ResponseWriter, r *http.Request) {
 		timeout = d
 	}
 	if err := s.rt.StopContainer(r.Context(), r.PathValue("id"), timeout); err != nil {
-		s.fail(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) pauseContainer(w http.ResponseWriter, r *http.Request) {
-	if err := s.rt.PauseContainer(r.Context(), r.PathValue("id")); err != nil {
-		s.fail(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) unpauseContainer(w http.ResponseWriter, r *http.Request) {
-	if err := s.rt.UnpauseContainer(r.Context(), r.PathValue("id")); err != nil {
 		s.fail(w, err)
 		return
 	}

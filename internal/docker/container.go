@@ -229,31 +229,30 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, timeout time.Dur
 // PauseContainer freezes a running container (the cgroup freezer); a
 // paused or stopped one is left as it is.
 func (r *Runtime) PauseContainer(ctx context.Context, id string) error {
-	info, err := r.InspectContainer(ctx, id)
-	if err != nil {
+	return r.setPaused(ctx, id, "running", "pausing", func() error {
+		_, err := r.c.ContainerPause(ctx, id, client.ContainerPauseOptions{})
 		return err
-	}
-	if info.State != "running" {
-		return nil
-	}
-	if _, err := r.c.ContainerPause(ctx, id, client.ContainerPauseOptions{}); err != nil {
-		return fmt.Errorf("pausing container %s: %w", id, notFound(err))
-	}
-	return nil
+	})
 }
 
 // UnpauseContainer thaws a paused container; one not paused is left as
 // it is.
 func (r *Runtime) UnpauseContainer(ctx context.Context, id string) error {
+	return r.setPaused(ctx, id, "paused", "unpausing", func() error {
+		_, err := r.c.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{})
+		return err
+	})
+}
+
+// setPaused runs change when the container is in state from, and leaves
+// it alone otherwise.
+func (r *Runtime) setPaused(ctx context.Context, id, from, verb string, change func() error) error {
 	info, err := r.InspectContainer(ctx, id)
-	if err != nil {
+	if err != nil || info.State != from {
 		return err
 	}
-	if info.State != "paused" {
-		return nil
-	}
-	if _, err := r.c.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{}); err != nil {
-		return fmt.Errorf("unpausing container %s: %w", id, notFound(err))
+	if err := change(); err != nil {
+		return fmt.Errorf("%s container %s: %w", verb, id, notFound(err))
 	}
 	return nil
 }
