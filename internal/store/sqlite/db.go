@@ -38,8 +38,8 @@ var migrations embed.FS
 // concurrent use; the one InTx passes to its function is bound to that
 // transaction.
 type DB struct {
-	// r runs reads and w runs writes: two pools outside a transaction,
-	// the same *sql.Tx inside one.
+	// r runs reads and w runs writes: two pools (with their prepared
+	// statements) outside a transaction, the same *sql.Tx inside one.
 	r, w querier
 	// pools is nil inside a transaction.
 	pools *pools
@@ -47,7 +47,8 @@ type DB struct {
 }
 
 type pools struct {
-	read, write *sql.DB
+	read, write           *sql.DB
+	readStmts, writeStmts *stmtPool
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
@@ -103,7 +104,8 @@ func Open(path string, sealKey []byte) (*DB, error) {
 		read.Close()
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
-	return &DB{r: read, w: write, pools: &pools{read: read, write: write}, seal: seal}, nil
+	pl := &pools{read: read, write: write, readStmts: newStmtPool(read), writeStmts: newStmtPool(write)}
+	return &DB{r: pl.readStmts, w: pl.writeStmts, pools: pl, seal: seal}, nil
 }
 
 // migrate applies the embedded migrations (and the Go ones, which need
@@ -141,7 +143,8 @@ func (d *DB) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 			panic(p)
 		}
 	}()
-	if err := fn(&DB{r: tx, w: tx, seal: d.seal}); err != nil {
+	q := stmtTx{tx: tx, stmts: d.pools.writeStmts}
+	if err := fn(&DB{r: q, w: q, seal: d.seal}); err != nil {
 		// fn's error is the one the caller acts on: a rollback error
 		// would only hide it.
 		tx.Rollback()
@@ -159,6 +162,8 @@ func (d *DB) Close() error {
 	if d.pools == nil {
 		return errors.New("closing database: a transaction's store cannot be closed; return from InTx instead")
 	}
+	d.pools.readStmts.close()
+	d.pools.writeStmts.close()
 	return errors.Join(d.pools.read.Close(), d.pools.write.Close())
 }
 
