@@ -70,7 +70,8 @@ type SSHTarget struct {
 	// out, the key seen on first contact is pinned.
 	HostKey string `json:"host_key,omitempty"`
 	// AgentPort and PortalPort are where the agent and the portal listen
-	// on the server (7443 and 7790 by default).
+	// on the server; left out, 7443 and 7790, or the next ports free on
+	// the server when those are taken.
 	AgentPort  int `json:"agent_port,omitempty"`
 	PortalPort int `json:"portal_port,omitempty"`
 }

@@ -291,6 +291,28 @@ func TestDockerDeploySSH(t *testing.T) {
 	if cur, _ := p.api.GetHost(ctx, h3.ID); cur.State != "failed" {
 		t.Fatalf("a refused retry changed the host: %+v", cur)
 	}
+
+	// Another workspace's host on the same server takes the next free
+	// ports: both hosts are active, with agents on different ports.
+	ws4, err := p.api.CreateWorkspace(ctx, client.CreateWorkspace{OrgID: o.ID, Name: "neighbour"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h4, err := p.api.EnsureHost(ctx, client.EnsureHost{WorkspaceID: ws4.ID, SSH: target(22, sn.clientKey)})
+	if err != nil {
+		t.Fatalf("ensure a second host on the server: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Join(home, ".berth", "hosts", h4.ID)) })
+	if h4 = waitHost(t, p, h4.ID, 2*time.Minute, "active", "failed"); h4.State != "active" || h4.Portal.Status != "healthy" {
+		t.Fatalf("the second host on the server = %+v", h4)
+	}
+	out, _ = exec.Command("pgrep", "-af", "berth agent --dir "+filepath.Join(home, ".berth", "hosts", h4.ID)).Output()
+	if strings.Contains(string(out), ":7443") || !strings.Contains(string(out), "--listen") {
+		t.Fatalf("the second host's agent: %q, want it off port 7443", out)
+	}
+	if cur, err := p.api.GetHost(ctx, h.ID); err != nil || cur.State != "active" || cur.Agent.Status != "healthy" {
+		t.Fatalf("the first host after the second came up: %+v, %v", cur, err)
+	}
 }
 
 // keygenPub makes a key pair and returns its public half: a host key no

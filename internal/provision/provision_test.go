@@ -119,7 +119,8 @@ func TestParseTarget(t *testing.T) {
 	if err != nil || signer == nil {
 		t.Fatal(err)
 	}
-	if got.Address != "10.0.0.2:22" || got.AgentPort != DefaultAgentPort || got.PortalPort != DefaultPortalPort {
+	// Ports stay unset: Provision chooses them on the server.
+	if got.Address != "10.0.0.2:22" || got.AgentPort != 0 || got.PortalPort != 0 {
 		t.Fatalf("defaults = %+v", got)
 	}
 	if got, _, _ := parseTarget(raw(SSHTarget{Address: "[fd00::2]:2222", User: "u", PrivateKey: key})); got.Address != "[fd00::2]:2222" {
@@ -144,5 +145,33 @@ func TestTail(t *testing.T) {
 	}
 	if got := tail("short", 100); got != "short" {
 		t.Errorf("tail = %q", got)
+	}
+}
+
+// TestListening reads the listening ports of /proc/net/tcp and tcp6, and
+// skips connections in other states.
+func TestListening(t *testing.T) {
+	proc := `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:1D13 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+   1: 0100007F:1E6E 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0
+   2: 0100007F:1D14 0100007F:A2B4 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0 20 4 30 10 -1
+  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4 1 0 100 0 0 10 0
+`
+	got := listening(proc)
+	want := map[int]bool{7443: true, 7790: true, 22: true}
+	if len(got) != len(want) {
+		t.Fatalf("listening = %v, want %v", got, want)
+	}
+	for p := range want {
+		if !got[p] {
+			t.Errorf("listening = %v, want %v", got, want)
+		}
+	}
+	if p := nextFreePort(got, 7443); p != 7444 {
+		t.Errorf("next free port from 7443 = %d, want 7444", p)
+	}
+	if p := nextFreePort(got, 7445); p != 7445 {
+		t.Errorf("next free port from 7445 = %d, want 7445", p)
 	}
 }

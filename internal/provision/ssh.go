@@ -32,9 +32,11 @@ type SSHTarget struct {
 	User       string `json:"user"`
 	PrivateKey string `json:"private_key"`
 	// HostKey is the server's pinned host key, in authorized_keys format.
-	HostKey    string `json:"host_key,omitempty"`
-	AgentPort  int    `json:"agent_port,omitempty"`
-	PortalPort int    `json:"portal_port,omitempty"`
+	HostKey string `json:"host_key,omitempty"`
+	// AgentPort and PortalPort are where the roles listen; zero lets
+	// Provision choose (the defaults when free on the server).
+	AgentPort  int `json:"agent_port,omitempty"`
+	PortalPort int `json:"portal_port,omitempty"`
 }
 
 // Default ports of the roles on a server.
@@ -76,12 +78,6 @@ func parseTarget(raw []byte) (SSHTarget, ssh.Signer, error) {
 	}
 	if _, _, err := net.SplitHostPort(t.Address); err != nil {
 		t.Address = net.JoinHostPort(strings.Trim(t.Address, "[]"), "22")
-	}
-	if t.AgentPort == 0 {
-		t.AgentPort = DefaultAgentPort
-	}
-	if t.PortalPort == 0 {
-		t.PortalPort = DefaultPortalPort
 	}
 	signer, err := ssh.ParsePrivateKey([]byte(t.PrivateKey))
 	var missing *ssh.PassphraseMissingError
@@ -198,7 +194,50 @@ func (s *SSH) Provision(ctx context.Context, m Machine) ([]byte, error) {
 	if got := strings.TrimSpace(out); got != want {
 		return nil, fail(ErrInvalidTarget, "the server runs %q, and this Berth's binary is for %q: use a server of that kind", got, want)
 	}
+	// Ports the target leaves to Berth are the defaults when free on the
+	// server, else the next free ones: the hosts of two workspaces on one
+	// server never collide.
+	if t.AgentPort == 0 || t.PortalPort == 0 {
+		out, err := run(c, "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null", nil)
+		if err != nil && out == "" {
+			return nil, fail(ErrInvalidTarget, "reading the server's listening ports failed: %s", tail(out, 500))
+		}
+		taken := listening(out)
+		if t.AgentPort == 0 {
+			t.AgentPort = nextFreePort(taken, DefaultAgentPort)
+			taken[t.AgentPort] = true
+		}
+		if t.PortalPort == 0 {
+			t.PortalPort = nextFreePort(taken, DefaultPortalPort)
+		}
+	}
 	return json.Marshal(t)
+}
+
+// listening reads the TCP ports in LISTEN state from /proc/net/tcp and
+// tcp6 lines ("sl local_address rem_address st …", the address as
+// hex IP:port, the state 0A).
+func listening(procNet string) map[int]bool {
+	ports := map[int]bool{}
+	for _, line := range strings.Split(procNet, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[3] != "0A" {
+			continue
+		}
+		_, hexPort, ok := strings.Cut(f[1], ":")
+		if port, err := strconv.ParseUint(hexPort, 16, 16); ok && err == nil {
+			ports[int(port)] = true
+		}
+	}
+	return ports
+}
+
+// nextFreePort is the first port from want on that is not taken.
+func nextFreePort(taken map[int]bool, want int) int {
+	for taken[want] && want < 65535 {
+		want++
+	}
+	return want
 }
 
 func unameArch(goarch string) string {
@@ -252,6 +291,12 @@ func (s *SSH) Bootstrap(ctx context.Context, m Machine, b Bundle) (Endpoint, err
 			return Endpoint{}, fail(ErrNoDocker, "the SSH user may not use the server's Docker engine: add it to the docker group, or log in as root, and ensure the host again")
 		}
 		return Endpoint{}, fail(ErrNoDocker, "no Docker engine answers on the server: install docker.io there, start dockerd and ensure the host again")
+	}
+	if t.AgentPort == 0 {
+		t.AgentPort = DefaultAgentPort // a target from before Provision chose ports
+	}
+	if t.PortalPort == 0 {
+		t.PortalPort = DefaultPortalPort
 	}
 	ep := Endpoint{AgentAddr: net.JoinHostPort(ip, strconv.Itoa(t.AgentPort))}
 	out, err = run(c, bin+" portal --help", nil)
