@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/client"
+	"github.com/berth-dev/berth/internal/control"
 	"github.com/berth-dev/berth/internal/pki"
 	"github.com/berth-dev/berth/internal/up"
 )
@@ -103,10 +104,15 @@ func (r *recorder) all() []string {
 // the local provisioner: ensure (idempotent), a publish that waits while
 // the host bootstraps and proceeds on its own once it is active, an agent
 // that answers only over mutual TLS, nothing of the agent in any answer,
-// an agent crash that fails the host with its cause, and a retry.
+// a second release that leaves the first frozen as the standby (counted
+// in the host's usage), an agent crash that fails the host with its
+// cause, and a retry.
 func TestDockerDeployHost(t *testing.T) {
 	bin, gate := gatedAgent(t)
-	p := start(t, func(c *up.Config) { c.AgentBinary = bin })
+	p := start(t, func(c *up.Config) {
+		c.AgentBinary = bin
+		c.Limits = control.Limits{MemoryBytes: 256 << 20, NanoCPUs: 5e8}
+	})
 	rec := &recorder{next: http.DefaultTransport}
 	p.api.HTTP = &http.Client{Transport: rec}
 	ctx := context.Background()
@@ -248,6 +254,24 @@ func TestDockerDeployHost(t *testing.T) {
 				t.Errorf("an answer shows %q:\n%s", leak, b)
 			}
 		}
+	}
+
+	// A second release: the first one's container stays on the host as
+	// the frozen standby, and counts in the host's usage (memory, not
+	// CPU).
+	rel2, err := p.api.CreateRelease(ctx, makeTar(file("index.html", "<h1>second on the host</h1>")), client.ReleaseOptions{ProjectID: pr.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.api.Deploy(ctx, client.CreateDeployment{ProjectID: pr.ID, ReleaseID: rel2.ID, DeploymentProduct: "docker_deploy"}); err != nil {
+		t.Fatal(err)
+	}
+	if d = waitReady(t, p, d.ID, rel2.ID); d.StandbyReleaseID != rel.ID {
+		t.Fatalf("standby_release_id = %q, want %s", d.StandbyReleaseID, rel.ID)
+	}
+	containersAre(t, d.ID, "on the host after a second release", rel2.ID+" running", rel.ID+" paused")
+	if h, _ = p.api.GetHost(ctx, h.ID); h.Usage.Containers != 2 || h.Usage.MemoryBytes != 2*256<<20 || h.Usage.CPUs != 0.5 {
+		t.Fatalf("host usage = %+v, want 2 containers, 512 MiB, 0.5 CPUs", h.Usage)
 	}
 
 	// An agent that crashes at start fails the host with its output, and

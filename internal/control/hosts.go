@@ -550,7 +550,8 @@ type HostUsage struct {
 	NanoCPUs    int64
 }
 
-// HostUsage counts the deployments a host runs and what they reserve.
+// HostUsage counts the containers a host runs for deployments (serving
+// and standby) and what their limits reserve.
 func (c *Control) HostUsage(ctx context.Context, h *store.Host) (HostUsage, error) {
 	deps, err := listAll(ctx, func(ctx context.Context, f store.ListFilter) ([]*store.Deployment, error) {
 		f.WorkspaceID = h.WorkspaceID
@@ -559,13 +560,22 @@ func (c *Control) HostUsage(ctx context.Context, h *store.Host) (HostUsage, erro
 	if err != nil {
 		return HostUsage{}, err
 	}
+	// A frozen standby holds memory but uses no CPU.
 	var u HostUsage
+	serving := 0
 	for _, d := range deps {
-		if d.HostID == h.ID && d.ContainerID != "" {
+		if d.HostID != h.ID {
+			continue
+		}
+		if d.ContainerID != "" {
+			serving++
+		}
+		if d.StandbyContainerID != "" {
 			u.Containers++
 		}
 	}
+	u.Containers += serving
 	u.MemoryBytes = int64(u.Containers) * c.cfg.Limits.MemoryBytes
-	u.NanoCPUs = int64(u.Containers) * c.cfg.Limits.NanoCPUs
+	u.NanoCPUs = int64(serving) * c.cfg.Limits.NanoCPUs
 	return u, nil
 }
