@@ -44,6 +44,28 @@ func containerEnv(t *testing.T, id string) string {
 	return string(out)
 }
 
+// runCommandOnce makes a cron job of the deployment that runs argv (on a
+// schedule that never comes in a test), triggers it and returns the run
+// once it has ended.
+func runCommandOnce(t *testing.T, p *platform, projectID, deploymentID string, argv ...string) *client.CronRun {
+	t.Helper()
+	ctx := context.Background()
+	j, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: projectID, DeploymentID: deploymentID, Name: "once", Schedule: "0 3 1 1 *",
+		Target: client.CronTarget{Command: argv}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.api.TriggerCronJob(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Minute, "the run of "+argv[0]+" to end", func() bool {
+		r, _ = p.api.CronRun(ctx, j.ID, r.ID)
+		return r != nil && r.Status != "scheduled" && r.Status != "running"
+	})
+	return r
+}
+
 // TestBucketCronCommand: a cron command's one-off container of a
 // deployment linked to a bucket gets the bucket's variables and the
 // hosts entry of s3.berth.internal, so a program of the image (python3)
@@ -74,19 +96,7 @@ func TestBucketCronCommand(t *testing.T) {
 		t.Fatalf("link: %v", err)
 	}
 	waitReady(t, p, d.ID, rel.ID)
-	j, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, DeploymentID: d.ID, Name: "list", Schedule: "0 3 1 1 *",
-		Target: client.CronTarget{Command: []string{"sh", "-c", "grep s3.berth.internal /etc/hosts >/dev/null && echo hosts=ok; python3 /app/s3get.py"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := p.api.TriggerCronJob(ctx, j.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, time.Minute, "the run to end", func() bool {
-		r, _ = p.api.CronRun(ctx, j.ID, r.ID)
-		return r != nil && r.Status != "scheduled" && r.Status != "running"
-	})
+	r := runCommandOnce(t, p, pr.ID, d.ID, "sh", "-c", "grep s3.berth.internal /etc/hosts >/dev/null && echo hosts=ok; python3 /app/s3get.py")
 	if r.Status != "succeeded" || !strings.Contains(r.Output, "hosts=ok") || !strings.Contains(r.Output, "status=200") ||
 		!strings.Contains(r.Output, "<Key>hello.txt</Key>") || !strings.Contains(r.Output, "<Name>"+b.S3Name+"</Name>") {
 		t.Fatalf("the cron run listing the bucket: %+v", r)
@@ -120,20 +130,13 @@ func TestBucketCompose(t *testing.T) {
 volumes:
   cache-data: {}
 `
-	server := `import http.server, subprocess
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        out = b"up"
-        if self.path == "/object":
-            out = subprocess.run(["python3", "/app/s3get.py", "hello.txt"], capture_output=True, timeout=20).stdout
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(out)
-http.server.ThreadingHTTPServer(("", 8080), H).serve_forever()
-`
+	server, err := os.ReadFile(filepath.Join("testdata", "s3app", "server.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	rel, err := p.api.CreateRelease(ctx, makeTar(file("compose.yaml", composeFile),
 		file("web/Dockerfile", "FROM python\nCOPY s3get.py server.py /app/\nCMD [\"python3\", \"/app/server.py\"]\n"),
-		file("web/s3get.py", string(script)), file("web/server.py", server)),
+		file("web/s3get.py", string(script)), file("web/server.py", string(server))),
 		client.ReleaseOptions{ProjectID: pr.ID, TemplateID: "compose-full-stack"})
 	if err != nil {
 		t.Fatal(err)
@@ -166,21 +169,9 @@ http.server.ThreadingHTTPServer(("", 8080), H).serve_forever()
 	// A cron command runs as `docker compose run web` would: the web
 	// service's image and env, on the release's network, where the cache
 	// answers by its service name.
-	j, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, DeploymentID: d.ID, Name: "report", Schedule: "0 3 1 1 *",
-		Target: client.CronTarget{Command: []string{"python3", "-c",
-			"import socket, subprocess; socket.create_connection(('cache', 6379), 5); print('cache=ok'); " +
-				"print(subprocess.run(['python3', '/app/s3get.py', 'hello.txt'], capture_output=True, text=True).stdout)"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := p.api.TriggerCronJob(ctx, j.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, time.Minute, "the run to end", func() bool {
-		r, _ = p.api.CronRun(ctx, j.ID, r.ID)
-		return r != nil && r.Status != "scheduled" && r.Status != "running"
-	})
+	r := runCommandOnce(t, p, pr.ID, d.ID, "python3", "-c",
+		"import socket, subprocess; socket.create_connection(('cache', 6379), 5); print('cache=ok'); "+
+			"print(subprocess.run(['python3', '/app/s3get.py', 'hello.txt'], capture_output=True, text=True).stdout)")
 	if r.Status != "succeeded" || !strings.Contains(r.Output, "cache=ok") || !strings.Contains(r.Output, "status=200 body=hello, bucket") {
 		t.Fatalf("a cron command of the compose deployment: %+v", r)
 	}

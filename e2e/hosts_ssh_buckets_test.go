@@ -52,20 +52,13 @@ func TestDockerDeploySSHBuckets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	server := `import http.server, subprocess
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        out = b"up"
-        if self.path == "/object":
-            out = subprocess.run(["python3", "/app/s3get.py", "hello.txt"], capture_output=True, timeout=20).stdout
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(out)
-http.server.ThreadingHTTPServer(("", 8080), H).serve_forever()
-`
+	server, err := os.ReadFile(filepath.Join("testdata", "s3app", "server.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	rel, err := p.api.CreateRelease(ctx, makeTar(
 		file("Dockerfile", "FROM "+images.Python+"\nCOPY s3get.py server.py /app/\nCMD [\"python3\", \"/app/server.py\"]\n"),
-		file("s3get.py", string(script)), file("server.py", server)), client.ReleaseOptions{ProjectID: pr.ID, Port: 8080})
+		file("s3get.py", string(script)), file("server.py", string(server))), client.ReleaseOptions{ProjectID: pr.ID, Port: 8080})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,19 +93,7 @@ http.server.ThreadingHTTPServer(("", 8080), H).serve_forever()
 	}
 
 	// A cron command on that host reaches it the same way.
-	j, err := p.api.CreateCronJob(ctx, client.CreateCronJob{ProjectID: pr.ID, DeploymentID: d.ID, Name: "list", Schedule: "0 3 1 1 *",
-		Target: client.CronTarget{Command: []string{"python3", "/app/s3get.py"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := p.api.TriggerCronJob(ctx, j.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, time.Minute, "the cron run to end", func() bool {
-		r, _ = p.api.CronRun(ctx, j.ID, r.ID)
-		return r != nil && r.Status != "scheduled" && r.Status != "running"
-	})
+	r := runCommandOnce(t, p, pr.ID, d.ID, "python3", "/app/s3get.py")
 	if r.Status != "succeeded" || !strings.Contains(r.Output, "status=200") || !strings.Contains(r.Output, "<Key>hello.txt</Key>") {
 		t.Errorf("the cron run on the ssh host: %+v", r)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -678,22 +677,6 @@ func (c *Control) removeCronContainer(ctx context.Context, r *store.CronRun) {
 	}
 }
 
-// cronImageSpec is the container of a release with one image: the
-// deployment's env, limits, network and hosts entries.
-func (c *Control) cronImageSpec(ctx context.Context, d *store.Deployment, rel *store.Release) (agent.ContainerSpec, error) {
-	shape := c.runShape(rel, d)
-	env, err := c.containerEnv(ctx, d.ProjectID, d.ID, shape.Env, d.Env)
-	if err != nil {
-		return agent.ContainerSpec{}, fmt.Errorf("making the env: %w", err)
-	}
-	env["PORT"] = strconv.Itoa(shape.Port)
-	return agent.ContainerSpec{
-		Image: imageRef(rel.ID), Env: envList(env),
-		Network: c.appNetwork(ctx, d.ProjectID, d.ID), ExtraHosts: c.bucketHosts(ctx, d.ProjectID, d.ID),
-		MemoryBytes: c.cfg.Limits.MemoryBytes, NanoCPUs: c.cfg.Limits.NanoCPUs, PidsLimit: c.cfg.Limits.PidsLimit,
-	}, nil
-}
-
 // cronComposeSpec is the container of a compose release's routed service,
 // as `docker compose run` makes it: that service's image, env, volumes
 // and the release's network, where the other services answer by name.
@@ -835,7 +818,7 @@ func (c *Control) cronCommand(ctx context.Context, j *store.CronJob, r *store.Cr
 	if c.composeRelease(rel) {
 		spec, err = c.cronComposeSpec(ctx, a, d, rel)
 	} else {
-		spec, err = c.cronImageSpec(ctx, d, rel)
+		spec, _, err = c.deploymentSpec(ctx, d, rel)
 	}
 	if err != nil {
 		return err

@@ -293,7 +293,8 @@ func (c *Control) reconcileDeployment(ctx context.Context, did string) error {
 const specLabel = "berth.spec"
 
 // deploymentSpec is the container a release runs in as deployment d,
-// without its name, which is new for every rollout.
+// without its name, which is new for every rollout (a cron command's
+// container is made from it too).
 func (c *Control) deploymentSpec(ctx context.Context, d *store.Deployment, rel *store.Release) (agent.ContainerSpec, RunShape, error) {
 	run := c.runShape(rel, d)
 	env, err := c.containerEnv(ctx, d.ProjectID, d.ID, run.Env, d.Env)
@@ -465,18 +466,13 @@ func (c *Control) settleStandby(ctx context.Context, a *agent.Client, d *store.D
 	if d.StandbyContainerID == "" || c.draining.has(d.StandbyContainerID) {
 		return nil
 	}
-	info, err := a.InspectContainer(ctx, d.StandbyContainerID)
+	// Pausing leaves a paused or stopped container as it is.
+	err := a.PauseContainer(ctx, d.StandbyContainerID)
 	if errors.Is(err, agent.ErrNotFound) {
 		d.StandbyContainerID, d.StandbyReleaseID = "", ""
 		return c.st.UpdateDeploymentRuntime(ctx, d)
 	}
-	if err != nil {
-		return err
-	}
-	if info.State == "running" {
-		return a.PauseContainer(ctx, info.ID)
-	}
-	return nil
+	return err
 }
 
 // keepServing makes sure the serving container runs and the route points

@@ -2,13 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"io/fs"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/berth-dev/berth/internal/store"
 )
@@ -59,8 +56,7 @@ func TestCronArgvMigration(t *testing.T) {
 		}
 	}
 	// Back to the schema before the migration (the later ones undone too).
-	prov, err := goose.NewProvider(goose.DialectSQLite3, db.pools.write, mustSub(t), goose.WithDisableGlobalRegistry(true),
-		goose.WithGoMigrations(cronArgvMigration(db.seal)))
+	prov, err := migrations(db.pools.write, db.seal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,12 +83,4 @@ func TestCronArgvMigration(t *testing.T) {
 			t.Errorf("%s after the migration: deployment %q, target %+v; want %s, %+v", id, j.DeploymentID, j.Target, d.ID, want)
 		}
 	}
-}
-
-func mustSub(t *testing.T) fs.FS {
-	dir, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }

@@ -32,7 +32,7 @@ import (
 )
 
 //go:embed migrations/*.sql
-var migrations embed.FS
+var migrationFiles embed.FS
 
 // DB is a store.Store on a SQLite file. The value Open returns is safe for
 // concurrent use; the one InTx passes to its function is bound to that
@@ -111,20 +111,30 @@ func Open(path string, sealKey []byte) (*DB, error) {
 // migrate applies the embedded migrations (and the Go ones, which need
 // the seal key) that db has not seen yet.
 func migrate(db *sql.DB, seal *sealer) error {
-	dir, err := fs.Sub(migrations, "migrations")
+	p, err := migrations(db, seal)
 	if err != nil {
-		return fmt.Errorf("reading migrations: %w", err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, dir, goose.WithDisableGlobalRegistry(true),
-		goose.WithGoMigrations(cronArgvMigration(seal)))
-	if err != nil {
-		return fmt.Errorf("loading migrations: %w", err)
+		return err
 	}
 	// p.Close would close db, which stays ours.
 	if _, err := p.Up(context.Background()); err != nil {
 		return fmt.Errorf("migrating database: %w", err)
 	}
 	return nil
+}
+
+// migrations is the provider of the embedded migrations and the Go ones
+// on db.
+func migrations(db *sql.DB, seal *sealer) (*goose.Provider, error) {
+	dir, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("reading migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, dir, goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(cronArgvMigration(seal)))
+	if err != nil {
+		return nil, fmt.Errorf("loading migrations: %w", err)
+	}
+	return p, nil
 }
 
 // InTx runs fn with a DB bound to one write transaction. Called on a DB

@@ -242,7 +242,7 @@ func TestReopenKeepsData(t *testing.T) {
 		}
 		// The newest migration applied, once: numbers are handed out per
 		// branch, so the files may have gaps until every branch is in.
-		files, _ := fs.Glob(migrations, "migrations/*.sql")
+		files, _ := fs.Glob(migrationFiles, "migrations/*.sql")
 		newest := int64(cronArgvVersion) // the Go migration
 		for _, f := range files {
 			n, _ := strconv.ParseInt(strings.SplitN(pathpkg.Base(f), "_", 2)[0], 10, 64)
