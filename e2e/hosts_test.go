@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/client"
-	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/agents"
 	"github.com/berth-dev/berth/internal/pki"
 	"github.com/berth-dev/berth/internal/up"
 )
@@ -111,7 +111,7 @@ func TestDockerDeployHost(t *testing.T) {
 	bin, gate := gatedAgent(t)
 	p := start(t, func(c *up.Config) {
 		c.AgentBinary = bin
-		c.Limits = control.Limits{MemoryBytes: 256 << 20, NanoCPUs: 5e8}
+		c.Limits = agents.Limits{MemoryBytes: 256 << 20, NanoCPUs: 5e8}
 	})
 	rec := &recorder{next: http.DefaultTransport}
 	p.api.HTTP = &http.Client{Transport: rec}

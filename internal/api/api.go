@@ -18,26 +18,46 @@ import (
 	"strings"
 
 	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/buckets"
+	"github.com/berth-dev/berth/internal/control/cron"
+	"github.com/berth-dev/berth/internal/control/databases"
+	"github.com/berth-dev/berth/internal/control/deploy"
+	"github.com/berth-dev/berth/internal/control/domains"
+	"github.com/berth-dev/berth/internal/control/hosts"
+	"github.com/berth-dev/berth/internal/control/releases"
+	"github.com/berth-dev/berth/internal/control/routes"
+	"github.com/berth-dev/berth/internal/control/sandbox"
 	"github.com/berth-dev/berth/internal/problem"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/templates"
 )
 
 // Server is the public API handler.
 type Server struct {
-	st   store.Store
-	ctl  *control.Control
-	logf func(string, ...any)
-	mux  *http.ServeMux
+	st          store.Store
+	deployments *deploy.Service
+	sandboxes   *sandbox.Service
+	releases    *releases.Service
+	hosts       *hosts.Service
+	databases   *databases.Service
+	buckets     *buckets.Service
+	cron        *cron.Scheduler
+	domains     *domains.Service
+	edgeRoutes  *routes.Service
+	templates   *templates.Catalogue
+	logf        func(string, ...any)
+	mux         *http.ServeMux
 	// patterns are the routes served, for the OpenAPI conformance test.
 	patterns []string
 }
 
-// New returns the API over a store and a control plane.
-func New(st store.Store, ctl *control.Control, logf func(string, ...any)) *Server {
+// New returns the API over a store and the control plane's services.
+func New(st store.Store, p *control.Plane, logf func(string, ...any)) *Server {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	s := &Server{st: st, ctl: ctl, logf: logf, mux: http.NewServeMux()}
+	s := &Server{st: st, deployments: p.Deployments, sandboxes: p.Sandboxes, releases: p.Releases, hosts: p.Hosts,
+		databases: p.Databases, buckets: p.Buckets, cron: p.Cron, domains: p.Domains, edgeRoutes: p.Routes, templates: p.Templates, logf: logf, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/client"
-	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/appenv"
+	"github.com/berth-dev/berth/internal/control/buckets"
 	"github.com/berth-dev/berth/internal/id"
 	"github.com/berth-dev/berth/internal/problem"
 	"github.com/berth-dev/berth/internal/store"
@@ -29,12 +30,12 @@ func (s *Server) bucketRoutes(h, idem func(string, handlerFunc)) {
 
 func (s *Server) bucketView(r *http.Request, b *store.Bucket, usage bool) client.Bucket {
 	v := client.Bucket{
-		ID: b.ID, ProjectID: b.ProjectID, Name: b.Name, S3Name: b.S3Name, Endpoint: s.ctl.BucketPublicEndpoint(r.Context(), b),
-		Region: s.ctl.BucketRegion(), KeyScope: b.KeyScope, AccessKeyID: b.AccessKeyID,
+		ID: b.ID, ProjectID: b.ProjectID, Name: b.Name, S3Name: b.S3Name, Endpoint: s.buckets.BucketPublicEndpoint(r.Context(), b),
+		Region: s.buckets.BucketRegion(), KeyScope: b.KeyScope, AccessKeyID: b.AccessKeyID,
 		CredentialsVersion: b.CredentialsVersion, ExternalID: b.ExternalID, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt,
 	}
 	if usage {
-		if n, size, err := s.ctl.BucketUsage(r.Context(), b); err == nil {
+		if n, size, err := s.buckets.BucketUsage(r.Context(), b); err == nil {
 			v.Objects, v.Bytes = &n, &size
 		} else {
 			s.logf("buckets: counting %s: %v", b.ID, err)
@@ -44,8 +45,8 @@ func (s *Server) bucketView(r *http.Request, b *store.Bucket, usage bool) client
 }
 
 func (s *Server) bucketCredentials(b *store.Bucket) *client.BucketCredentials {
-	access, secret := s.ctl.BucketKeys(b)
-	return &client.BucketCredentials{AccessKeyID: access, SecretAccessKey: secret, Env: s.ctl.BucketEnv(b)}
+	access, secret := s.buckets.BucketKeys(b)
+	return &client.BucketCredentials{AccessKeyID: access, SecretAccessKey: secret, Env: s.buckets.BucketEnv(b)}
 }
 
 // bucket loads a bucket the key may act on.
@@ -93,7 +94,7 @@ func (s *Server) createBucket(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return err
 	}
-	b, err := s.ctl.CreateBucket(r.Context(), control.BucketRequest{Project: pr, Name: req.Name, ExternalID: req.ExternalID})
+	b, err := s.buckets.CreateBucket(r.Context(), buckets.BucketRequest{Project: pr, Name: req.Name, ExternalID: req.ExternalID})
 	if err != nil {
 		return err
 	}
@@ -140,7 +141,7 @@ func (s *Server) deleteBucket(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return err
 	}
-	if err := s.ctl.DeleteBucket(r.Context(), b.ID, force); err != nil {
+	if err := s.buckets.DeleteBucket(r.Context(), b.ID, force); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -155,7 +156,7 @@ func (s *Server) rotateBucketKeys(w http.ResponseWriter, r *http.Request, p *pri
 	if err := p.admin(owner{org: b.OrgID, workspace: b.WorkspaceID, project: b.ProjectID}); err != nil {
 		return err
 	}
-	if b, err = s.ctl.RotateBucketKeys(r.Context(), b.ID); err != nil {
+	if b, err = s.buckets.RotateBucketKeys(r.Context(), b.ID); err != nil {
 		return err
 	}
 	v := s.bucketView(r, b, false)
@@ -169,15 +170,15 @@ func (s *Server) presignBucket(w http.ResponseWriter, r *http.Request, p *princi
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	pr := control.PresignRequest{Key: req.Key, Method: req.Method, Expires: time.Duration(req.ExpiresIn) * time.Second, ContentType: req.ContentType}
-	if err := control.ValidatePresign(pr); err != nil {
+	pr := buckets.PresignRequest{Key: req.Key, Method: req.Method, Expires: time.Duration(req.ExpiresIn) * time.Second, ContentType: req.ContentType}
+	if err := buckets.ValidatePresign(pr); err != nil {
 		return err
 	}
 	b, err := s.bucket(r, p, req.Method == http.MethodPut)
 	if err != nil {
 		return err
 	}
-	ps, exp, err := s.ctl.Presign(r.Context(), b, pr)
+	ps, exp, err := s.buckets.Presign(r.Context(), b, pr)
 	if err != nil {
 		return err
 	}
@@ -186,7 +187,7 @@ func (s *Server) presignBucket(w http.ResponseWriter, r *http.Request, p *princi
 }
 
 func (s *Server) bucketLinkView(b *store.Bucket, l *store.BucketLink) client.BucketLink {
-	v := client.BucketLink{BucketID: l.BucketID, EnvNames: slices.Sorted(maps.Keys(s.ctl.BucketEnv(b))), CreatedAt: l.CreatedAt}
+	v := client.BucketLink{BucketID: l.BucketID, EnvNames: slices.Sorted(maps.Keys(s.buckets.BucketEnv(b))), CreatedAt: l.CreatedAt}
 	if id.HasPrefix(l.TargetID, id.Sandbox) {
 		v.SandboxID = l.TargetID
 	} else {
@@ -207,7 +208,7 @@ func (s *Server) linkBucket(w http.ResponseWriter, r *http.Request, p *principal
 	if err := s.visibleTarget(r, p, client.CreateDatabaseLink{SandboxID: req.SandboxID, DeploymentID: req.DeploymentID}); err != nil {
 		return err
 	}
-	l, err := s.ctl.LinkBucket(r.Context(), b.ID, control.LinkRequest{SandboxID: req.SandboxID, DeploymentID: req.DeploymentID})
+	l, err := s.buckets.LinkBucket(r.Context(), b.ID, appenv.LinkRequest{SandboxID: req.SandboxID, DeploymentID: req.DeploymentID})
 	if err != nil {
 		return err
 	}
@@ -237,7 +238,7 @@ func (s *Server) unlinkBucket(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return err
 	}
-	if err := s.ctl.UnlinkBucket(r.Context(), b.ID, r.PathValue("target_id")); err != nil {
+	if err := s.buckets.UnlinkBucket(r.Context(), b.ID, r.PathValue("target_id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

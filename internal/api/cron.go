@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/client"
-	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/cron"
 	"github.com/berth-dev/berth/internal/problem"
 	"github.com/berth-dev/berth/internal/store"
 )
@@ -169,7 +169,7 @@ func (s *Server) createCronJob(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	j, err := s.ctl.CreateCronJob(r.Context(), control.CronJobRequest{Project: pr, DeploymentID: req.DeploymentID, Name: req.Name,
+	j, err := s.cron.CreateCronJob(r.Context(), cron.CronJobRequest{Project: pr, DeploymentID: req.DeploymentID, Name: req.Name,
 		Schedule: req.Schedule, TimeZone: req.Timezone, Target: cronTarget(req.Target), Enabled: req.Enabled,
 		Concurrency: req.Concurrency, Timeout: timeoutOf(req.TimeoutS)})
 	if err != nil {
@@ -212,7 +212,7 @@ func (s *Server) updateCronJob(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	patch := control.CronJobPatch{DeploymentID: req.DeploymentID, Name: req.Name, Schedule: req.Schedule,
+	patch := cron.CronJobPatch{DeploymentID: req.DeploymentID, Name: req.Name, Schedule: req.Schedule,
 		TimeZone: req.Timezone, Enabled: req.Enabled, Concurrency: req.Concurrency}
 	if req.Target != nil {
 		t := cronTarget(*req.Target)
@@ -222,7 +222,7 @@ func (s *Server) updateCronJob(w http.ResponseWriter, r *http.Request, p *princi
 		d := timeoutOf(*req.TimeoutS)
 		patch.Timeout = &d
 	}
-	j, err = s.ctl.UpdateCronJob(r.Context(), j.ID, patch)
+	j, err = s.cron.UpdateCronJob(r.Context(), j.ID, patch)
 	if err != nil {
 		return err
 	}
@@ -235,7 +235,7 @@ func (s *Server) deleteCronJob(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	if err := s.ctl.DeleteCronJob(r.Context(), j.ID); err != nil {
+	if err := s.cron.DeleteCronJob(r.Context(), j.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -247,7 +247,7 @@ func (s *Server) runCronJob(w http.ResponseWriter, r *http.Request, p *principal
 	if err != nil {
 		return err
 	}
-	run, err := s.ctl.RunCronJob(r.Context(), j)
+	run, err := s.cron.RunCronJob(r.Context(), j)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/client"
-	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/appenv"
+	"github.com/berth-dev/berth/internal/control/databases"
 	"github.com/berth-dev/berth/internal/id"
 	"github.com/berth-dev/berth/internal/problem"
 	"github.com/berth-dev/berth/internal/store"
@@ -30,17 +31,17 @@ func (s *Server) databaseRoutes(h, idem func(string, handlerFunc)) {
 func (s *Server) databaseView(db *store.Database) client.Database {
 	return client.Database{
 		ID: db.ID, ProjectID: db.ProjectID, Name: db.Name, Engine: db.Engine, Status: db.Status, StatusReason: db.StatusReason,
-		Version: db.Version, SizeBytes: db.SizeBytes, Image: db.Image, Host: db.Name, Port: control.DatabasePort(db.Engine),
+		Version: db.Version, SizeBytes: db.SizeBytes, Image: db.Image, Host: db.Name, Port: databases.DatabasePort(db.Engine),
 		CredentialsApplied: db.AppliedVersion == db.CredentialsVersion, ExternalID: db.ExternalID,
 		CreatedAt: db.CreatedAt, UpdatedAt: db.UpdatedAt,
 	}
 }
 
 func (s *Server) credentialsView(db *store.Database) client.DatabaseCredentials {
-	internal, published := s.ctl.DatabaseURL(db)
+	internal, published := s.databases.DatabaseURL(db)
 	return client.DatabaseCredentials{
 		Username: db.Username, Password: db.Password, Database: db.DatabaseName, Host: db.Name,
-		Port: control.DatabasePort(db.Engine), URL: internal, PublishedURL: published, Env: s.ctl.DatabaseEnv(db),
+		Port: databases.DatabasePort(db.Engine), URL: internal, PublishedURL: published, Env: s.databases.DatabaseEnv(db),
 	}
 }
 
@@ -91,7 +92,7 @@ func (s *Server) createDatabase(w http.ResponseWriter, r *http.Request, p *princ
 	if err != nil {
 		return err
 	}
-	db, err := s.ctl.CreateDatabase(r.Context(), control.DatabaseRequest{Project: pr, Engine: req.Engine, Name: req.Name, ExternalID: req.ExternalID})
+	db, err := s.databases.CreateDatabase(r.Context(), databases.DatabaseRequest{Project: pr, Engine: req.Engine, Name: req.Name, ExternalID: req.ExternalID})
 	if err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func (s *Server) deleteDatabase(w http.ResponseWriter, r *http.Request, p *princ
 			return err
 		}
 	}
-	cur, err := s.ctl.DeleteDatabase(r.Context(), db.ID, purge, 30*time.Second)
+	cur, err := s.databases.DeleteDatabase(r.Context(), db.ID, purge, 30*time.Second)
 	if err != nil {
 		return err
 	}
@@ -176,7 +177,7 @@ func (s *Server) rotateCredentials(w http.ResponseWriter, r *http.Request, p *pr
 	if err := p.admin(owner{org: db.OrgID, workspace: db.WorkspaceID, project: db.ProjectID}); err != nil {
 		return err
 	}
-	if db, err = s.ctl.RotateDatabase(r.Context(), db.ID, 30*time.Second); err != nil {
+	if db, err = s.databases.RotateDatabase(r.Context(), db.ID, 30*time.Second); err != nil {
 		return err
 	}
 	v := s.databaseView(db)
@@ -186,7 +187,7 @@ func (s *Server) rotateCredentials(w http.ResponseWriter, r *http.Request, p *pr
 }
 
 func (s *Server) linkView(db *store.Database, l *store.DatabaseLink) client.DatabaseLink {
-	v := client.DatabaseLink{DatabaseID: l.DatabaseID, EnvNames: slices.Sorted(maps.Keys(s.ctl.DatabaseEnv(db))),
+	v := client.DatabaseLink{DatabaseID: l.DatabaseID, EnvNames: slices.Sorted(maps.Keys(s.databases.DatabaseEnv(db))),
 		Applied: l.Version == db.AppliedVersion && l.Version > 0, CreatedAt: l.CreatedAt}
 	if id.HasPrefix(l.TargetID, id.Sandbox) {
 		v.SandboxID = l.TargetID
@@ -210,7 +211,7 @@ func (s *Server) linkDatabase(w http.ResponseWriter, r *http.Request, p *princip
 	if err := s.visibleTarget(r, p, req); err != nil {
 		return err
 	}
-	l, err := s.ctl.LinkDatabase(r.Context(), db.ID, control.LinkRequest{SandboxID: req.SandboxID, DeploymentID: req.DeploymentID})
+	l, err := s.databases.LinkDatabase(r.Context(), db.ID, appenv.LinkRequest{SandboxID: req.SandboxID, DeploymentID: req.DeploymentID})
 	if err != nil {
 		return err
 	}
@@ -266,7 +267,7 @@ func (s *Server) unlinkDatabase(w http.ResponseWriter, r *http.Request, p *princ
 	if err != nil {
 		return err
 	}
-	if err := s.ctl.UnlinkDatabase(r.Context(), db.ID, r.PathValue("target_id")); err != nil {
+	if err := s.databases.UnlinkDatabase(r.Context(), db.ID, r.PathValue("target_id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

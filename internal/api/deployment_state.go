@@ -10,9 +10,9 @@ import (
 // deploymentStateRoutes registers pause, resume and delete of
 // deployments.
 func (s *Server) deploymentStateRoutes(h func(string, handlerFunc)) {
-	h("POST /api/v1/deployments/{id}/pause", s.changeDeployment(s.ctl.PauseDeployment))
-	h("POST /api/v1/deployments/{id}/resume", s.changeDeployment(s.ctl.ResumeDeployment))
-	h("DELETE /api/v1/deployments/{id}", s.changeDeployment(s.ctl.DeleteDeployment))
+	h("POST /api/v1/deployments/{id}/pause", s.changeDeployment(s.deployments.PauseDeployment))
+	h("POST /api/v1/deployments/{id}/resume", s.changeDeployment(s.deployments.ResumeDeployment))
+	h("DELETE /api/v1/deployments/{id}", s.changeDeployment(s.deployments.DeleteDeployment))
 }
 
 // changeDeployment answers a change of a deployment's desired state: 202,

@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/berth-dev/berth/client"
-	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/domains"
 	"github.com/berth-dev/berth/internal/problem"
 	"github.com/berth-dev/berth/internal/store"
 )
@@ -23,18 +23,18 @@ func (s *Server) domainRoutes(h, idem func(string, handlerFunc)) {
 	h("POST /api/v1/domains/{id}/verify", s.verifyDomain)
 }
 
-func brandingView(f control.BrandingFields) client.Branding {
+func brandingView(f domains.BrandingFields) client.Branding {
 	return client.Branding{ProductName: f.ProductName, LogoURL: f.LogoURL, PrimaryColor: f.PrimaryColor,
 		AccentColor: f.AccentColor, SupportURL: f.SupportURL, SupportEmail: f.SupportEmail}
 }
 
-func brandingFields(b client.Branding) control.BrandingFields {
-	return control.BrandingFields{ProductName: b.ProductName, LogoURL: b.LogoURL, PrimaryColor: b.PrimaryColor,
+func brandingFields(b client.Branding) domains.BrandingFields {
+	return domains.BrandingFields{ProductName: b.ProductName, LogoURL: b.LogoURL, PrimaryColor: b.PrimaryColor,
 		AccentColor: b.AccentColor, SupportURL: b.SupportURL, SupportEmail: b.SupportEmail}
 }
 
 func (s *Server) writeBranding(w http.ResponseWriter, r *http.Request, ownerID string, o *store.Org, ws *store.Workspace) error {
-	set, eff, err := s.ctl.Branding(r.Context(), o, ws)
+	set, eff, err := s.domains.Branding(r.Context(), o, ws)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (s *Server) putOrgBranding(w http.ResponseWriter, r *http.Request, p *princ
 	if err := p.admin(owner{org: o.ID}); err != nil {
 		return err
 	}
-	if _, err := s.ctl.SetBranding(r.Context(), o.ID, o.ID, brandingFields(req)); err != nil {
+	if _, err := s.domains.SetBranding(r.Context(), o.ID, o.ID, brandingFields(req)); err != nil {
 		return err
 	}
 	return s.writeBranding(w, r, o.ID, o, nil)
@@ -96,7 +96,7 @@ func (s *Server) putWorkspaceBranding(w http.ResponseWriter, r *http.Request, p 
 	if err := p.admin(owner{org: o.ID, workspace: ws.ID}); err != nil {
 		return err
 	}
-	if _, err := s.ctl.SetBranding(r.Context(), ws.ID, o.ID, brandingFields(req)); err != nil {
+	if _, err := s.domains.SetBranding(r.Context(), ws.ID, o.ID, brandingFields(req)); err != nil {
 		return err
 	}
 	return s.writeBranding(w, r, ws.ID, o, ws)
@@ -116,7 +116,7 @@ func (s *Server) getWorkspaceBranding(w http.ResponseWriter, r *http.Request, p 
 func (s *Server) domainView(d *store.Domain) client.Domain {
 	v := client.Domain{ID: d.ID, Hostname: d.Hostname, OrgID: d.OrgID, WorkspaceID: d.WorkspaceID,
 		DeploymentID: d.DeploymentID, Level: "org", Status: d.Status, StatusReason: d.StatusReason,
-		Records: []client.DNSRecord{}, URL: s.ctl.DomainURL(d), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+		Records: []client.DNSRecord{}, URL: s.domains.DomainURL(d), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 	switch {
 	case d.DeploymentID != "":
 		v.Level = "deployment"
@@ -126,7 +126,7 @@ func (s *Server) domainView(d *store.Domain) client.Domain {
 	if !d.VerifiedAt.IsZero() {
 		v.VerifiedAt = d.VerifiedAt
 	}
-	for _, rec := range s.ctl.DomainRecords(d) {
+	for _, rec := range s.domains.DomainRecords(d) {
 		v.Records = append(v.Records, client.DNSRecord{Type: rec.Type, Name: rec.Name, Value: rec.Value})
 	}
 	return v
@@ -184,7 +184,7 @@ func (s *Server) createDomain(w http.ResponseWriter, r *http.Request, p *princip
 		return problem.Unprocessable("multiple_owners", "give only one of org_id, workspace_id and deployment_id")
 	}
 	ctx := r.Context()
-	var dr control.DomainRequest
+	var dr domains.DomainRequest
 	notFound := func(err error, what, id string) error {
 		if errors.Is(err, store.ErrNotFound) {
 			return problem.Unprocessable("owner_not_found", "%s %q does not exist", what, id)
@@ -221,7 +221,7 @@ func (s *Server) createDomain(w http.ResponseWriter, r *http.Request, p *princip
 		return err
 	}
 	dr.Hostname = req.Hostname
-	d, err := s.ctl.CreateDomain(ctx, dr)
+	d, err := s.domains.CreateDomain(ctx, dr)
 	if err != nil {
 		return err
 	}
@@ -270,7 +270,7 @@ func (s *Server) deleteDomain(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return err
 	}
-	if err := s.ctl.DeleteDomain(r.Context(), d); err != nil {
+	if err := s.domains.DeleteDomain(r.Context(), d); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -282,7 +282,7 @@ func (s *Server) verifyDomain(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return err
 	}
-	if d, err = s.ctl.VerifyDomain(r.Context(), d); err != nil {
+	if d, err = s.domains.VerifyDomain(r.Context(), d); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.domainView(d))

@@ -141,7 +141,7 @@ func eventView(e *store.Event) client.Event {
 }
 
 func (s *Server) templateView(id string) (client.Template, bool) {
-	cat := s.ctl.Templates()
+	cat := s.templates
 	t, ok := cat.Get(id)
 	if !ok {
 		return client.Template{}, false
@@ -154,7 +154,7 @@ func (s *Server) templateView(id string) (client.Template, bool) {
 
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, p *principal) error {
 	out := listPage[client.Template]{Data: []client.Template{}}
-	for _, tid := range s.ctl.Templates().IDs() {
+	for _, tid := range s.templates.IDs() {
 		v, _ := s.templateView(tid)
 		out.Data = append(out.Data, v)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/berth-dev/berth/client"
-	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/hosts"
 	"github.com/berth-dev/berth/internal/problem"
 	"github.com/berth-dev/berth/internal/provision"
 	"github.com/berth-dev/berth/internal/store"
@@ -28,13 +28,13 @@ func (s *Server) hostView(ctx context.Context, h *store.Host) client.Host {
 	v := client.Host{
 		ID: h.ID, WorkspaceID: h.WorkspaceID, State: h.State, StateReason: h.StateReason,
 		Transitions: make([]client.HostTransition, 0, len(h.Transitions)),
-		Agent:       healthView(h.AgentHealth), Portal: healthView(h.PortalHealth), PortalURL: s.ctl.PortalURL(ctx, h),
+		Agent:       healthView(h.AgentHealth), Portal: healthView(h.PortalHealth), PortalURL: s.hosts.PortalURL(ctx, h),
 		CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt,
 	}
 	for _, t := range h.Transitions {
 		v.Transitions = append(v.Transitions, client.HostTransition{State: t.State, Reason: t.Reason, At: t.At})
 	}
-	if u, err := s.ctl.HostUsage(ctx, h); err == nil {
+	if u, err := s.hosts.HostUsage(ctx, h); err == nil {
 		v.Usage = client.HostUsage{Containers: u.Containers, MemoryBytes: u.MemoryBytes, CPUs: float64(u.NanoCPUs) / 1e9}
 	} else {
 		s.logf("host usage of %s: %v", h.ID, err)
@@ -75,7 +75,7 @@ func (s *Server) ensureHost(w http.ResponseWriter, r *http.Request, p *principal
 	if p.key.ProjectID != "" {
 		return problem.New(http.StatusForbidden, "forbidden", "a workspace's host needs an org or workspace key, not a project key")
 	}
-	in := control.EnsureHostRequest{Workspace: ws}
+	in := hosts.EnsureHostRequest{Workspace: ws}
 	if req.SSH != (client.SSHTarget{}) {
 		// An SSH target makes the control plane log in to a machine:
 		// only admins name one.
@@ -87,7 +87,7 @@ func (s *Server) ensureHost(w http.ResponseWriter, r *http.Request, p *principal
 		}
 		in.Provisioner = "ssh"
 	}
-	h, created, err := s.ctl.EnsureHost(r.Context(), in)
+	h, created, err := s.hosts.EnsureHost(r.Context(), in)
 	if err != nil {
 		return err
 	}

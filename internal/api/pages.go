@@ -45,7 +45,7 @@ func (s *Server) putPage(w http.ResponseWriter, r *http.Request, ownerID, orgID 
 	if err != nil {
 		return err
 	}
-	pg, err := s.ctl.PutPage(r.Context(), ownerID, orgID, r.PathValue("kind"), src)
+	pg, err := s.domains.PutPage(r.Context(), ownerID, orgID, r.PathValue("kind"), src)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (s *Server) putPage(w http.ResponseWriter, r *http.Request, ownerID, orgID 
 }
 
 func (s *Server) getPage(w http.ResponseWriter, r *http.Request, ownerID string) error {
-	pg, err := s.ctl.Page(r.Context(), ownerID, r.PathValue("kind"))
+	pg, err := s.domains.Page(r.Context(), ownerID, r.PathValue("kind"))
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (s *Server) deleteOrgPage(w http.ResponseWriter, r *http.Request, p *princi
 	if err := p.admin(owner{org: o.ID}); err != nil {
 		return err
 	}
-	if err := s.ctl.DeletePage(r.Context(), o.ID, r.PathValue("kind")); err != nil {
+	if err := s.domains.DeletePage(r.Context(), o.ID, r.PathValue("kind")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -133,7 +133,7 @@ func (s *Server) deleteWorkspacePage(w http.ResponseWriter, r *http.Request, p *
 	if err := p.admin(owner{org: o.ID, workspace: ws.ID}); err != nil {
 		return err
 	}
-	if err := s.ctl.DeletePage(r.Context(), ws.ID, r.PathValue("kind")); err != nil {
+	if err := s.domains.DeletePage(r.Context(), ws.ID, r.PathValue("kind")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -146,7 +146,7 @@ func (s *Server) resyncRoutes(w http.ResponseWriter, r *http.Request, p *princip
 	if p.key.OrgID != "" || p.key.Role != store.RoleAdmin {
 		return problem.New(http.StatusForbidden, "forbidden", "resyncing routes needs the platform admin key")
 	}
-	res, err := s.ctl.ResyncRoutes(r.Context())
+	res, err := s.edgeRoutes.Resync(r.Context())
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func (s *Server) setPortalPassword(w http.ResponseWriter, r *http.Request, p *pr
 	if err := p.admin(o); err != nil {
 		return err
 	}
-	pw, err := s.ctl.SetPortalPassword(r.Context(), h.ID, req.Password)
+	pw, err := s.hosts.SetPortalPassword(r.Context(), h.ID, req.Password)
 	if err != nil {
 		return err
 	}

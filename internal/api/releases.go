@@ -6,7 +6,8 @@ import (
 	"slices"
 
 	"github.com/berth-dev/berth/client"
-	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/deploy"
+	"github.com/berth-dev/berth/internal/control/releases"
 	"github.com/berth-dev/berth/internal/problem"
 	"github.com/berth-dev/berth/internal/store"
 )
@@ -43,7 +44,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	rel, err := s.ctl.CreateRelease(r.Context(), r.Body, control.ReleaseRequest{Project: pr, TemplateID: q.Get("template_id"),
+	rel, err := s.releases.CreateRelease(r.Context(), r.Body, releases.Request{Project: pr, TemplateID: q.Get("template_id"),
 		Port: port, Command: q.Get("command"), CreatedBy: p.key.ID, ExternalID: q.Get("external_id")})
 	if err != nil {
 		return err
@@ -84,7 +85,7 @@ func (s *Server) deploymentView(r *http.Request, d *store.Deployment) client.Dep
 		ID: d.ID, ProjectID: d.ProjectID, DeploymentProduct: d.Product, ReleaseID: d.ReleaseID, ServingReleaseID: d.ServingReleaseID,
 		StandbyReleaseID: d.StandbyReleaseID,
 		Status:           d.Status, StatusReason: d.StatusReason, Ready: d.Status == store.DeploymentReady,
-		URL: s.ctl.DeploymentURL(r.Context(), d), EnvNames: slices.Sorted(maps.Keys(d.Env)), Metadata: d.Metadata,
+		URL: s.deployments.DeploymentURL(r.Context(), d), EnvNames: slices.Sorted(maps.Keys(d.Env)), Metadata: d.Metadata,
 		History: []client.HistoryEntry{}, ExternalID: d.ExternalID, DesiredState: desiredState(d),
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 	}
@@ -111,7 +112,7 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, p *pri
 	if err != nil {
 		return err
 	}
-	d, created, err := s.ctl.Deploy(r.Context(), control.DeployRequest{Project: pr, ReleaseID: req.ReleaseID, Product: req.DeploymentProduct,
+	d, created, err := s.deployments.Deploy(r.Context(), deploy.DeployRequest{Project: pr, ReleaseID: req.ReleaseID, Product: req.DeploymentProduct,
 		Env: req.Env, Metadata: req.Metadata, ExternalID: req.ExternalID})
 	if err != nil {
 		return err
@@ -168,7 +169,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request, p *principal) 
 	if err != nil {
 		return err
 	}
-	if d, err = s.ctl.Rollback(r.Context(), d.ID, req.ReleaseID); err != nil {
+	if d, err = s.deployments.Rollback(r.Context(), d.ID, req.ReleaseID); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, s.deploymentView(r, d))

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/client"
-	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/sandbox"
 	"github.com/berth-dev/berth/internal/problem"
 	"github.com/berth-dev/berth/internal/store"
 )
@@ -17,7 +17,7 @@ import (
 func (s *Server) sandboxView(r *http.Request, sb *store.Sandbox) client.Sandbox {
 	v := client.Sandbox{
 		ID: sb.ID, ProjectID: sb.ProjectID, TemplateID: sb.TemplateID, Status: sb.Status, StatusReason: sb.StatusReason,
-		Ports: sb.Ports, EnvNames: slices.Sorted(maps.Keys(sb.Env)), PreviewURL: s.ctl.SandboxURL(r.Context(), sb),
+		Ports: sb.Ports, EnvNames: slices.Sorted(maps.Keys(sb.Env)), PreviewURL: s.sandboxes.SandboxURL(r.Context(), sb),
 		PreviewPort: sb.PreviewPort, ExternalID: sb.ExternalID, CreatedAt: sb.CreatedAt, UpdatedAt: sb.UpdatedAt,
 		Processes: []client.Process{},
 	}
@@ -56,12 +56,12 @@ func (s *Server) createSandbox(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	sb, err := s.ctl.CreateSandbox(r.Context(), control.SandboxRequest{Project: pr, TemplateID: req.TemplateID, Env: req.Env, Ports: req.Ports, ExternalID: req.ExternalID})
+	sb, err := s.sandboxes.CreateSandbox(r.Context(), sandbox.Request{Project: pr, TemplateID: req.TemplateID, Env: req.Env, Ports: req.Ports, ExternalID: req.ExternalID})
 	if err != nil {
 		return err
 	}
 	if r.URL.Query().Get("wait") != "false" {
-		if cur, err := s.ctl.WaitSandbox(r.Context(), sb.ID, 20*time.Second); err == nil {
+		if cur, err := s.sandboxes.WaitSandbox(r.Context(), sb.ID, 20*time.Second); err == nil {
 			sb = cur
 		}
 	}
@@ -98,7 +98,7 @@ func (s *Server) restartSandbox(w http.ResponseWriter, r *http.Request, p *princ
 	if err != nil {
 		return err
 	}
-	if sb, err = s.ctl.RestartSandbox(r.Context(), sb.ID); err != nil {
+	if sb, err = s.sandboxes.RestartSandbox(r.Context(), sb.ID); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.sandboxView(r, sb))
@@ -111,7 +111,7 @@ func (s *Server) readFile(w http.ResponseWriter, r *http.Request, p *principal) 
 		return err
 	}
 	started := false
-	entries, err := s.ctl.ReadFile(r.Context(), sb.ID, r.PathValue("path"), func() io.Writer {
+	entries, err := s.sandboxes.ReadFile(r.Context(), sb.ID, r.PathValue("path"), func() io.Writer {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		started = true
 		return w
@@ -144,7 +144,7 @@ func (s *Server) writeFile(w http.ResponseWriter, r *http.Request, p *principal)
 	if err != nil {
 		return err
 	}
-	if err := s.ctl.WriteFile(r.Context(), sb.ID, r.PathValue("path"), r.Body); err != nil {
+	if err := s.sandboxes.WriteFile(r.Context(), sb.ID, r.PathValue("path"), r.Body); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -159,7 +159,7 @@ func (s *Server) uploadTar(w http.ResponseWriter, r *http.Request, p *principal)
 	if !hasType(r, "application/x-tar") {
 		return problem.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "PUT /files takes a tar with Content-Type application/x-tar; write single files at /files/{path}")
 	}
-	n, err := s.ctl.UploadTar(r.Context(), sb.ID, r.Body)
+	n, err := s.sandboxes.UploadTar(r.Context(), sb.ID, r.Body)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (s *Server) deleteFile(w http.ResponseWriter, r *http.Request, p *principal
 	if err != nil {
 		return err
 	}
-	if err := s.ctl.DeleteFile(r.Context(), sb.ID, r.PathValue("path")); err != nil {
+	if err := s.sandboxes.DeleteFile(r.Context(), sb.ID, r.PathValue("path")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -188,7 +188,7 @@ func (s *Server) exec(w http.ResponseWriter, r *http.Request, p *principal) erro
 	if err != nil {
 		return err
 	}
-	res, proc, err := s.ctl.Exec(r.Context(), sb.ID, control.ExecRequest{Command: req.Command, Cwd: req.Cwd, Env: req.Env,
+	res, proc, err := s.sandboxes.Exec(r.Context(), sb.ID, sandbox.ExecRequest{Command: req.Command, Cwd: req.Cwd, Env: req.Env,
 		Background: req.Background, Timeout: time.Duration(req.TimeoutSec) * time.Second})
 	if err != nil {
 		return err
@@ -220,11 +220,11 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request, p *principal) e
 		}
 		wait = time.Duration(*req.WaitSeconds) * time.Second
 	}
-	sb, ready, reason, err := s.ctl.Preview(r.Context(), sb.ID, req.Port, wait)
+	sb, ready, reason, err := s.sandboxes.Preview(r.Context(), sb.ID, req.Port, wait)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, client.Preview{URL: s.ctl.SandboxURL(r.Context(), sb), Port: req.Port, Ready: ready, Reason: reason})
+	writeJSON(w, http.StatusOK, client.Preview{URL: s.sandboxes.SandboxURL(r.Context(), sb), Port: req.Port, Ready: ready, Reason: reason})
 	return nil
 }
 
@@ -233,7 +233,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request, p *principal) e
 	if err != nil {
 		return err
 	}
-	rel, err := s.ctl.Publish(r.Context(), sb.ID, p.key.ID)
+	rel, err := s.sandboxes.Publish(r.Context(), sb.ID, p.key.ID)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func (s *Server) createOrg(w http.ResponseWriter, r *http.Request, p *principal)
 	if err := s.st.CreateOrg(r.Context(), o); err != nil {
 		return conflict(err, "an org with this slug or external_id")
 	}
-	s.ctl.OrgCreated(o)
+	s.edgeRoutes.OrgCreated(o)
 	writeJSON(w, http.StatusCreated, orgView(o))
 	return nil
 }

@@ -5,6 +5,7 @@ package id
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"math/big"
 	"strings"
 	"time"
 )
@@ -76,6 +77,25 @@ func Random(n int) string {
 	}
 	for i := range b {
 		b[i] = alphabet[b[i]&31]
+	}
+	return string(b)
+}
+
+// Alphanumeric is what issued passwords are made of: letters and digits,
+// so that a secret needs no quoting in a shell, a config file or a URL,
+// even where an app builds one by hand.
+const Alphanumeric = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// Secret returns n characters drawn uniformly from alphabet by
+// crypto/rand.
+func Secret(alphabet string, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			panic(err) // crypto/rand never fails on Linux.
+		}
+		b[i] = alphabet[k.Int64()]
 	}
 	return string(b)
 }

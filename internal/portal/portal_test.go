@@ -20,6 +20,7 @@ import (
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/blob"
 	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/names"
 	"github.com/berth-dev/berth/internal/id"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/sqlite"
@@ -63,7 +64,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	ctl := control.New(control.Config{Store: st, Artifacts: artifacts, Templates: templates.New(nil),
-		Names: control.Names{Domain: "localhost", Scheme: "http", Port: 7780}})
+		Names: names.Names{Domain: "localhost", Scheme: "http", Port: 7780}})
 	apiSrv := httptest.NewServer(api.New(st, ctl, t.Logf))
 	t.Cleanup(apiSrv.Close)
 

@@ -319,3 +319,20 @@ type Idempotent struct {
 	Body      []byte
 	CreatedAt time.Time
 }
+
+// ListAll pages through a list call until it has every item.
+func ListAll[T interface{ GetID() string }](ctx context.Context, list func(context.Context, ListFilter) ([]T, error)) ([]T, error) {
+	var all []T
+	f := ListFilter{Limit: 1000}
+	for {
+		page, err := list(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < f.Limit {
+			return all, nil
+		}
+		f.After = page[len(page)-1].GetID()
+	}
+}

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/buckets"
 	"github.com/berth-dev/berth/internal/docker"
 	"github.com/berth-dev/berth/internal/s3server"
 	"github.com/berth-dev/berth/internal/s3store"
@@ -38,7 +38,7 @@ type S3Config struct {
 	Prefix string
 	// RemoteEdgeIP is the address apps on Docker Deploy hosts of other
 	// machines reach the edge at, where the org's s3.{D} is not in their
-	// DNS; empty: DNS (see control.BucketConfig).
+	// DNS; empty: DNS (see buckets.Config).
 	RemoteEdgeIP string
 }
 
@@ -48,7 +48,7 @@ const appS3Host = "s3.berth.internal"
 
 // bucketConfig starts the embedded S3 server, or points at the external
 // endpoint; stop ends what it started.
-func bucketConfig(ctx context.Context, cfg Config, st store.Store, rt *docker.Runtime, logf func(string, ...any)) (bc control.BucketConfig, stop func(), err error) {
+func bucketConfig(ctx context.Context, cfg Config, st store.Store, rt *docker.Runtime, logf func(string, ...any)) (bc buckets.Config, stop func(), err error) {
 	s3 := cfg.S3
 	if s3.Region == "" {
 		s3.Region = "us-east-1"

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/certificates"
+	"github.com/berth-dev/berth/internal/control/names"
 	"github.com/berth-dev/berth/internal/rfc2136"
 )
 
@@ -66,7 +67,7 @@ func (cfg RFC2136Config) provider() (*rfc2136.Provider, error) {
 
 // names adds the edge's HTTPS port and certificates to n, so that a URL
 // the API returns is https once the edge has a certificate for its host.
-func (t *edgeTLS) names(n control.Names) control.Names {
+func (t *edgeTLS) names(n names.Names) names.Names {
 	if t == nil {
 		return n
 	}
@@ -81,7 +82,7 @@ func (t *edgeTLS) names(n control.Names) control.Names {
 
 // orders is what orders certificates ahead of handshakes: nil (HTTPS off)
 // leaves the control plane without.
-func (t *edgeTLS) orders() control.Certificates {
+func (t *edgeTLS) orders() certificates.Certificates {
 	if t == nil {
 		return nil
 	}

@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/hosts"
 	"github.com/berth-dev/berth/internal/pki"
 	"github.com/berth-dev/berth/internal/provision"
 )
@@ -14,7 +14,7 @@ import (
 // dir, and the provisioners, local (the default) and ssh, which run the
 // hosts' roles from the berth binary (ssh copies it to the servers). stop
 // ends the local roles' processes.
-func hostConfig(cfg Config, apiURL string, logf func(string, ...any)) (hc control.HostConfig, stop func(), err error) {
+func hostConfig(cfg Config, apiURL string, logf func(string, ...any)) (hc hosts.Config, stop func(), err error) {
 	bin := cfg.AgentBinary
 	if bin == "" {
 		if bin, err = os.Executable(); err != nil {
@@ -26,8 +26,8 @@ func hostConfig(cfg Config, apiURL string, logf func(string, ...any)) (hc contro
 		return hc, nil, err
 	}
 	local := &provision.Local{Binary: bin, Dir: filepath.Join(cfg.DataDir, "hosts"), DockerHost: cfg.DockerHost, Logf: logf}
-	hc = control.HostConfig{
-		Provisioners: map[string]control.Provisioner{"local": local, "ssh": &provision.SSH{Binary: bin, Logf: logf}},
+	hc = hosts.Config{
+		Provisioners: map[string]hosts.Provisioner{"local": local, "ssh": &provision.SSH{Binary: bin, Logf: logf}},
 		Default:      "local",
 		CA:           ca,
 		APIURL:       apiURL,
@@ -37,6 +37,6 @@ func hostConfig(cfg Config, apiURL string, logf func(string, ...any)) (hc contro
 
 // Interface guards.
 var (
-	_ control.Provisioner = (*provision.Local)(nil)
-	_ control.Provisioner = (*provision.SSH)(nil)
+	_ hosts.Provisioner = (*provision.Local)(nil)
+	_ hosts.Provisioner = (*provision.SSH)(nil)
 )

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/certificates"
 )
 
 // TestManagedNamesFlag: --acme-managed-names defaults to auto, takes
@@ -12,12 +12,12 @@ import (
 func TestManagedNamesFlag(t *testing.T) {
 	for _, tc := range []struct {
 		cfg  TLSConfig
-		want control.ManagedTLS
+		want certificates.ManagedTLS
 		err  string
 	}{
-		{TLSConfig{}, control.ManagedTLSAuto, ""},
-		{TLSConfig{Listen: ":443", ManagedNames: "http-01"}, control.ManagedTLSHTTP01, ""},
-		{TLSConfig{ManagedNames: "off"}, control.ManagedTLSOff, ""},
+		{TLSConfig{}, certificates.ManagedTLSAuto, ""},
+		{TLSConfig{Listen: ":443", ManagedNames: "http-01"}, certificates.ManagedTLSHTTP01, ""},
+		{TLSConfig{ManagedNames: "off"}, certificates.ManagedTLSOff, ""},
 		{TLSConfig{ManagedNames: "http-01"}, "", "give --edge-tls-listen too"},
 		{TLSConfig{Listen: ":443", ManagedNames: "always"}, "", `--acme-managed-names: "always" is not`},
 	} {
@@ -33,16 +33,16 @@ func TestManagedNamesFlag(t *testing.T) {
 func TestManagedSummary(t *testing.T) {
 	inZone := func(name string) bool { return strings.HasSuffix(name, ".apps.example.com") }
 	for _, tc := range []struct {
-		mode   control.ManagedTLS
+		mode   certificates.ManagedTLS
 		covers func(string) bool
 		want   string
 	}{
-		{control.ManagedTLSAuto, inZone, "each org's *.{org}.apps.example.com and *.sandbox.{org}.apps.example.com over DNS-01"},
-		{control.ManagedTLSHTTP01, inZone, "other names one by one over HTTP-01"},
-		{control.ManagedTLSAuto, nil, "no certificates, URLs stay http (give --rfc2136-zone apps.example.com"},
-		{control.ManagedTLSAuto, func(string) bool { return false }, "no certificates, URLs stay http"},
-		{control.ManagedTLSHTTP01, nil, "one certificate per name over HTTP-01"},
-		{control.ManagedTLSOff, inZone, "no certificates (--acme-managed-names=off)"},
+		{certificates.ManagedTLSAuto, inZone, "each org's *.{org}.apps.example.com and *.sandbox.{org}.apps.example.com over DNS-01"},
+		{certificates.ManagedTLSHTTP01, inZone, "other names one by one over HTTP-01"},
+		{certificates.ManagedTLSAuto, nil, "no certificates, URLs stay http (give --rfc2136-zone apps.example.com"},
+		{certificates.ManagedTLSAuto, func(string) bool { return false }, "no certificates, URLs stay http"},
+		{certificates.ManagedTLSHTTP01, nil, "one certificate per name over HTTP-01"},
+		{certificates.ManagedTLSOff, inZone, "no certificates (--acme-managed-names=off)"},
 	} {
 		if got := managedSummary(tc.mode, "apps.example.com", tc.covers); !strings.Contains(got, tc.want) {
 			t.Errorf("%s, covers %v: %q, want %q", tc.mode, tc.covers != nil, got, tc.want)

@@ -33,7 +33,7 @@ type TLSConfig struct {
 	RFC2136 RFC2136Config
 	// ManagedNames is how the managed names under the platform domain get
 	// certificates: "auto" (empty), "http-01" or "off"; see
-	// control.ManagedTLS.
+	// certificates.ManagedTLS.
 	ManagedNames string
 }
 
@@ -57,7 +57,7 @@ type edgeTLS struct {
 // certificate manager, whose gate and results are the control plane's
 // (ctl is read when the first handshake asks, after Run set it).
 // resolver, when set, is the nameserver DNS-01 challenges are checked at.
-func startEdgeTLS(cfg TLSConfig, resolver string, st store.Store, httpAddr net.Addr, ctl **control.Control, logf func(string, ...any)) (*edgeTLS, error) {
+func startEdgeTLS(cfg TLSConfig, resolver string, st store.Store, httpAddr net.Addr, ctl **control.Plane, logf func(string, ...any)) (*edgeTLS, error) {
 	var roots *x509.CertPool
 	if cfg.CARoot != "" {
 		pem, err := os.ReadFile(cfg.CARoot)
@@ -71,9 +71,9 @@ func startEdgeTLS(cfg TLSConfig, resolver string, st store.Store, httpAddr net.A
 	}
 	cc := certs.Config{
 		Objects: st, CA: cfg.CA, CARoots: roots, Email: cfg.Email, HTTPAddr: httpAddr.String(),
-		Allow: func(ctx context.Context, name string) error { return (*ctl).AllowCertificate(ctx, name) },
+		Allow: func(ctx context.Context, name string) error { return (*ctl).Certificates.AllowCertificate(ctx, name) },
 		Result: func(ctx context.Context, name string, renewal bool, err error) {
-			(*ctl).CertificateResult(ctx, name, renewal, err)
+			(*ctl).Certificates.CertificateResult(ctx, name, renewal, err)
 		},
 		Logf: logf,
 	}

@@ -22,6 +22,9 @@ import (
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/blob"
 	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/control/agents"
+	"github.com/berth-dev/berth/internal/control/domains"
+	"github.com/berth-dev/berth/internal/control/names"
 	"github.com/berth-dev/berth/internal/dnsverify"
 	"github.com/berth-dev/berth/internal/docker"
 	"github.com/berth-dev/berth/internal/edge"
@@ -44,7 +47,7 @@ type Config struct {
 	Images     templates.Images
 	// Limits are every container's resources; zero fields take the
 	// runtime's floor.
-	Limits control.Limits
+	Limits agents.Limits
 	// NoStandby removes the container a deploy replaces instead of
 	// keeping it frozen for an instant rollback.
 	NoStandby bool
@@ -213,7 +216,7 @@ func Run(ctx context.Context, cfg Config) error {
 		apiLn.Close()
 		return fmt.Errorf("listening for the route resolver on %s: %w", resolverListen, err)
 	}
-	var ctl *control.Control
+	var ctl *control.Plane
 	edgeAddr := loopback(edgeLn.Addr())
 	var tlsEdge *edgeTLS
 	if cfg.TLS.Listen != "" {
@@ -234,11 +237,11 @@ func Run(ctx context.Context, cfg Config) error {
 		}})
 	ctl = control.New(control.Config{
 		Store: st, Artifacts: artifacts, Templates: templates.New(cfg.Images),
-		Names:    tlsEdge.names(control.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort}),
+		Names:    tlsEdge.names(names.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort}),
 		EdgeAddr: edgeAddr, Brand: brand, Logf: logf,
 		Instance: hex.EncodeToString(instance), Limits: cfg.Limits, Hosts: hosts,
 		BuildCABundle: cfg.BuildCABundle, NoStandby: cfg.NoStandby,
-		Domains: control.DomainConfig{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget,
+		Domains: domains.Config{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget,
 			Recheck: cfg.DomainRecheck, Grace: cfg.DomainGrace},
 		Buckets:    buckets,
 		Certs:      tlsEdge.orders(),
@@ -246,10 +249,10 @@ func Run(ctx context.Context, cfg Config) error {
 	})
 	// The in-process edge asks the resolver directly; separate edges ask
 	// it through the private listener.
-	e.UseResolver(ctl.Resolver())
+	e.UseResolver(ctl.Routes.Resolver())
 	apiSrv := api.New(st, ctl, logf)
 
-	info := Info{APIURL: "http://" + loopback(apiLn.Addr()), EdgeURL: (control.Names{Domain: cfg.Domain, Port: edgePort}).URL(cfg.Domain),
+	info := Info{APIURL: "http://" + loopback(apiLn.Addr()), EdgeURL: (names.Names{Domain: cfg.Domain, Port: edgePort}).URL(cfg.Domain),
 		ResolverURL: "http://" + loopback(resolverLn.Addr()), ResolverKeyFile: filepath.Join(cfg.DataDir, "resolver.key.hex")}
 	if err := os.WriteFile(info.ResolverKeyFile, []byte(hex.EncodeToString(resolverKey)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("writing %s: %w", info.ResolverKeyFile, err)
@@ -278,12 +281,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	edgeSrv := serve("edge", edgeLn, edgeHandler)
 	apiHTTP := serve("api", apiLn, apiSrv)
-	resolverSrv := serve("route resolver", resolverLn, resolve.Handler(ctl.Resolver(), hex.EncodeToString(resolverKey), logf))
+	resolverSrv := serve("route resolver", resolverLn, resolve.Handler(ctl.Routes.Resolver(), hex.EncodeToString(resolverKey), logf))
 	followCtx, stopFollow := context.WithCancel(ctx)
 	followDone := make(chan struct{})
 	go func() {
 		defer close(followDone)
-		e.Follow(followCtx, ctl.Resolver())
+		e.Follow(followCtx, ctl.Routes.Resolver())
 	}()
 	ctlCtx, stopCtl := context.WithCancel(ctx)
 	ctlDone := make(chan struct{})

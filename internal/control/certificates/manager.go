@@ -1,0 +1,59 @@
+// Package certificates decides which names get TLS certificates and
+// orders them: exact names of verified custom domains over HTTP-01,
+// wildcards of org and workspace domains and of the managed names over
+// DNS-01, and the gate the edge asks before it orders a name on a
+// handshake.
+package certificates
+
+import (
+	"context"
+
+	"github.com/berth-dev/berth/internal/control/names"
+	"github.com/berth-dev/berth/internal/edge"
+	"github.com/berth-dev/berth/internal/store"
+)
+
+// Config is how certificates are ordered.
+type Config struct {
+	// Certs, when the edge serves HTTPS, orders certificates before the
+	// first handshake asks (nil: on the first handshake only).
+	Certs Certificates
+	// ManagedTLS is how the managed names under the platform domain get
+	// certificates (empty: ManagedTLSAuto).
+	ManagedTLS ManagedTLS
+	// Names makes the managed names.
+	Names names.Names
+	// Target is the hostname a custom domain's CNAME points at (empty:
+	// the platform domain).
+	Target string
+}
+
+// Resolver says whether an app or sandbox answers at a name.
+type Resolver interface {
+	Resolve(ctx context.Context, host string) (edge.Answer, error)
+}
+
+// Events records what happened.
+type Events interface {
+	Record(ctx context.Context, resourceID, typ, format string, args ...any)
+}
+
+// Manager orders and gates certificates.
+type Manager struct {
+	cfg      Config
+	st       store.Store
+	resolver Resolver
+	events   Events
+	logf     func(string, ...any)
+	orders   certOrders
+}
+
+// New returns the certificate manager; SetResolver must be called before
+// the gate is asked.
+func New(cfg Config, st store.Store, events Events, logf func(string, ...any)) *Manager {
+	return &Manager{cfg: cfg, st: st, events: events, logf: logf}
+}
+
+// SetResolver gives the manager the route resolver, which is built after
+// it (the routes order the managed wildcards of a new org).
+func (c *Manager) SetResolver(r Resolver) { c.resolver = r }
