@@ -7,6 +7,27 @@ import (
 	"github.com/berth-dev/berth/internal/store"
 )
 
+// Store is what the package reads and writes.
+type Store interface {
+	// InTx runs fn with a Store whose calls share one transaction; it
+	// commits when fn returns nil and rolls back otherwise.
+	InTx(ctx context.Context, fn func(tx store.Store) error) error
+	// DeleteBucket removes a bucket and its links.
+	DeleteBucket(ctx context.Context, id string) error
+	// DeleteBucketLink removes a link, or answers ErrNotFound.
+	DeleteBucketLink(ctx context.Context, bucketID, targetID string) error
+	GetBucket(ctx context.Context, id string) (*store.Bucket, error)
+	GetDeployment(ctx context.Context, id string) (*store.Deployment, error)
+	GetHost(ctx context.Context, id string) (*store.Host, error)
+	GetOrg(ctx context.Context, id string) (*store.Org, error)
+	// ListBucketLinks lists the links of a bucket, or to a target, or
+	// both, oldest first.
+	ListBucketLinks(ctx context.Context, f store.BucketLinkFilter) ([]*store.BucketLink, error)
+	// UpdateBucket writes the keys, the credentials version and the
+	// external id, and bumps updated_at.
+	UpdateBucket(ctx context.Context, b *store.Bucket) error
+}
+
 // Events records what happened.
 type Events interface {
 	Record(ctx context.Context, resourceID, typ, format string, args ...any)
@@ -31,7 +52,7 @@ type Hostnames interface {
 // Service keeps the S3 buckets, their keys and links.
 type Service struct {
 	cfg       Config
-	st        store.Store
+	st        Store
 	events    Events
 	targets   Targets
 	tunnels   Tunnels
@@ -41,7 +62,7 @@ type Service struct {
 
 // Deps are the parts of the control plane the service asks.
 type Deps struct {
-	Store     store.Store
+	Store     Store
 	Events    Events
 	Targets   Targets
 	Tunnels   Tunnels

@@ -13,6 +13,30 @@ import (
 	"github.com/berth-dev/berth/internal/store"
 )
 
+// Store is what the package reads and writes.
+type Store interface {
+	// GetManagedCert returns the record of name, or ErrNotFound.
+	GetManagedCert(ctx context.Context, name string) (*store.ManagedCert, error)
+	// GetOrgBySlug returns the org with the slug, or ErrNotFound.
+	GetOrgBySlug(ctx context.Context, slug string) (*store.Org, error)
+	// ListDomains lists domains in id order; OrgID, WorkspaceID and
+	// After/Limit of f apply.
+	ListDomains(ctx context.Context, f store.ListFilter) ([]*store.Domain, error)
+	// ListManagedCerts returns the records of one org (every org's when
+	// orgID is empty), in name order.
+	ListManagedCerts(ctx context.Context, orgID string) ([]*store.ManagedCert, error)
+	ListOrgs(ctx context.Context, f store.ListFilter) ([]*store.Org, error)
+	// ListVerifiedDomains returns the verified domains whose hostname is
+	// one of hostnames, in hostname order.
+	ListVerifiedDomains(ctx context.Context, hostnames []string) ([]*store.Domain, error)
+	// PutManagedCert creates or replaces the record of c.Name.
+	PutManagedCert(ctx context.Context, c *store.ManagedCert) error
+	// UpdateDomain writes d's status, reason and verification time and
+	// bumps updated_at. Verifying a hostname another domain holds
+	// verified is ErrConflict.
+	UpdateDomain(ctx context.Context, d *store.Domain) error
+}
+
 // Config is how certificates are ordered.
 type Config struct {
 	// Certs, when the edge serves HTTPS, orders certificates before the
@@ -41,7 +65,7 @@ type Events interface {
 // Manager orders and gates certificates.
 type Manager struct {
 	cfg      Config
-	st       store.Store
+	st       Store
 	resolver Resolver
 	events   Events
 	logf     func(string, ...any)
@@ -50,7 +74,7 @@ type Manager struct {
 
 // New returns the certificate manager; SetResolver must be called before
 // the gate is asked.
-func New(cfg Config, st store.Store, events Events, logf func(string, ...any)) *Manager {
+func New(cfg Config, st Store, events Events, logf func(string, ...any)) *Manager {
 	return &Manager{cfg: cfg, st: st, events: events, logf: logf}
 }
 

@@ -14,6 +14,43 @@ import (
 	"github.com/berth-dev/berth/internal/store"
 )
 
+// Store is what the package reads and writes.
+type Store interface {
+	// InTx runs fn with a Store whose calls share one transaction; it
+	// commits when fn returns nil and rolls back otherwise.
+	InTx(ctx context.Context, fn func(tx store.Store) error) error
+	// CreateCronJob records j. A name taken in the project is ErrConflict.
+	CreateCronJob(ctx context.Context, j *store.CronJob) error
+	CreateCronRun(ctx context.Context, r *store.CronRun) error
+	// DeleteCronJob removes a job and its runs.
+	DeleteCronJob(ctx context.Context, id string) error
+	// ExpireCronLeases records every running run whose lease ended
+	// before now as failed with reason, finished at now, and returns
+	// them.
+	ExpireCronLeases(ctx context.Context, now time.Time, reason string) ([]*store.CronRun, error)
+	// FinishCronRun writes how a run owner holds ended (status, finished
+	// time, result, output, reason) and ends the lease, or fails with
+	// ErrLeaseLost and writes nothing.
+	FinishCronRun(ctx context.Context, r *store.CronRun, owner string) error
+	GetCronJob(ctx context.Context, id string) (*store.CronJob, error)
+	GetCronRun(ctx context.Context, id string) (*store.CronRun, error)
+	GetDeployment(ctx context.Context, id string) (*store.Deployment, error)
+	GetOrg(ctx context.Context, id string) (*store.Org, error)
+	GetProject(ctx context.Context, id string) (*store.Project, error)
+	GetRelease(ctx context.Context, id string) (*store.Release, error)
+	// ListCronJobsOfDeployment returns the jobs whose target is the
+	// deployment, in id order.
+	ListCronJobsOfDeployment(ctx context.Context, deploymentID string) ([]*store.CronJob, error)
+	// ListCronRuns returns runs in id (creation) order.
+	ListCronRuns(ctx context.Context, f store.CronRunFilter) ([]*store.CronRun, error)
+	// ListDueCronJobs returns enabled jobs whose next run is at or before
+	// now, earliest first, at most limit.
+	ListDueCronJobs(ctx context.Context, now time.Time, limit int) ([]*store.CronJob, error)
+	// RenewCronLease extends the lease owner holds on a running run, or
+	// fails with ErrLeaseLost.
+	RenewCronLease(ctx context.Context, runID, owner string, expires time.Time) error
+}
+
 // Config is how jobs run.
 type Config struct {
 	Names names.Names
@@ -46,7 +83,7 @@ type Deployments interface {
 // Scheduler keeps and runs cron jobs.
 type Scheduler struct {
 	cfg         Config
-	st          store.Store
+	st          Store
 	agents      Agents
 	events      Events
 	deployments Deployments
@@ -60,7 +97,7 @@ type Scheduler struct {
 
 // Deps are the parts of the control plane the scheduler asks.
 type Deps struct {
-	Store       store.Store
+	Store       Store
 	Agents      Agents
 	Events      Events
 	Deployments Deployments

@@ -14,6 +14,28 @@ import (
 	"github.com/berth-dev/berth/internal/templates"
 )
 
+// Store is what the package reads and writes.
+type Store interface {
+	// InTx runs fn with a Store whose calls share one transaction; it
+	// commits when fn returns nil and rolls back otherwise.
+	InTx(ctx context.Context, fn func(tx store.Store) error) error
+	// DeleteDatabase removes a database and its links.
+	DeleteDatabase(ctx context.Context, id string) error
+	// DeleteDatabaseLink removes the link of a database to a target, or
+	// answers ErrNotFound.
+	DeleteDatabaseLink(ctx context.Context, databaseID, targetID string) error
+	GetDatabase(ctx context.Context, id string) (*store.Database, error)
+	// GetWorkspaceHost returns the Docker Deploy host of a workspace, or
+	// ErrNotFound.
+	GetWorkspaceHost(ctx context.Context, workspaceID string) (*store.Host, error)
+	// ListDatabaseLinks lists the links of a database, or to a target (a
+	// sandbox or deployment), or both, oldest first.
+	ListDatabaseLinks(ctx context.Context, f store.DatabaseLinkFilter) ([]*store.DatabaseLink, error)
+	ListDatabases(ctx context.Context, f store.ListFilter) ([]*store.Database, error)
+	// UpdateDatabaseLink writes l.Version.
+	UpdateDatabaseLink(ctx context.Context, l *store.DatabaseLink) error
+}
+
 // Config is what data services are made with.
 type Config struct {
 	// Templates names the engines' images (nil: Berth's local ones).
@@ -50,7 +72,7 @@ type Targets interface {
 // Service runs the data services.
 type Service struct {
 	cfg     Config
-	st      store.Store
+	st      Store
 	agents  Agents
 	events  Events
 	queue   Queue
@@ -61,7 +83,7 @@ type Service struct {
 
 // Deps are the parts of the control plane the service asks.
 type Deps struct {
-	Store   store.Store
+	Store   Store
 	Agents  Agents
 	Events  Events
 	Queue   Queue

@@ -19,6 +19,39 @@ import (
 	"github.com/berth-dev/berth/internal/templates"
 )
 
+// Store is what the package reads and writes.
+type Store interface {
+	// InTx runs fn with a Store whose calls share one transaction; it
+	// commits when fn returns nil and rolls back otherwise.
+	InTx(ctx context.Context, fn func(tx store.Store) error) error
+	// DeleteDatabaseLink removes the link of a database to a target, or
+	// answers ErrNotFound.
+	DeleteDatabaseLink(ctx context.Context, databaseID, targetID string) error
+	DeleteDomain(ctx context.Context, id string) error
+	GetDeployment(ctx context.Context, id string) (*store.Deployment, error)
+	GetOrg(ctx context.Context, id string) (*store.Org, error)
+	GetProject(ctx context.Context, id string) (*store.Project, error)
+	GetRelease(ctx context.Context, id string) (*store.Release, error)
+	// ListDatabaseLinks lists the links of a database, or to a target (a
+	// sandbox or deployment), or both, oldest first.
+	ListDatabaseLinks(ctx context.Context, f store.DatabaseLinkFilter) ([]*store.DatabaseLink, error)
+	ListDeployments(ctx context.Context, f store.ListFilter) ([]*store.Deployment, error)
+	// ListDomains lists domains in id order; OrgID, WorkspaceID and
+	// After/Limit of f apply.
+	ListDomains(ctx context.Context, f store.ListFilter) ([]*store.Domain, error)
+	ListHosts(ctx context.Context) ([]*store.Host, error)
+	ListSandboxes(ctx context.Context, f store.ListFilter) ([]*store.Sandbox, error)
+	// SetDeploymentDesired sets the deployment's desired state: "" (run),
+	// DesiredPaused or DesiredDeleted.
+	SetDeploymentDesired(ctx context.Context, id, desired string) error
+	// UpdateDeploymentRuntime records what the reconciler made of a
+	// deployment: its host, the serving and standby containers and the
+	// upstream, always; its status only while its generation is still
+	// d.Generation, so a status computed for an older request never
+	// overwrites a newer one. It bumps updated_at.
+	UpdateDeploymentRuntime(ctx context.Context, d *store.Deployment) error
+}
+
 // Config is how deployments run.
 type Config struct {
 	Templates *templates.Catalogue
@@ -96,7 +129,7 @@ type Cron interface {
 // Service rolls out deployments.
 type Service struct {
 	cfg       Config
-	st        store.Store
+	st        Store
 	agents    Agents
 	events    Events
 	queue     Queue
@@ -122,7 +155,7 @@ type composer struct{ s *Service }
 
 // Deps are the parts of the control plane the service asks.
 type Deps struct {
-	Store     store.Store
+	Store     Store
 	Agents    Agents
 	Events    Events
 	Queue     Queue

@@ -10,6 +10,30 @@ import (
 	"github.com/berth-dev/berth/internal/store"
 )
 
+// Store is what the package reads and writes.
+type Store interface {
+	// InTx runs fn with a Store whose calls share one transaction; it
+	// commits when fn returns nil and rolls back otherwise.
+	InTx(ctx context.Context, fn func(tx store.Store) error) error
+	// CreateHost records h. A second Docker Deploy host for one
+	// workspace is ErrConflict.
+	CreateHost(ctx context.Context, h *store.Host) error
+	GetHost(ctx context.Context, id string) (*store.Host, error)
+	GetOrg(ctx context.Context, id string) (*store.Org, error)
+	GetWorkspace(ctx context.Context, id string) (*store.Workspace, error)
+	// GetWorkspaceHost returns the Docker Deploy host of a workspace, or
+	// ErrNotFound.
+	GetWorkspaceHost(ctx context.Context, workspaceID string) (*store.Host, error)
+	ListDeployments(ctx context.Context, f store.ListFilter) ([]*store.Deployment, error)
+	// ListWorkspaceHosts lists Docker Deploy hosts in id order, narrowed
+	// by f's OrgID, WorkspaceID and ProjectID (the workspace holding the
+	// project), paged by After and Limit.
+	ListWorkspaceHosts(ctx context.Context, f store.ListFilter) ([]*store.Host, error)
+	// UpdateHost writes every mutable field of h (all but id, kind,
+	// workspace and created_at) and bumps updated_at.
+	UpdateHost(ctx context.Context, h *store.Host) error
+}
+
 // Agents hands out the agents of hosts.
 type Agents interface {
 	Agent(h *store.Host) *agent.Client
@@ -44,7 +68,7 @@ type Hostnames interface {
 // Service keeps the workspaces' Docker Deploy hosts.
 type Service struct {
 	cfg       Config
-	st        store.Store
+	st        Store
 	agents    Agents
 	events    Events
 	queue     Queue
@@ -60,7 +84,7 @@ type Service struct {
 
 // Deps are the parts of the control plane the service asks.
 type Deps struct {
-	Store     store.Store
+	Store     Store
 	Agents    Agents
 	Events    Events
 	Queue     Queue

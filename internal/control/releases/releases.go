@@ -20,7 +20,7 @@ type Config struct {
 	BuildCABundle string
 }
 
-// Store is what the service reads and writes.
+// Store is what the package reads and writes.
 type Store interface {
 	CreateRelease(ctx context.Context, r *store.Release) error
 }

@@ -13,6 +13,42 @@ import (
 	"github.com/berth-dev/berth/internal/store"
 )
 
+// Store is what the package reads and writes.
+type Store interface {
+	// DeploymentTarget returns the newest deployment not deleted of the
+	// org's project with the slug, or ErrNotFound.
+	DeploymentTarget(ctx context.Context, orgID, projectSlug string) (*store.RouteTarget, error)
+	GetDeployment(ctx context.Context, id string) (*store.Deployment, error)
+	GetHost(ctx context.Context, id string) (*store.Host, error)
+	GetOrg(ctx context.Context, id string) (*store.Org, error)
+	// GetOrgBySlug returns the org with the slug, or ErrNotFound.
+	GetOrgBySlug(ctx context.Context, slug string) (*store.Org, error)
+	// GetPageByDigest returns a custom page with the digest, or
+	// ErrNotFound.
+	GetPageByDigest(ctx context.Context, digest string) (*store.Page, error)
+	GetProject(ctx context.Context, id string) (*store.Project, error)
+	GetSandbox(ctx context.Context, id string) (*store.Sandbox, error)
+	ListDeployments(ctx context.Context, f store.ListFilter) ([]*store.Deployment, error)
+	// ListDomains lists domains in id order; OrgID, WorkspaceID and
+	// After/Limit of f apply.
+	ListDomains(ctx context.Context, f store.ListFilter) ([]*store.Domain, error)
+	ListOrgs(ctx context.Context, f store.ListFilter) ([]*store.Org, error)
+	// ListPages returns the custom pages of the owners, by owner and
+	// kind.
+	ListPages(ctx context.Context, ownerIDs []string) ([]*store.Page, error)
+	ListSandboxes(ctx context.Context, f store.ListFilter) ([]*store.Sandbox, error)
+	// ListVerifiedDomains returns the verified domains whose hostname is
+	// one of hostnames, in hostname order.
+	ListVerifiedDomains(ctx context.Context, hostnames []string) ([]*store.Domain, error)
+	// PortalTarget returns the Docker Deploy host of the org's workspace
+	// with the slug, whose portal answers at {slug}.portal.D, or
+	// ErrNotFound.
+	PortalTarget(ctx context.Context, orgID, workspaceSlug string) (*store.Host, error)
+	// SandboxTarget returns the sandbox with the slug, its upstream the
+	// one of its preview port, or ErrNotFound.
+	SandboxTarget(ctx context.Context, slug string) (*store.RouteTarget, error)
+}
+
 // Config is what routes are made with.
 type Config struct {
 	Names names.Names
@@ -48,7 +84,7 @@ type Certificates interface {
 // Service publishes route changes and resolves names.
 type Service struct {
 	cfg      Config
-	st       store.Store
+	st       Store
 	buckets  Buckets
 	hosts    Hosts
 	branding Branding
@@ -62,7 +98,7 @@ type Service struct {
 
 // Deps are the parts of the control plane the routes ask.
 type Deps struct {
-	Store    store.Store
+	Store    Store
 	Buckets  Buckets
 	Hosts    Hosts
 	Branding Branding

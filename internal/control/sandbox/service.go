@@ -15,6 +15,22 @@ import (
 	"github.com/berth-dev/berth/internal/templates"
 )
 
+// Store is what the package reads and writes.
+type Store interface {
+	// InTx runs fn with a Store whose calls share one transaction; it
+	// commits when fn returns nil and rolls back otherwise.
+	InTx(ctx context.Context, fn func(tx store.Store) error) error
+	CreateProcess(ctx context.Context, p *store.Process) error
+	GetOrg(ctx context.Context, id string) (*store.Org, error)
+	GetProject(ctx context.Context, id string) (*store.Project, error)
+	GetSandbox(ctx context.Context, id string) (*store.Sandbox, error)
+	ListProcesses(ctx context.Context, sandboxID string) ([]*store.Process, error)
+	ListSandboxes(ctx context.Context, f store.ListFilter) ([]*store.Sandbox, error)
+	// UpdateSandbox writes every mutable field of s (all but id, ids of
+	// owners, slug and created_at) and bumps updated_at.
+	UpdateSandbox(ctx context.Context, s *store.Sandbox) error
+}
+
 // Config is what sandboxes are made with.
 type Config struct {
 	Templates *templates.Catalogue
@@ -66,7 +82,7 @@ type Releases interface {
 // Service runs sandboxes.
 type Service struct {
 	cfg       Config
-	st        store.Store
+	st        Store
 	agents    Agents
 	events    Events
 	queue     Queue
@@ -80,7 +96,7 @@ type Service struct {
 
 // Deps are the parts of the control plane the service asks.
 type Deps struct {
-	Store     store.Store
+	Store     Store
 	Agents    Agents
 	Events    Events
 	Queue     Queue
