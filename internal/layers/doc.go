@@ -1,3 +1,4 @@
 // Package layers holds no code: its test pins which Berth packages may
-// import which, so the boundaries of DESIGN.md cannot erode silently.
+// import which, so the boundaries between them (docs/architecture.md)
+// cannot erode silently.
 package layers
