@@ -285,7 +285,7 @@ func berthCommands(words []string) [][]string {
 			cur = append(cur, w)
 			continue
 		}
-		if i := strings.Index(w, "$("); i >= 0 && isBerthWord(w[i+2:]) {
+		if at := strings.Index(w, "$("); at >= 0 && isBerthWord(w[at+2:]) {
 			inBerth, inSubst = true, true // VAR=$(berth …)
 			cur = []string{}
 			continue
