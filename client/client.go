@@ -1,5 +1,5 @@
 // Package client is the Go client of Berth's public API, used by the
-// CLI, the MCP server, the portal and the tests.
+// CLI, the portal and the tests.
 package client
 
 import (

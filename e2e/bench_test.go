@@ -16,8 +16,8 @@ import (
 	"github.com/berth-dev/berth/internal/up"
 )
 
-// The benchmarks below measure the speed targets end to end on
-// the real engine. Run them with
+// The benchmarks below measure the speed targets of BENCHMARKS.md end to
+// end on the real engine. Run them with
 //
 //	go test ./e2e -run '^$' -bench . -benchtime 10x
 //

@@ -179,8 +179,8 @@ func TestDatabaseOnDockerDeployHost(t *testing.T) {
 	e.gone(db.ID, "berth-"+db.ID)
 }
 
-// cleanedUp checks step 8 of the proof for a service deleted with purge:
-// its record, links, container and volume are gone, and so is the
+// cleanedUp checks what a delete with purge leaves of a service: nothing.
+// Its record, links, container and volume are gone, and so is the
 // project's network once no container is on it. A data service makes no
 // route.
 func (e *engineTest) cleanedUp(id, volume string) {

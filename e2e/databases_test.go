@@ -261,7 +261,7 @@ func (e *engineTest) run() {
 	t.Logf("%s: done in %s", e.engine, time.Since(start).Round(time.Millisecond))
 }
 
-// sandboxProof is the proof for Postgres: a sandbox linked at
+// sandboxProof is the whole loop with Postgres: a sandbox linked at
 // boot authenticates with DATABASE_URL, migrates and queries; its preview
 // reads and writes; its release deploys and the deployment reads what the
 // preview wrote and writes what the sandbox then reads.

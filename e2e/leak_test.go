@@ -26,7 +26,7 @@ import (
 // allowedDocker are the only forms of "docker" an answer may carry, each
 // the API's own vocabulary for a user, not the machinery under it:
 //
-//   - docker_deploy: a deployment_product value (DESIGN.md §4);
+//   - docker_deploy: a deployment_product value (the Docker Deploy product);
 //   - docker-deploy: the /docker-deploy/… endpoints and the
 //     docker_deploy_template_id metadata key's product prefix in paths;
 //   - Docker Deploy: the product's name in messages and events;

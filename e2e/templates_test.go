@@ -20,8 +20,9 @@ import (
 	"github.com/berth-dev/berth/internal/up"
 )
 
-// caBundle is the machine's CA bundle: containers reach the npm registry
-// only when they trust it (see ENVIRONMENT.md).
+// caBundle is the machine's CA bundle: on a network behind a
+// TLS-intercepting proxy, containers reach the npm registry only when they
+// trust it (docs/templates.md, "The build CA bundle").
 const caBundle = "/etc/ssl/certs/ca-certificates.crt"
 
 // withBuildCA turns on the platform's extra CA bundle for builds: the

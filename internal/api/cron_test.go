@@ -104,7 +104,7 @@ func TestCronJobAPI(t *testing.T) {
 	}
 }
 
-// TestCronJobRequestShape: the body of the shape makes a job, a
+// TestCronJobRequestShape: the body of docs/cron.md's shape makes a job, a
 // command is an argv; a field of the earlier shape is a 400 that names
 // it and says what to write instead; nothing is written by a refusal.
 func TestCronJobRequestShape(t *testing.T) {

@@ -68,7 +68,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, p *principal) er
 	q := r.URL.Query()
 	rid := q.Get("resource_id")
 	if rid == "" {
-		return problem.BadRequest("missing_resource_id", "give ?resource_id= of a deployment, sandbox or release")
+		return problem.BadRequest("missing_resource_id", "give ?resource_id= of a deployment, sandbox, release, domain, database, Docker Deploy host or org")
 	}
 	o, err := s.resourceOwner(r, rid)
 	if err != nil {

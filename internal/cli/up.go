@@ -101,7 +101,7 @@ func upCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.TLS.CA, "acme-ca", "https://acme-v02.api.letsencrypt.org/directory", "ACME directory URL the edge gets certificates from")
 	cmd.Flags().StringVar(&cfg.TLS.CARoot, "acme-ca-root", "", "PEM file of roots trusted for the ACME directory's HTTPS (a private CA); default: the system's")
 	cmd.Flags().StringVar(&cfg.TLS.Email, "acme-email", "", "contact email of the ACME account (expiry notices); default: none")
-	cmd.Flags().StringVar(&cfg.ResolverListen, "resolver-listen", "127.0.0.1:0", "private address separate edges (`berth edge`) ask the route resolver at; keep it off the public network")
+	cmd.Flags().StringVar(&cfg.ResolverListen, "resolver-listen", "127.0.0.1:0", "private address separate edges (berth edge) ask the route resolver at; keep it off the public network")
 	cmd.Flags().Float64Var(&cfg.EdgeRateLimit.PerSecond, "edge-rate-limit", 0, "requests per second one client address may send to the edge (0: no limit)")
 	cmd.Flags().IntVar(&cfg.EdgeRateLimit.Burst, "edge-rate-burst", 0, "requests one client address may send at once (default: the rate)")
 	cmd.Flags().DurationVar(&cfg.DomainRecheck, "domain-recheck", time.Hour, "how often a verified domain's TXT record is checked again")

@@ -1,3 +1,4 @@
 // Package layers holds no code: its tests pin which Berth packages may
-// import which, so the boundaries of DESIGN.md cannot erode silently.
+// import which, so the boundaries docs/architecture.md draws cannot erode
+// silently.
 package layers

@@ -14,7 +14,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
-// The seven templates of DESIGN.md §4.
+// The seven templates of the catalogue (docs/templates.md).
 var wantIDs = []string{"compose-full-stack", "express-api", "fastapi-service", "nextjs-app", "nextjs-funnel", "static-html", "vite-react-spa"}
 
 func TestCatalogue(t *testing.T) {
