@@ -96,8 +96,9 @@ func (l *Links) Container(ctx context.Context, projectID, targetID string, defau
 
 // Network is the network a sandbox or deployment (targetID) joins: its
 // project's when a data service is linked to it, so that it reaches the
-// service by name; else none, which is the engine's default bridge. A
-// link or an unlink restarts the target, which then joins or leaves.
+// service by name; else none, and the runtime puts it on its isolated
+// bridge, where containers cannot reach one another. A link or an unlink
+// restarts the target, which then joins or leaves.
 func (l *Links) Network(ctx context.Context, projectID, targetID string) string {
 	links, err := l.st.ListDatabaseLinks(ctx, store.DatabaseLinkFilter{TargetID: targetID})
 	if err != nil || len(links) == 0 {
