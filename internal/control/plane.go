@@ -75,8 +75,6 @@ type Config struct {
 	// NoStandby removes the container a deploy replaces, instead of
 	// keeping it frozen so that a rollback to its release starts nothing.
 	NoStandby bool
-	// Cron sets the scheduler's lease and clock (zero: the defaults).
-	Cron cron.Config
 }
 
 // Plane is the control plane: its services, which the API calls, and
@@ -144,10 +142,8 @@ func New(cfg Config) *Plane {
 	p.Sandboxes = sandbox.New(sandbox.Config{Templates: cfg.Templates, Names: cfg.Names, Limits: cfg.Limits}, sandbox.Deps{
 		Store: st, Agents: p.agents, Events: rec, Queue: p.queue, Routes: p.Routes, Links: links, Hostnames: hostnames,
 		Releases: p.Releases, Labels: labels, Logf: logf})
-	cronCfg := cfg.Cron
-	cronCfg.Names, cronCfg.EdgeAddr = cfg.Names, cfg.EdgeAddr
 	deployments := &lateDeployments{}
-	p.Cron = cron.New(cronCfg, cron.Deps{Store: st, Agents: p.agents, Events: rec, Deployments: deployments,
+	p.Cron = cron.New(cron.Config{Names: cfg.Names, EdgeAddr: cfg.EdgeAddr}, cron.Deps{Store: st, Agents: p.agents, Events: rec, Deployments: deployments,
 		Labels: labels, Logf: logf})
 	p.Deployments = deploy.New(deploy.Config{Templates: cfg.Templates, Artifacts: cfg.Artifacts, Names: cfg.Names,
 		Limits: cfg.Limits, NoStandby: cfg.NoStandby}, deploy.Deps{
