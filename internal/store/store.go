@@ -63,6 +63,11 @@ type Store interface {
 	CreateProcess(ctx context.Context, p *Process) error
 	ListProcesses(ctx context.Context, sandboxID string) ([]*Process, error)
 
+	// CreateRelease records r. No two releases of a project share a
+	// whole second: when r.CreatedAt falls in or before the second of the
+	// project's latest release, it becomes the next second (r says so on
+	// return). A release's image serves its files with that time, and
+	// HTTP's dates (Last-Modified, If-Modified-Since) count whole seconds.
 	CreateRelease(ctx context.Context, r *Release) error
 	GetRelease(ctx context.Context, id string) (*Release, error)
 	ListReleases(ctx context.Context, f ListFilter) ([]*Release, error)

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/berth-dev/berth/internal/store"
 )
@@ -20,8 +22,28 @@ func scanRelease(sc scanner) (*store.Release, error) {
 	return &r, nil
 }
 
-// CreateRelease records r.
+// CreateRelease records r, moving its CreatedAt past the second of the
+// project's latest release when need be (store.Store says why).
 func (d *DB) CreateRelease(ctx context.Context, r *store.Release) error {
+	return d.InTx(ctx, func(tx store.Store) error { return tx.(*DB).createRelease(ctx, r) })
+}
+
+func (d *DB) createRelease(ctx context.Context, r *store.Release) error {
+	var latest sql.NullString
+	err := d.w.QueryRowContext(ctx, `SELECT MAX(created_at) FROM releases WHERE project_id = $1`, r.ProjectID).Scan(&latest)
+	if err != nil {
+		return dbError("creating release", err)
+	}
+	created := r.CreatedAt
+	if latest.Valid {
+		t, err := time.Parse(timeLayout, latest.String)
+		if err != nil {
+			return fmt.Errorf("creating release: parsing timestamp: %w", err)
+		}
+		if created.Unix() <= t.Unix() {
+			created = time.Unix(t.Unix()+1, 0).UTC()
+		}
+	}
 	envNames, err := jsonText(r.EnvNames)
 	if err != nil {
 		return fmt.Errorf("creating release: %w", err)
@@ -39,10 +61,11 @@ func (d *DB) CreateRelease(ctx context.Context, r *store.Release) error {
 			external_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		r.ID, r.OrgID, r.WorkspaceID, r.ProjectID, r.Digest, r.Size, envNames, build, prov,
-		nullable(r.ExternalID), ts(r.CreatedAt))
+		nullable(r.ExternalID), ts(created))
 	if err != nil {
 		return dbError("creating release", err)
 	}
+	r.CreatedAt = created
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"time"
+
 	"github.com/berth-dev/berth/internal/store"
 )
 
@@ -199,6 +201,46 @@ func testReleases(f *fixture) {
 		ok(t, err)
 		sameList(t, "releases "+c.what, list, c.want)
 	}
+}
+
+// testReleaseSeconds: HTTP dates count whole seconds, so a project's
+// releases never share one; another project's are left alone.
+func testReleaseSeconds(f *fixture) {
+	t, st, ctx := f.t, f.st, f.ctx
+	_, w, p := f.tree()
+	p2 := f.project(w)
+	create := func(p *store.Project, at time.Time) *store.Release {
+		t.Helper()
+		r := &store.Release{ID: f.id("rel"), OrgID: p.OrgID, WorkspaceID: p.WorkspaceID, ProjectID: p.ID,
+			Digest: "sha256:00", CreatedAt: at}
+		ok(t, st.CreateRelease(ctx, r))
+		got, err := st.GetRelease(ctx, r.ID)
+		ok(t, err)
+		if !got.CreatedAt.Equal(r.CreatedAt) {
+			t.Fatalf("release %s: stored created_at %v, the caller's says %v", r.ID, got.CreatedAt, r.CreatedAt)
+		}
+		return r
+	}
+	base := at(0) // 123456 µs past a second
+	want := func(r *store.Release, w time.Time) {
+		t.Helper()
+		if !r.CreatedAt.Equal(w) {
+			t.Errorf("release %s created at %v, want %v", r.ID, r.CreatedAt, w)
+		}
+	}
+	second := base.Truncate(time.Second)
+	want(create(p, base), base)
+	want(create(p, base.Add(500*time.Millisecond)), second.Add(time.Second))
+	want(create(p, base), second.Add(2*time.Second))
+	want(create(p, base.Add(-time.Hour)), second.Add(3*time.Second))
+	want(create(p, base.Add(time.Minute)), base.Add(time.Minute))
+	// Another project has seconds of its own.
+	want(create(p2, base), base)
+
+	// A release that cannot be recorded keeps the time it was given.
+	r := &store.Release{ID: f.id("rel"), OrgID: p.OrgID, WorkspaceID: p.WorkspaceID, ProjectID: "prj_missing", CreatedAt: base}
+	is(t, st.CreateRelease(ctx, r), store.ErrNotFound, "creating a release of a missing project")
+	want(r, base)
 }
 
 func testDeployments(f *fixture) {

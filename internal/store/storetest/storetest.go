@@ -31,7 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WorkspaceHosts", testWorkspaceHosts},
 		{"Sandboxes", testSandboxes},
 		{"Processes", testProcesses},
-		{"Releases", testReleases},
+		{"Releases", testReleases}, {"ReleaseSeconds", testReleaseSeconds},
 		{"Deployments", testDeployments},
 		{"DeploymentReleases", testDeploymentReleases},
 		{"Events", testEvents},
