@@ -7,6 +7,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"time"
 )
 
 // withFiles streams the artifact tar in and returns a build context with
@@ -15,11 +16,12 @@ import (
 // out of what `COPY . .` copies.
 //
 // A non-empty dir keeps only the artifact's entries under dir, named
-// relative to it.
-func withFiles(artifact io.Reader, dir string, files map[string]string, ignore ...string) (io.Reader, error) {
+// relative to it. A non-zero modTime is every entry's modification time,
+// to the second.
+func withFiles(artifact io.Reader, dir string, files map[string]string, modTime time.Time, ignore ...string) (io.Reader, error) {
 	pr, pw := io.Pipe()
 	go func() {
-		pw.CloseWithError(copyWithFiles(pw, artifact, dir, files, ignore))
+		pw.CloseWithError(copyWithFiles(pw, artifact, dir, files, modTime.Truncate(time.Second), ignore))
 	}()
 	return pr, nil
 }
@@ -40,7 +42,7 @@ func contextDir(dir string) (string, error) {
 	return d, nil
 }
 
-func copyWithFiles(w io.Writer, artifact io.Reader, dir string, files map[string]string, ignore []string) error {
+func copyWithFiles(w io.Writer, artifact io.Reader, dir string, files map[string]string, modTime time.Time, ignore []string) error {
 	tr := tar.NewReader(artifact)
 	tw := tar.NewWriter(w)
 	dockerignore := ""
@@ -80,6 +82,9 @@ func copyWithFiles(w io.Writer, artifact io.Reader, dir string, files map[string
 			dockerignore = string(b)
 			continue
 		}
+		if !modTime.IsZero() {
+			hdr.ModTime, hdr.AccessTime, hdr.ChangeTime = modTime, time.Time{}, time.Time{}
+		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("writing context: %w", err)
 		}
@@ -94,7 +99,7 @@ func copyWithFiles(w io.Writer, artifact io.Reader, dir string, files map[string
 		dockerignore += name + "\n"
 	}
 	add := func(name, body string) error {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg, ModTime: modTime}); err != nil {
 			return err
 		}
 		_, err := io.WriteString(tw, body)

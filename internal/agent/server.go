@@ -118,6 +118,13 @@ type BuildRequest struct {
 	// runs in (a compose service's build context): only its files are
 	// sent, and DockerfilePath and Files are relative to it.
 	ContextDir string `json:"context_dir,omitempty"`
+	// ModTime, when set, is the modification time of every entry of the
+	// context, to the second. An artifact's entries are all dated 1970
+	// (it is deterministic); dated with their release's time, the files
+	// an image copies get HTTP validators that tell releases apart, since
+	// file servers (nginx among them) derive Last-Modified and the ETag
+	// from a file's time.
+	ModTime time.Time `json:"mod_time,omitzero"`
 }
 
 // ExecRequest is a one-shot or detached command.
@@ -202,12 +209,12 @@ func (s *Server) buildImage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_context_dir", err.Error())
 		return
 	}
-	if len(files) > 0 || dir != "" {
+	if len(files) > 0 || dir != "" || !req.ModTime.IsZero() {
 		ignore := []string{".dockerignore"}
 		for name := range files {
 			ignore = append(ignore, name)
 		}
-		ctxTar, err = withFiles(f, dir, files, ignore...)
+		ctxTar, err = withFiles(f, dir, files, req.ModTime, ignore...)
 		if err != nil {
 			s.fail(w, err)
 			return

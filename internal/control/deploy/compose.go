@@ -406,7 +406,7 @@ func (x *composer) composeBuild(rel *store.Release, name string, s types.Service
 	}
 	rewritten := compose.RewriteDockerfile(string(df), x.composeLocalRef, ca)
 	return agent.BuildRequest{Image: ref, Digest: rel.Digest, ContextDir: dir, Dockerfile: rewritten, Files: files,
-		Labels: x.s.labels.Of("berth.release", rel.ID, "berth.service", name)}, nil
+		ModTime: rel.CreatedAt, Labels: x.s.labels.Of("berth.release", rel.ID, "berth.service", name)}, nil
 }
 
 // composeLocalRef is the platform's image for an official image a

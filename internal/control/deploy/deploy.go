@@ -253,7 +253,7 @@ func (c *Service) Reconcile(ctx context.Context, did string) error {
 		}
 		c.events.Record(ctx, d.ID, "deployment.building", "building the image of release %s", rel.ID)
 		err = a.Build(ctx, agent.BuildRequest{Image: image, Digest: rel.Digest, Dockerfile: dockerfile,
-			DockerfilePath: rel.Build.Dockerfile, Files: files, Labels: c.labels.Of("berth.release", rel.ID)})
+			DockerfilePath: rel.Build.Dockerfile, Files: files, ModTime: rel.CreatedAt, Labels: c.labels.Of("berth.release", rel.ID)})
 		if err != nil {
 			return c.fail(ctx, d, "the image build failed: %s", agents.Reason(c.logf, err))
 		}
