@@ -175,18 +175,23 @@ WORKDIR /app
 {{- template "build-ca" .}}
 {{- template "npm-install" ""}}
 COPY . .
-RUN npm run build
+# The built files get the time of the release's own (index.html's): it is
+# their Last-Modified, and part of their ETag.
+RUN npm run build && find dist -exec touch -h -r index.html {} +
 
 # Run: nginx serves dist/; a path that is no file gets index.html, for
-# the client-side router.
+# the client-side router. Browsers ask for the HTML again on every load;
+# Vite's files under /assets/, whose names change with their content,
+# they keep for a year.
 FROM {{image "nginx"}}
 RUN printf '%s\n' \
       'server {' \
       '    listen {{.Port}} default_server;' \
       '    root /usr/share/nginx/html;' \
       '    absolute_redirect off;' \
+      '    add_header Cache-Control "no-cache";' \
       '    location / { try_files $uri $uri/ /index.html; }' \
-      '    location /assets/ { expires 1y; add_header Cache-Control "public, immutable"; }' \
+      '    location /assets/ { add_header Cache-Control "public, max-age=31536000, immutable"; }' \
       '}' > /etc/nginx/conf.d/default.conf
 COPY --from=build /app/dist/ /usr/share/nginx/html/
 EXPOSE {{.Port}}
