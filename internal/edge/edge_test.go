@@ -127,6 +127,9 @@ func checkPage(t *testing.T, res *http.Response, status int, page string) {
 	if got := res.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("Cache-Control %q, want no-store", got)
 	}
+	if res.Header.Get("ETag") != "" || res.Header.Get("Last-Modified") != "" {
+		t.Errorf("edge page has validators: ETag %q, Last-Modified %q", res.Header.Get("ETag"), res.Header.Get("Last-Modified"))
+	}
 	if got := res.Header.Get("Content-Type"); got != "text/html; charset=utf-8" {
 		t.Errorf("Content-Type %q", got)
 	}

@@ -3,6 +3,8 @@ package edge
 import (
 	"bytes"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,6 +47,33 @@ func TestPagesGolden(t *testing.T) {
 				t.Errorf("%s differs from the rendered page (run go test -update and review the diff):\n%s", path, got)
 			}
 		})
+	}
+}
+
+// TestPagesAreNeverRevalidated: the edge's pages stand in for an app for a
+// while (loading, bad gateway) and must not outlive that in a cache. They
+// carry no validators and no-store, and a browser's validators (from the
+// app's own pages) get the whole page, never a 304.
+func TestPagesAreNeverRevalidated(t *testing.T) {
+	e := New(Config{Brand: Brand{Name: "Acme"}})
+	for _, kind := range PageKinds {
+		r := httptest.NewRequest(http.MethodGet, "http://shop.acme.example/", nil)
+		r.Header.Set("If-None-Match", `*`)
+		r.Header.Set("If-Modified-Since", "Thu, 01 Jan 2099 00:00:00 GMT")
+		w := httptest.NewRecorder()
+		e.ServePage(w, r, kind)
+		res := w.Result()
+		if res.StatusCode != kind.Status() || w.Body.Len() == 0 {
+			t.Errorf("%s: %d with %d bytes, want %d with the page", kind.Name(), res.StatusCode, w.Body.Len(), kind.Status())
+		}
+		if got := res.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-store", kind.Name(), got)
+		}
+		for _, h := range []string{"ETag", "Last-Modified", "Expires"} {
+			if v := res.Header.Get(h); v != "" {
+				t.Errorf("%s: %s %q", kind.Name(), h, v)
+			}
+		}
 	}
 }
 
