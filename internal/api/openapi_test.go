@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
+	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,10 +20,18 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi-validator/config"
+	verrors "github.com/pb33f/libopenapi-validator/errors"
+	"github.com/pb33f/libopenapi/datamodel"
+	"github.com/pb33f/libopenapi/datamodel/high/base"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+	"github.com/pb33f/libopenapi/orderedmap"
 
 	"github.com/berth-dev/berth/client"
 	"github.com/berth-dev/berth/internal/control"
@@ -27,10 +40,13 @@ import (
 	"github.com/berth-dev/berth/internal/store/sqlite"
 )
 
-// The tests in this file hold the server to api/openapi.yaml: the routes,
-// the JSON field names of every body, the required request fields, the
-// Idempotency-Key header, authentication and the documented problem codes.
-
+// The tests in this file hold the server to api/openapi.yaml. Every
+// request the package's tests send through a harness, and every answer,
+// is validated against it (libopenapi-validator, strict: a body field or
+// header the spec does not name is an error too). Besides, the tests
+// check the routes, that the client's types have the spec's fields, the
+// required request fields, the Idempotency-Key header, authentication and
+// the documented problem codes.
 const specFile = "../../api/openapi.yaml"
 
 // apiPrefix is where the API is mounted; the spec's server URL ends with
@@ -106,103 +122,124 @@ var missingCode = map[string]string{
 	"PreviewRequest.port": "invalid_port",
 }
 
-var httpMethods = []string{"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-
-type node = map[string]any
-
-type openAPI struct {
-	root node
+// newServer is the API the tests run, over st. A nil st makes one for its
+// routes and authentication only, which never reaches a store.
+func newServer(t *testing.T, st store.Store) *Server {
+	if st == nil {
+		return New(nil, &control.Plane{}, nil)
+	}
+	return New(st, control.New(control.Config{Store: st}), t.Logf)
 }
+
+// openAPI is the spec: its text, its model and a validator of requests
+// and answers against it.
+type openAPI struct {
+	raw       []byte
+	model     *v3.Document
+	validator validator.Validator
+}
+
+// parsedSpec parses the spec once for all the package's tests. Building
+// the model resolves every $ref: one that points at nothing fails it.
+var parsedSpec = sync.OnceValues(func() (*openAPI, error) {
+	raw, err := os.ReadFile(specFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading the spec: %w", err)
+	}
+	cfg := datamodel.NewDocumentConfiguration()
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	doc, err := libopenapi.NewDocumentWithConfiguration(raw, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", specFile, err)
+	}
+	m, err := doc.BuildV3Model()
+	if err != nil {
+		return nil, fmt.Errorf("building the model of %s: %w", specFile, err)
+	}
+	// Strict: a body field or header the spec does not name is an error,
+	// but for the keys of the maps (env, metadata, headers), which are
+	// the caller's own.
+	v, errs := validator.NewValidator(doc, config.WithFormatAssertions(), config.WithStrictMode(),
+		config.WithStrictIgnorePaths("$.**.env.*", "$.**.metadata.*", "$.**.headers.*"))
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("making the validator of %s: %w", specFile, errors.Join(errs...))
+	}
+	return &openAPI{raw: raw, model: &m.Model, validator: v}, nil
+})
 
 func loadSpec(t *testing.T) *openAPI {
 	t.Helper()
-	b, err := os.ReadFile(specFile)
+	s, err := parsedSpec()
 	if err != nil {
-		t.Fatalf("reading the spec: %v", err)
+		t.Fatal(err)
 	}
-	var root node
-	if err := yaml.Unmarshal(b, &root); err != nil {
-		t.Fatalf("parsing %s: %v", specFile, err)
+	if !strings.HasPrefix(s.model.Version, "3.1") {
+		t.Fatalf("openapi: %q, want 3.1.x", s.model.Version)
 	}
-	if v, _ := root["openapi"].(string); !strings.HasPrefix(v, "3.1") {
-		t.Fatalf("openapi: %q, want 3.1.x", v)
-	}
-	return &openAPI{root: root}
+	return s
 }
 
-func (s *openAPI) get(path ...string) node {
-	n := s.root
-	for _, p := range path {
-		n, _ = n[p].(node)
+// get is m[k], or the zero value when m is nil or has no k.
+func get[V any](m *orderedmap.Map[string, V], k string) V {
+	var zero V
+	if m == nil {
+		return zero
 	}
-	return n
+	return m.GetOrZero(k)
 }
 
-// deref follows $ref until it reaches the node it points at.
-func (s *openAPI) deref(t *testing.T, n node) node {
-	t.Helper()
-	for range 10 {
-		ref, ok := n["$ref"].(string)
-		if !ok {
-			return n
-		}
-		parts, ok := strings.CutPrefix(ref, "#/")
-		if !ok {
-			t.Fatalf("$ref %q is not local", ref)
-		}
-		target := s.get(strings.Split(parts, "/")...)
-		if target == nil {
-			t.Fatalf("$ref %q points at nothing", ref)
-		}
-		n = target
+// schema is the component schema name, or nil.
+func (s *openAPI) schema(name string) *base.Schema {
+	p := get(s.model.Components.Schemas, name)
+	if p == nil {
+		return nil
 	}
-	t.Fatalf("$ref chain too long at %v", n)
-	return nil
+	return p.Schema()
 }
 
 type operation struct {
 	method, path string // "GET", "/sandboxes/{id}"
-	item, op     node
+	item         *v3.PathItem
+	op           *v3.Operation
 }
 
 func (o operation) String() string { return o.method + " " + o.path }
 
 func (s *openAPI) operations() []operation {
 	var ops []operation
-	for path, v := range s.get("paths") {
-		item, _ := v.(node)
-		for _, m := range httpMethods {
-			if op, ok := item[m].(node); ok {
-				ops = append(ops, operation{method: strings.ToUpper(m), path: path, item: item, op: op})
-			}
+	for path, item := range s.model.Paths.PathItems.FromOldest() {
+		for method, op := range item.GetOperations().FromOldest() {
+			ops = append(ops, operation{method: strings.ToUpper(method), path: path, item: item, op: op})
 		}
 	}
 	slices.SortFunc(ops, func(a, b operation) int { return strings.Compare(a.String(), b.String()) })
 	return ops
 }
 
-// parameters are an operation's parameters, path-level ones included.
-func (s *openAPI) parameters(t *testing.T, o operation) []node {
-	var out []node
-	for _, list := range []any{o.item["parameters"], o.op["parameters"]} {
-		l, _ := list.([]any)
-		for _, p := range l {
-			pn, _ := p.(node)
-			out = append(out, s.deref(t, pn))
-		}
-	}
-	return out
+// parameters are the operation's parameters, path-level ones included.
+func (o operation) parameters() []*v3.Parameter {
+	return slices.Concat(o.item.Parameters, o.op.Parameters)
 }
 
-// jsonBodySchema is the name of the schema of an operation's JSON request
-// body, or "".
-func (s *openAPI) jsonBodySchema(o operation) string {
-	body, _ := o.op["requestBody"].(node)
-	content, _ := body["content"].(node)
-	media, _ := content["application/json"].(node)
-	schema, _ := media["schema"].(node)
-	ref, _ := schema["$ref"].(string)
-	return strings.TrimPrefix(ref, "#/components/schemas/")
+// responses are the operation's answers by status.
+func (o operation) responses() *orderedmap.Map[string, *v3.Response] {
+	if o.op.Responses == nil {
+		return nil
+	}
+	return o.op.Responses.Codes
+}
+
+// jsonBodySchema is the name of the schema of the operation's JSON
+// request body, or "".
+func (o operation) jsonBodySchema() string {
+	if o.op.RequestBody == nil {
+		return ""
+	}
+	media := get(o.op.RequestBody.Content, "application/json")
+	if media == nil || media.Schema == nil {
+		return ""
+	}
+	return strings.TrimPrefix(media.Schema.GetReference(), "#/components/schemas/")
 }
 
 var wildcard = regexp.MustCompile(`\{(\w+)\.\.\.\}`)
@@ -212,7 +249,7 @@ var wildcard = regexp.MustCompile(`\{(\w+)\.\.\.\}`)
 func servedRoutes(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	for _, p := range New(nil, &control.Plane{}, nil).Patterns() {
+	for _, p := range newServer(t, nil).Patterns() {
 		method, path, ok := strings.Cut(p, " ")
 		if !ok {
 			t.Errorf("pattern %q has no method", p)
@@ -228,16 +265,117 @@ func servedRoutes(t *testing.T) []string {
 	return out
 }
 
+// validated serves with next and holds each exchange to the spec: the
+// answer must be one the spec documents for the operation and status, a
+// request the spec refuses must be refused with a 4xx, and a path or
+// method the spec does not have must be answered 404 or 405.
+func validated(t *testing.T, next http.Handler) http.Handler {
+	spec := loadSpec(t)
+	rest := restOfPath(t)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Fatalf("reading the request's body: %v", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+
+		where := r.Method + " " + r.URL.RequestURI()
+		// again is the request as it was sent, its body unread, with the
+		// slashes of a path parameter that spans the rest of the path
+		// escaped: in the spec a parameter holds no slash.
+		again := func() *http.Request {
+			c := r.Clone(r.Context())
+			c.Body = io.NopCloser(bytes.NewReader(body))
+			if p := c.URL.EscapedPath(); rest != nil && rest.MatchString(p) {
+				at := rest.FindStringSubmatchIndex(p)[2]
+				c.URL.RawPath = p[:at] + strings.ReplaceAll(p[at:], "/", "%2F")
+			}
+			return c
+		}
+		_, reqErrs := spec.validator.ValidateHttpRequest(again())
+		if slices.ContainsFunc(reqErrs, func(e *verrors.ValidationError) bool {
+			return e.IsPathMissingError() || e.IsOperationMissingError()
+		}) {
+			if rec.Code != http.StatusNotFound && rec.Code != http.StatusMethodNotAllowed {
+				t.Errorf("%s is not in the spec, but it answers %d", where, rec.Code)
+			}
+			return
+		}
+		// Strict mode's undeclared headers are allowed in a request: the
+		// server ignores them.
+		reqErrs = slices.DeleteFunc(reqErrs, func(e *verrors.ValidationError) bool {
+			return e.ValidationType == verrors.StrictValidationType
+		})
+		if len(reqErrs) > 0 && (rec.Code < 400 || rec.Code >= 500) {
+			t.Errorf("%s: the spec refuses the request, but it answers %d:%s", where, rec.Code, describe(reqErrs))
+		}
+		if _, errs := spec.validator.ValidateHttpResponse(again(), rec.Result()); len(errs) > 0 {
+			t.Errorf("%s answers %d, which the spec does not describe:%s\n%s", where, rec.Code, describe(errs), rec.Body)
+		}
+	})
+}
+
+// restOfPath matches the request paths of the routes whose last segment
+// is a wildcard ({path...}); its group is what the wildcard takes. It is
+// nil when no route has one.
+func restOfPath(t *testing.T) *regexp.Regexp {
+	t.Helper()
+	var alts []string
+	for _, p := range newServer(t, nil).Patterns() {
+		_, path, _ := strings.Cut(p, " ")
+		prefix, ok := strings.CutSuffix(path, "...}")
+		if !ok {
+			continue
+		}
+		segs := strings.Split(prefix[:strings.LastIndex(prefix, "{")], "/")
+		for i, seg := range segs {
+			if strings.HasPrefix(seg, "{") {
+				segs[i] = `[^/]+`
+			} else {
+				segs[i] = regexp.QuoteMeta(seg)
+			}
+		}
+		alts = append(alts, strings.Join(segs, "/"))
+	}
+	if len(alts) == 0 {
+		return nil
+	}
+	return regexp.MustCompile(`^(?:` + strings.Join(alts, "|") + `)(.+)$`)
+}
+
+// describe lists validation errors, one a line.
+func describe(errs []*verrors.ValidationError) string {
+	var b strings.Builder
+	for _, e := range errs {
+		fmt.Fprintf(&b, "\n\t%s: %s", e.Message, e.Reason)
+		for _, f := range e.SchemaValidationErrors {
+			fmt.Fprintf(&b, "\n\t\t%s: %s", f.FieldPath, f.Reason)
+		}
+	}
+	return b.String()
+}
+
+// TestOpenAPIDocument checks the spec against the OpenAPI 3.1 schema.
+func TestOpenAPIDocument(t *testing.T) {
+	spec := loadSpec(t)
+	if ok, errs := spec.validator.ValidateDocument(); !ok {
+		t.Errorf("%s is not a valid OpenAPI document:%s", specFile, describe(errs))
+	}
+}
+
 func TestOpenAPIRoutes(t *testing.T) {
 	spec := loadSpec(t)
-	servers, _ := spec.root["servers"].([]any)
-	if len(servers) == 0 {
+	if len(spec.model.Servers) == 0 {
 		t.Fatal("the spec names no server")
 	}
-	for _, sv := range servers {
-		u, _ := sv.(node)["url"].(string)
-		if !strings.HasSuffix(u, apiPrefix) {
-			t.Errorf("server URL %q does not end with %s, but the paths are relative to it", u, apiPrefix)
+	for _, sv := range spec.model.Servers {
+		if !strings.HasSuffix(sv.URL, apiPrefix) {
+			t.Errorf("server URL %q does not end with %s, but the paths are relative to it", sv.URL, apiPrefix)
 		}
 	}
 
@@ -263,13 +401,13 @@ func TestOpenAPIRoutes(t *testing.T) {
 		for _, m := range pathParam.FindAllStringSubmatch(o.path, -1) {
 			want = append(want, m[1])
 		}
-		for _, p := range spec.parameters(t, o) {
-			if p["in"] != "path" {
+		for _, p := range o.parameters() {
+			if p.In != "path" {
 				continue
 			}
-			got = append(got, p["name"].(string))
-			if p["required"] != true {
-				t.Errorf("%s: path parameter %v is not required", o, p["name"])
+			got = append(got, p.Name)
+			if p.Required == nil || !*p.Required {
+				t.Errorf("%s: path parameter %s is not required", o, p.Name)
 			}
 		}
 		slices.Sort(want)
@@ -292,13 +430,12 @@ func fill(path string, values map[string]string) string {
 
 func TestOpenAPIAuth(t *testing.T) {
 	spec := loadSpec(t)
-	if _, ok := spec.get("components", "securitySchemes", "bearerAuth")["scheme"]; !ok {
+	if b := get(spec.model.Components.SecuritySchemes, "bearerAuth"); b == nil || b.Scheme == "" {
 		t.Fatal("components.securitySchemes.bearerAuth is missing")
 	}
-	srv := New(nil, &control.Plane{}, nil)
+	srv := validated(t, newServer(t, nil))
 	for _, o := range spec.operations() {
-		sec, explicit := o.op["security"].([]any)
-		public := explicit && len(sec) == 0
+		public := o.op.Security != nil && len(o.op.Security) == 0
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, httptest.NewRequest(o.method, apiPrefix+fill(o.path, map[string]string{"path": "a/b.txt"}), nil))
 		switch {
@@ -310,7 +447,7 @@ func TestOpenAPIAuth(t *testing.T) {
 			if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
 				t.Errorf("%s: 401 with Content-Type %q", o, ct)
 			}
-			if _, ok := o.op["responses"].(node)["401"]; !ok {
+			if get(o.responses(), "401") == nil {
 				t.Errorf("%s: the spec does not document its 401", o)
 			}
 		}
@@ -319,8 +456,8 @@ func TestOpenAPIAuth(t *testing.T) {
 
 // jsonFields returns the JSON names of a struct's fields and whether each
 // is always present (no omitempty).
-func jsonFields(t reflect.Type) (names []string, always map[string]bool, fields map[string]reflect.StructField) {
-	always, fields = map[string]bool{}, map[string]reflect.StructField{}
+func jsonFields(t reflect.Type) (names []string, always map[string]bool) {
+	always = map[string]bool{}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -336,105 +473,25 @@ func jsonFields(t reflect.Type) (names []string, always map[string]bool, fields 
 		}
 		names = append(names, name)
 		always[name] = !slices.Contains(strings.Split(opts, ","), "omitempty")
-		fields[name] = f
 	}
 	slices.Sort(names)
-	return names, always, fields
+	return names, always
 }
 
-func stringList(v any) []string {
-	l, _ := v.([]any)
-	out := make([]string, 0, len(l))
-	for _, s := range l {
-		out = append(out, s.(string))
+// properties are the names of a schema's properties, sorted.
+func properties(s *base.Schema) []string {
+	if s == nil || s.Properties == nil {
+		return nil
 	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(s.Properties.KeysFromOldest())
 }
 
-func keys(n node) []string {
-	out := make([]string, 0, len(n))
-	for k := range n {
-		out = append(out, k)
+// required are the names of a schema's required properties, sorted.
+func required(s *base.Schema) []string {
+	if s == nil {
+		return nil
 	}
-	slices.Sort(out)
-	return out
-}
-
-// schemaTypes are the JSON types a schema allows besides null.
-func schemaTypes(s node) []string {
-	switch v := s["type"].(type) {
-	case string:
-		return []string{v}
-	case []any:
-		var out []string
-		for _, x := range v {
-			if x != "null" {
-				out = append(out, x.(string))
-			}
-		}
-		return out
-	}
-	return nil
-}
-
-// checkType reports where the schema s does not describe values of Go
-// type typ.
-func checkType(t *testing.T, where string, typ reflect.Type, s node) {
-	t.Helper()
-	// A pointer is an optional value (omitted when nil): its schema is
-	// the pointee's.
-	for typ.Kind() == reflect.Pointer {
-		typ = typ.Elem()
-	}
-	if ref, ok := s["$ref"].(string); ok {
-		name := strings.TrimPrefix(ref, "#/components/schemas/")
-		if clientSchemas[name] != typ {
-			t.Errorf("%s: $ref %s, but the Go type is %v", where, name, typ)
-		}
-		return
-	}
-	want := ""
-	switch {
-	case typ == reflect.TypeFor[time.Time]():
-		want = "string"
-		if s["format"] != "date-time" {
-			t.Errorf("%s: a time.Time needs format: date-time", where)
-		}
-	case typ.Kind() == reflect.String:
-		want = "string"
-	case typ.Kind() == reflect.Bool:
-		want = "boolean"
-	case typ.Kind() >= reflect.Int && typ.Kind() <= reflect.Uint64:
-		want = "integer"
-	case typ.Kind() == reflect.Float32 || typ.Kind() == reflect.Float64:
-		want = "number"
-	case typ.Kind() == reflect.Slice:
-		want = "array"
-		items, _ := s["items"].(node)
-		if items == nil {
-			t.Errorf("%s: an array needs items", where)
-		} else {
-			checkType(t, where+"[]", typ.Elem(), items)
-		}
-	case typ.Kind() == reflect.Map:
-		want = "object"
-		ap, _ := s["additionalProperties"].(node)
-		if ap == nil {
-			t.Errorf("%s: a map needs additionalProperties", where)
-		} else {
-			checkType(t, where+"{}", typ.Elem(), ap)
-		}
-	case typ.Kind() == reflect.Struct:
-		t.Errorf("%s: struct %v must be a $ref to its schema", where, typ)
-		return
-	default:
-		t.Errorf("%s: no JSON type for Go type %v", where, typ)
-		return
-	}
-	if got := schemaTypes(s); !slices.Equal(got, []string{want}) {
-		t.Errorf("%s: type %v, want %s for Go type %v", where, got, want, typ)
-	}
+	return slices.Sorted(slices.Values(s.Required))
 }
 
 // clientTypeNames are the types declared in client/types.go.
@@ -461,9 +518,11 @@ func clientTypeNames(t *testing.T) []string {
 	return names
 }
 
+// TestOpenAPISchemas checks that the client's types have the fields of
+// their schemas; what values the fields hold is checked on the real
+// answers, by the validation of every exchange.
 func TestOpenAPISchemas(t *testing.T) {
 	spec := loadSpec(t)
-	schemas := spec.get("components", "schemas")
 
 	// Every client type has a schema, and every schema is accounted for.
 	described := map[string]bool{}
@@ -476,7 +535,7 @@ func TestOpenAPISchemas(t *testing.T) {
 			t.Errorf("client.%s has no schema: add one to %s and map it in clientSchemas", name, specFile)
 		}
 	}
-	for name := range schemas {
+	for name := range spec.model.Components.Schemas.KeysFromOldest() {
 		_, isClient := clientSchemas[name]
 		_, isInline := inlineSchemas[name]
 		if !isClient && !isInline {
@@ -485,24 +544,18 @@ func TestOpenAPISchemas(t *testing.T) {
 	}
 
 	for name, typ := range clientSchemas {
-		s, _ := schemas[name].(node)
+		s := spec.schema(name)
 		if s == nil {
 			t.Errorf("schema %s (client.%v) is missing", name, typ)
 			continue
 		}
-		props, _ := s["properties"].(node)
-		fields, always, sf := jsonFields(typ)
-		if got := keys(props); !slices.Equal(got, fields) {
+		fields, always := jsonFields(typ)
+		if got := properties(s); !slices.Equal(got, fields) {
 			t.Errorf("schema %s has properties %v; client.%v has JSON fields %v", name, got, typ.Name(), fields)
 			continue
 		}
-		for _, f := range fields {
-			p, _ := props[f].(node)
-			checkType(t, name+"."+f, sf[f].Type, p)
-		}
-		required := stringList(s["required"])
 		if _, isRequest := requestRequired[name]; isRequest {
-			if s["additionalProperties"] != false {
+			if ap := s.AdditionalProperties; ap == nil || !ap.IsB() || ap.B {
 				t.Errorf("request schema %s: the handlers refuse unknown fields, so set additionalProperties: false", name)
 			}
 			continue
@@ -514,14 +567,12 @@ func TestOpenAPISchemas(t *testing.T) {
 				want = append(want, f)
 			}
 		}
-		if !slices.Equal(required, want) {
-			t.Errorf("schema %s: required %v, want the fields without omitempty %v", name, required, want)
+		if got := required(s); !slices.Equal(got, want) {
+			t.Errorf("schema %s: required %v, want the fields without omitempty %v", name, got, want)
 		}
 	}
 	for name, want := range inlineSchemas {
-		s, _ := schemas[name].(node)
-		props, _ := s["properties"].(node)
-		if got := keys(props); !slices.Equal(got, want) {
+		if got := properties(spec.schema(name)); !slices.Equal(got, want) {
 			t.Errorf("schema %s has properties %v, want %v", name, got, want)
 		}
 	}
@@ -531,7 +582,7 @@ func TestOpenAPISchemas(t *testing.T) {
 type harness struct {
 	t   *testing.T
 	st  store.Store
-	srv *Server
+	srv http.Handler // the API, each exchange validated against the spec
 	key string
 }
 
@@ -548,7 +599,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatalf("creating the platform key: %v", err)
 	}
-	return &harness{t: t, st: st, srv: New(st, control.New(control.Config{Store: st}), t.Logf), key: secret}
+	return &harness{t: t, st: st, srv: validated(t, newServer(t, st)), key: secret}
 }
 
 // do sends a request with the platform key and returns the status and the
@@ -598,10 +649,8 @@ func (h *harness) create(path string, body any) string {
 
 func TestOpenAPIRequired(t *testing.T) {
 	spec := loadSpec(t)
-	schemas := spec.get("components", "schemas")
 	for name, want := range requestRequired {
-		s, _ := schemas[name].(node)
-		if got := stringList(s["required"]); !slices.Equal(got, want) {
+		if got := required(spec.schema(name)); !slices.Equal(got, want) {
 			t.Errorf("schema %s: required %v, but the handlers require %v", name, got, want)
 		}
 	}
@@ -630,22 +679,22 @@ func TestOpenAPIRequired(t *testing.T) {
 
 	checked := map[string]bool{}
 	for _, o := range spec.operations() {
-		name := spec.jsonBodySchema(o)
+		name := o.jsonBodySchema()
 		if name == "" {
 			continue
 		}
 		checked[name] = true
 		path := fill(o.path, map[string]string{"id": sb.ID})
-		required := stringList(spec.deref(t, schemas[name].(node))["required"])
+		fields := required(spec.schema(name))
 		full := map[string]any{}
-		for _, f := range required {
+		for _, f := range fields {
 			v, ok := valid[f]
 			if !ok {
 				t.Fatalf("%s: no valid value for required field %s: add one to the test", o, f)
 			}
 			full[f] = v
 		}
-		for _, f := range required {
+		for _, f := range fields {
 			body := map[string]any{}
 			for k, v := range full {
 				if k != f {
@@ -678,13 +727,10 @@ func TestOpenAPIRequired(t *testing.T) {
 }
 
 // idempotencyParam reports whether an operation documents Idempotency-Key.
-func (s *openAPI) idempotencyParam(t *testing.T, o operation) bool {
-	for _, p := range s.parameters(t, o) {
-		if p["in"] == "header" && p["name"] == "Idempotency-Key" {
-			return true
-		}
-	}
-	return false
+func (o operation) idempotencyParam() bool {
+	return slices.ContainsFunc(o.parameters(), func(p *v3.Parameter) bool {
+		return p.In == "header" && p.Name == "Idempotency-Key"
+	})
 }
 
 func TestOpenAPIIdempotency(t *testing.T) {
@@ -695,12 +741,12 @@ func TestOpenAPIIdempotency(t *testing.T) {
 	long := http.Header{"Idempotency-Key": {strings.Repeat("k", 256)}}
 	for _, o := range spec.operations() {
 		if o.method != http.MethodPost {
-			if spec.idempotencyParam(t, o) {
+			if o.idempotencyParam() {
 				t.Errorf("%s documents Idempotency-Key, which only POSTs take", o)
 			}
 			continue
 		}
-		documented := spec.idempotencyParam(t, o)
+		documented := o.idempotencyParam()
 		_, code, _ := h.do(o.method, fill(o.path, nil), nil, long)
 		served := code == "invalid_idempotency_key"
 		switch {
@@ -712,12 +758,11 @@ func TestOpenAPIIdempotency(t *testing.T) {
 		if !documented {
 			continue
 		}
-		for status, r := range o.op["responses"].(node) {
+		for status, r := range o.responses().FromOldest() {
 			if !strings.HasPrefix(status, "2") {
 				continue
 			}
-			headers, _ := spec.deref(t, r.(node))["headers"].(node)
-			if _, ok := headers["Idempotent-Replayed"]; !ok {
+			if get(r.Headers, "Idempotent-Replayed") == nil {
 				t.Errorf("%s: response %s does not document the Idempotent-Replayed header", o, status)
 			}
 		}
@@ -797,26 +842,20 @@ func sourceCodes(t *testing.T) []string {
 
 func TestOpenAPIProblemCodes(t *testing.T) {
 	spec := loadSpec(t)
-	raw, err := os.ReadFile(specFile)
-	if err != nil {
-		t.Fatal(err)
-	}
 	codes := sourceCodes(t)
 	if len(codes) < 30 {
 		t.Fatalf("found only %d problem codes in the source: is the scan broken? %v", len(codes), codes)
 	}
 	for _, c := range codes {
-		if !bytes.Contains(raw, []byte("`"+c+"`")) {
+		if !bytes.Contains(spec.raw, []byte("`"+c+"`")) {
 			t.Errorf("problem code %s is not documented in %s", c, specFile)
 		}
 	}
 
 	// Every error answer is a Problem, and every code an error answer
 	// names exists.
-	problemRef := "#/components/schemas/Problem"
-	checkCodes := func(where string, r node) {
-		d, _ := r["description"].(string)
-		for _, m := range backticked.FindAllStringSubmatch(d, -1) {
+	checkCodes := func(where, description string) {
+		for _, m := range backticked.FindAllStringSubmatch(description, -1) {
 			c := m[1]
 			known := slices.Contains(codes, c)
 			if prefix, ok := strings.CutSuffix(c, "*"); ok {
@@ -828,39 +867,51 @@ func TestOpenAPIProblemCodes(t *testing.T) {
 		}
 	}
 	for _, o := range spec.operations() {
-		responses, _ := o.op["responses"].(node)
-		if len(responses) == 0 {
+		if o.responses().Len() == 0 {
 			t.Errorf("%s documents no responses", o)
 		}
-		for status, r := range responses {
+		for status, r := range o.responses().FromOldest() {
 			if status < "400" {
 				continue
 			}
 			where := o.String() + " " + status
-			rn := r.(node)
-			checkCodes(where, rn) // a description beside a $ref overrides the shared one
-			resolved := spec.deref(t, rn)
-			checkCodes(where, resolved)
-			content, _ := resolved["content"].(node)
-			media, _ := content["application/problem+json"].(node)
-			schema, _ := media["schema"].(node)
-			if schema["$ref"] != problemRef || len(content) != 1 {
+			// A description beside a $ref overrides the shared one.
+			checkCodes(where, refDescription(r))
+			checkCodes(where, r.Description)
+			media := get(r.Content, "application/problem+json")
+			if media == nil || media.Schema.GetReference() != "#/components/schemas/Problem" || r.Content.Len() != 1 {
 				t.Errorf("%s: an error answer must be application/problem+json with the Problem schema", where)
 			}
 		}
 	}
 }
 
+// refDescription is the description written beside the $ref of a
+// response, or "".
+func refDescription(r *v3.Response) string {
+	n := r.GoLow().GetReferenceNode()
+	if n == nil {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "description" {
+			return n.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
 // zero is a value of the JSON type a property schema names.
-func zero(s node) any {
-	switch t := schemaTypes(s); {
-	case s["$ref"] != nil || slices.Contains(t, "object"):
+func zero(p *base.SchemaProxy) any {
+	s := p.Schema()
+	switch {
+	case p.IsReference() || slices.Contains(s.Type, "object"):
 		return map[string]any{}
-	case slices.Contains(t, "array"):
+	case slices.Contains(s.Type, "array"):
 		return []any{}
-	case slices.Contains(t, "integer"), slices.Contains(t, "number"):
+	case slices.Contains(s.Type, "integer"), slices.Contains(s.Type, "number"):
 		return 0
-	case slices.Contains(t, "boolean"):
+	case slices.Contains(s.Type, "boolean"):
 		return false
 	}
 	return ""
@@ -873,14 +924,13 @@ func TestOpenAPIRequestFields(t *testing.T) {
 	spec := loadSpec(t)
 	h := newHarness(t)
 	for _, o := range spec.operations() {
-		name := spec.jsonBodySchema(o)
+		name := o.jsonBodySchema()
 		if name == "" {
 			continue
 		}
-		props, _ := spec.get("components", "schemas", name)["properties"].(node)
 		body := map[string]any{}
-		for f, p := range props {
-			body[f] = zero(p.(node))
+		for f, p := range spec.schema(name).Properties.FromOldest() {
+			body[f] = zero(p)
 		}
 		path := fill(o.path, nil)
 		if status, code, b := h.do(o.method, path, body, nil); code == "unknown_field" || code == "invalid_json" {
@@ -894,31 +944,9 @@ func TestOpenAPIRequestFields(t *testing.T) {
 
 	rec := httptest.NewRecorder()
 	h.srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, apiPrefix+"/healthz", nil))
-	var health node
+	var health map[string]any
 	json.Unmarshal(rec.Body.Bytes(), &health)
-	if got := keys(health); !slices.Equal(got, inlineSchemas["Health"]) {
+	if got := slices.Sorted(maps.Keys(health)); !slices.Equal(got, inlineSchemas["Health"]) {
 		t.Errorf("GET /healthz answers fields %v, want %v", got, inlineSchemas["Health"])
 	}
-}
-
-// TestOpenAPIRefs checks that every $ref of the spec points at something.
-func TestOpenAPIRefs(t *testing.T) {
-	spec := loadSpec(t)
-	var walk func(where string, v any)
-	walk = func(where string, v any) {
-		switch v := v.(type) {
-		case node:
-			if _, ok := v["$ref"].(string); ok {
-				spec.deref(t, v)
-			}
-			for k, c := range v {
-				walk(where+"/"+k, c)
-			}
-		case []any:
-			for _, c := range v {
-				walk(where, c)
-			}
-		}
-	}
-	walk("", spec.root)
 }

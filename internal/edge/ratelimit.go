@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // RateLimit bounds how many requests one client address may send: a
@@ -40,9 +42,10 @@ type limiterShard struct {
 	swept   time.Time
 }
 
+// bucket is one address's token bucket and when it was last asked.
 type bucket struct {
-	tokens float64
-	last   time.Time
+	lim  *rate.Limiter
+	last time.Time
 }
 
 func newRateLimiter(l RateLimit, now func() time.Time) *rateLimiter {
@@ -72,16 +75,11 @@ func (rl *rateLimiter) allow(addr string) bool {
 	}
 	b, ok := sh.buckets[addr]
 	if !ok {
-		b = &bucket{tokens: float64(rl.limit.Burst), last: now}
+		b = &bucket{lim: rate.NewLimiter(rate.Limit(rl.limit.PerSecond), rl.limit.Burst)}
 		sh.buckets[addr] = b
 	}
-	b.tokens = min(float64(rl.limit.Burst), b.tokens+now.Sub(b.last).Seconds()*rl.limit.PerSecond)
 	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return b.lim.AllowN(now, 1)
 }
 
 // clientAddr is the address a request came from: the connection's peer.
