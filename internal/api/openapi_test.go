@@ -23,6 +23,7 @@ import (
 	"github.com/berth-dev/berth/client"
 	"github.com/berth-dev/berth/internal/control"
 	"github.com/berth-dev/berth/internal/id"
+	"github.com/berth-dev/berth/internal/logtest"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/sqlite"
 )
@@ -548,7 +549,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatalf("creating the platform key: %v", err)
 	}
-	return &harness{t: t, st: st, srv: New(st, control.New(control.Config{Store: st}), t.Logf), key: secret}
+	return &harness{t: t, st: st, srv: New(st, control.New(control.Config{Store: st}), logtest.New(t)), key: secret}
 }
 
 // do sends a request with the platform key and returns the status and the
