@@ -15,6 +15,7 @@ import (
 
 	"github.com/berth-dev/berth/client"
 	"github.com/berth-dev/berth/internal/edge"
+	"github.com/berth-dev/berth/internal/logtest"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/up"
 )
@@ -42,7 +43,7 @@ func startEdges(t *testing.T, p *platform) *remoteEdges {
 	key := strings.TrimSpace(string(keyBytes))
 
 	// Edge 1: in this process, through resolve.Client.
-	e := edge.New(edge.Config{Logf: t.Logf})
+	e := edge.New(edge.Config{Log: logtest.New(t)})
 	rc := resolve.NewClient(p.info.ResolverURL, key)
 	e.UseResolver(rc)
 	ctx, cancel := context.WithCancel(context.Background())

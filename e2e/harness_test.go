@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/client"
+	"github.com/berth-dev/berth/internal/logtest"
 	"github.com/berth-dev/berth/internal/up"
 )
 
@@ -52,7 +53,7 @@ func start(t testing.TB, opts ...func(*up.Config)) *platform {
 	dir := t.TempDir()
 	cfg := up.Config{
 		DataDir: dir, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Domain: "localhost",
-		BootstrapKey: adminKey, Logf: t.Logf, Ready: func(i up.Info) { ready <- i }, AgentBinary: berthBin,
+		BootstrapKey: adminKey, Log: logtest.New(t), Ready: func(i up.Info) { ready <- i }, AgentBinary: berthBin,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/berth-dev/berth/client"
 	"github.com/berth-dev/berth/internal/edge"
+	"github.com/berth-dev/berth/internal/logtest"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/store/sqlite"
 	"github.com/berth-dev/berth/internal/up"
@@ -84,7 +85,7 @@ func TestNothingLeaks(t *testing.T) {
 		t.Fatal(err)
 	}
 	resolverKey := strings.TrimSpace(string(keyBytes))
-	limited := edge.New(edge.Config{RateLimit: edge.RateLimit{PerSecond: 0.01, Burst: 2}, Logf: t.Logf})
+	limited := edge.New(edge.Config{RateLimit: edge.RateLimit{PerSecond: 0.01, Burst: 2}, Log: logtest.New(t)})
 	rc := resolve.NewClient(p.info.ResolverURL, resolverKey)
 	limited.UseResolver(rc)
 	followCtx, stopFollow := context.WithCancel(ctx)

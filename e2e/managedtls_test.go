@@ -17,6 +17,7 @@ import (
 
 	"github.com/berth-dev/berth/client"
 	"github.com/berth-dev/berth/internal/dnstest"
+	"github.com/berth-dev/berth/internal/logtest"
 	"github.com/berth-dev/berth/internal/up"
 )
 
@@ -31,7 +32,7 @@ func startStoppable(t *testing.T, opts ...func(*up.Config)) (*platform, func()) 
 	done := make(chan error, 1)
 	cfg := up.Config{
 		DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Domain: "localhost",
-		BootstrapKey: adminKey, Logf: t.Logf, Ready: func(i up.Info) { ready <- i }, AgentBinary: berthBin,
+		BootstrapKey: adminKey, Log: logtest.New(t), Ready: func(i up.Info) { ready <- i }, AgentBinary: berthBin,
 	}
 	for _, o := range opts {
 		o(&cfg)

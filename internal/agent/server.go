@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -28,7 +29,7 @@ type Server struct {
 	blobs  *blob.Store
 	secret string
 	name   string
-	logf   func(string, ...any)
+	log    *slog.Logger
 	mux    *http.ServeMux
 	// tunnels are the addresses a CONNECT may reach.
 	tunnels *tunnels
@@ -48,7 +49,9 @@ type Config struct {
 	// Portal is the address of the host's portal (host:port), which the
 	// tunnel reaches too; empty: none.
 	Portal string
-	Logf   func(format string, args ...any)
+	// Log receives the runtime errors answered with a 500 (nil:
+	// discarded).
+	Log *slog.Logger
 }
 
 // maxOutput bounds what one-shot exec returns per stream.
@@ -56,10 +59,10 @@ const maxOutput = 1 << 20
 
 // NewServer returns the agent API over cfg.Runtime.
 func NewServer(cfg Config) *Server {
-	s := &Server{rt: cfg.Runtime, blobs: cfg.Blobs, secret: cfg.Secret, name: cfg.Name, logf: cfg.Logf, mux: http.NewServeMux(),
+	s := &Server{rt: cfg.Runtime, blobs: cfg.Blobs, secret: cfg.Secret, name: cfg.Name, log: cfg.Log, mux: http.NewServeMux(),
 		tunnels: &tunnels{rt: cfg.Runtime, name: cfg.Name, portal: cfg.Portal}}
-	if s.logf == nil {
-		s.logf = func(string, ...any) {}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.mux.HandleFunc("GET /v1/health", s.health)
 	s.mux.Handle("/v1/blobs/", http.StripPrefix("/v1/blobs", blob.Handler(cfg.Blobs)))
@@ -471,7 +474,7 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrConflict):
 		writeError(w, http.StatusConflict, "conflict", err.Error())
 	default:
-		s.logf("agent: %v", err)
+		s.log.Error("runtime error", "err", err)
 		writeError(w, http.StatusInternalServerError, "runtime_error", err.Error())
 	}
 }

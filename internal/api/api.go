@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -45,19 +46,19 @@ type Server struct {
 	domains     *domains.Service
 	edgeRoutes  *routes.Service
 	templates   *templates.Catalogue
-	logf        func(string, ...any)
+	log         *slog.Logger
 	mux         *http.ServeMux
 	// patterns are the routes served, for the OpenAPI conformance test.
 	patterns []string
 }
 
 // New returns the API over a store and the control plane's services.
-func New(st store.Store, p *control.Plane, logf func(string, ...any)) *Server {
-	if logf == nil {
-		logf = func(string, ...any) {}
+func New(st store.Store, p *control.Plane, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{st: st, deployments: p.Deployments, sandboxes: p.Sandboxes, releases: p.Releases, hosts: p.Hosts,
-		databases: p.Databases, buckets: p.Buckets, cron: p.Cron, domains: p.Domains, edgeRoutes: p.Routes, templates: p.Templates, logf: logf, mux: http.NewServeMux()}
+		databases: p.Databases, buckets: p.Buckets, cron: p.Cron, domains: p.Domains, edgeRoutes: p.Routes, templates: p.Templates, log: log, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }
@@ -169,7 +170,7 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 	case errors.Is(err, context.Canceled):
 		return
 	}
-	problem.Write(w, err, s.logf)
+	problem.Write(w, err, s.log)
 }
 
 // owner is the ownership of a resource that authorization checks.

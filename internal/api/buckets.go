@@ -38,7 +38,7 @@ func (s *Server) bucketView(r *http.Request, b *store.Bucket, usage bool) client
 		if n, size, err := s.buckets.BucketUsage(r.Context(), b); err == nil {
 			v.Objects, v.Bytes = &n, &size
 		} else {
-			s.logf("buckets: counting %s: %v", b.ID, err)
+			s.log.Warn("counting bucket usage failed", "bucket", b.ID, "err", err)
 		}
 	}
 	return v

@@ -212,7 +212,7 @@ func (s *Server) idempotent(fn handlerFunc) handlerFunc {
 			err := s.st.PutIdempotent(r.Context(), &store.Idempotent{KeyID: p.key.ID, IdemKey: scoped, Request: "sha256:" + hex.EncodeToString(h.Sum(nil)),
 				Status: rec.status, Body: rec.body.Bytes(), CreatedAt: time.Now().UTC()})
 			if err != nil {
-				s.logf("recording idempotency key: %v", err)
+				s.log.Error("recording idempotency key failed", "err", err)
 			}
 		}
 		return nil

@@ -37,7 +37,7 @@ func (s *Server) hostView(ctx context.Context, h *store.Host) client.Host {
 	if u, err := s.hosts.HostUsage(ctx, h); err == nil {
 		v.Usage = client.HostUsage{Containers: u.Containers, MemoryBytes: u.MemoryBytes, CPUs: float64(u.NanoCPUs) / 1e9}
 	} else {
-		s.logf("host usage of %s: %v", h.ID, err)
+		s.log.Warn("reading host usage failed", "host", h.ID, "err", err)
 	}
 	return v
 }

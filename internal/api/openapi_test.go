@@ -36,6 +36,7 @@ import (
 	"github.com/berth-dev/berth/client"
 	"github.com/berth-dev/berth/internal/control"
 	"github.com/berth-dev/berth/internal/id"
+	"github.com/berth-dev/berth/internal/logtest"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/sqlite"
 )
@@ -128,7 +129,7 @@ func newServer(t *testing.T, st store.Store) *Server {
 	if st == nil {
 		return New(nil, &control.Plane{}, nil)
 	}
-	return New(st, control.New(control.Config{Store: st}), t.Logf)
+	return New(st, control.New(control.Config{Store: st}), logtest.New(t))
 }
 
 // openAPI is the spec: its text, its model and a validator of requests

@@ -118,7 +118,7 @@ func (s *Server) readFile(w http.ResponseWriter, r *http.Request, p *principal) 
 	})
 	if err != nil {
 		if started {
-			s.logf("reading %s: %v", r.URL.Path, err)
+			s.log.Warn("reading sandbox file failed", "path", r.URL.Path, "err", err)
 			return nil
 		}
 		return err

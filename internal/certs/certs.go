@@ -13,12 +13,12 @@
 package certs
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -29,7 +29,6 @@ import (
 
 	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 )
 
 // Config configures a Manager.
@@ -60,8 +59,9 @@ type Config struct {
 	// a challenge record and whether it is visible yet; empty: the
 	// system's resolvers, then the zone's authoritative servers.
 	DNSResolvers []string
-	// Logf receives certmagic's log lines (nil: discarded).
-	Logf func(format string, args ...any)
+	// Log receives certmagic's records and the manager's own (nil:
+	// discarded).
+	Log *slog.Logger
 }
 
 // DNSProvider publishes and removes DNS records (libdns's appender and
@@ -101,8 +101,8 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Objects == nil || cfg.Allow == nil {
 		return nil, errors.New("certificates: Objects and Allow are required")
 	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.CA == "" {
 		cfg.CA = certmagic.LetsEncryptProductionCA
@@ -115,8 +115,7 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("certificates: the edge's HTTP port %q: %w", portText, err)
 	}
-	logger := zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewProductionEncoderConfig()),
-		zapcore.AddSync(logWriter(cfg.Logf)), zap.InfoLevel))
+	logger := zap.New(slogCore{cfg.Log.Handler()})
 	m := &Manager{cfg: cfg, store: NewStorage(cfg.Objects), known: map[string]time.Time{}}
 	m.ctx, m.stop = context.WithCancel(context.Background())
 	m.cache = certmagic.NewCache(certmagic.CacheOptions{
@@ -285,7 +284,7 @@ func (m *Manager) Obtain(ctx context.Context, name string) error {
 	}
 	go func() {
 		if err := m.exact.ObtainCertAsync(m.ctx, name); err != nil {
-			m.cfg.Logf("certs: ordering %s ahead of its first handshake: %v", name, err)
+			m.cfg.Log.Warn("ordering certificate ahead of its first handshake failed", "name", name, "err", err)
 		}
 	}()
 	return nil
@@ -333,12 +332,4 @@ func slicesHasWildcard(names []string) bool {
 		}
 	}
 	return false
-}
-
-// logWriter adapts a Logf function to the writer zap logs to.
-type logWriter func(format string, args ...any)
-
-func (f logWriter) Write(p []byte) (int, error) {
-	f("certs: %s", bytes.TrimRight(p, "\n"))
-	return len(p), nil
 }

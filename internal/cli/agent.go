@@ -5,7 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"log"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -52,7 +52,11 @@ func agentCmd() *cobra.Command {
 			if dir == "" {
 				return errors.New("give the agent's directory with --dir")
 			}
-			return runAgent(cmd.Context(), dir, listen, portalAddr, rt, log.New(cmd.ErrOrStderr(), "agent: ", log.LstdFlags).Printf)
+			log, err := newLogger(cmd)
+			if err != nil {
+				return err
+			}
+			return runAgent(cmd.Context(), dir, listen, portalAddr, rt, log)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "the agent's directory: certificate, key, client CA, credential, artifacts")
@@ -60,14 +64,15 @@ func agentCmd() *cobra.Command {
 	cmd.Flags().StringVar(&dockerHost, "docker-host", "", "Docker engine address (default: the environment's)")
 	cmd.Flags().StringVar(&portalAddr, "portal", "", "address of the host's portal, which the agent's tunnel reaches too (host:port)")
 	cmd.Flags().BoolVar(&checkDocker, "check-docker", false, "only check that the Docker engine answers, and exit")
+	logFlags(cmd)
 	return cmd
 }
 
-func runAgent(ctx context.Context, dir, listen, portalAddr string, rt agent.Runtime, logf func(string, ...any)) error {
+func runAgent(ctx context.Context, dir, listen, portalAddr string, rt agent.Runtime, log *slog.Logger) error {
 	// Templates name the base images by their neutral aliases.
 	if t, ok := rt.(images.Tagger); ok {
 		if err := images.EnsureAliases(ctx, t); err != nil {
-			logf("aliasing the base images: %v", err)
+			log.Warn("aliasing the base images failed", "err", err)
 		}
 	}
 	read := func(name string) ([]byte, error) {
@@ -124,8 +129,8 @@ func runAgent(ctx context.Context, dir, listen, portalAddr string, rt agent.Runt
 		ln.Close()
 		return fmt.Errorf("writing %s: %w", addrFile, err)
 	}
-	logf("listening on %s (mutual TLS)", ln.Addr())
+	log.Info("listening with mutual TLS", "addr", ln.Addr().String())
 	srv := agent.NewServer(agent.Config{Runtime: rt, Blobs: blobs, Secret: strings.TrimSpace(string(secret)),
-		Name: leaf.Subject.CommonName, Portal: portalAddr, Logf: logf})
+		Name: leaf.Subject.CommonName, Portal: portalAddr, Log: log})
 	return srv.ListenTLS(ctx, ln, tlsCfg)
 }

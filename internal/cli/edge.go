@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -46,8 +46,11 @@ func edgeCmd() *cobra.Command {
 			if key == "" {
 				return errors.New("give the resolver's internal key with --resolver-key-file or $BERTH_RESOLVER_KEY")
 			}
-			logger := log.New(cmd.ErrOrStderr(), "edge: ", log.LstdFlags)
-			e := edge.New(edge.Config{Brand: edge.Brand{Name: brandName, PrimaryColor: brandColor}, Logf: logger.Printf, RateLimit: rl})
+			log, err := newLogger(cmd)
+			if err != nil {
+				return err
+			}
+			e := edge.New(edge.Config{Brand: edge.Brand{Name: brandName, PrimaryColor: brandColor}, Log: log, RateLimit: rl})
 			rc := resolve.NewClient(resolverURL, key)
 			e.UseResolver(rc)
 			ln, err := net.Listen("tcp", listen)
@@ -60,7 +63,7 @@ func edgeCmd() *cobra.Command {
 					return fmt.Errorf("writing %s: %w", addrFile, err)
 				}
 			}
-			return serveEdge(cmd.Context(), e, rc, ln, logger.Printf)
+			return serveEdge(cmd.Context(), e, rc, ln, log)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:7781", "public address to serve apps on")
@@ -71,18 +74,19 @@ func edgeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&brandColor, "brand-color", "#2563eb", "colour of pages when the resolver cannot be reached")
 	cmd.Flags().Float64Var(&rl.PerSecond, "rate-limit", 0, "requests per second one client address may send (0: no limit)")
 	cmd.Flags().IntVar(&rl.Burst, "rate-burst", 0, "requests one client address may send at once (default: the rate)")
+	logFlags(cmd)
 	return cmd
 }
 
 // serveEdge serves e on ln, following r, until ctx ends.
-func serveEdge(ctx context.Context, e *edge.Edge, r edge.Resolver, ln net.Listener, logf func(string, ...any)) error {
+func serveEdge(ctx context.Context, e *edge.Edge, r edge.Resolver, ln net.Listener, log *slog.Logger) error {
 	followCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go e.Follow(followCtx, r)
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logf("serving on %s", ln.Addr())
+	log.Info("serving", "addr", ln.Addr().String())
 	select {
 	case <-ctx.Done():
 	case err := <-errc:

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log"
 	"net"
 	"net/http"
 	"os"
@@ -40,6 +39,10 @@ func portalCmd() *cobra.Command {
 			case workspaceID == "":
 				return errors.New("give the workspace with --workspace ID")
 			}
+			log, err := newLogger(cmd)
+			if err != nil {
+				return err
+			}
 			password, err := portalPassword(passwordFile)
 			if err != nil {
 				return err
@@ -50,11 +53,10 @@ func portalCmd() *cobra.Command {
 					return err
 				}
 			}
-			logger := log.New(cmd.ErrOrStderr(), "", log.LstdFlags)
 			api := client.New(apiURL, key)
 			api.HTTP = &http.Client{Timeout: 15 * time.Second}
 			p, err := portal.New(portal.Config{API: api, WorkspaceID: workspaceID, Password: password, PasswordFile: passwordFile,
-				SessionSecret: secret, Logf: logger.Printf})
+				SessionSecret: secret, Log: log})
 			if err != nil {
 				return err
 			}
@@ -65,7 +67,7 @@ func portalCmd() *cobra.Command {
 			ctx := cmd.Context()
 			probe, cancel := context.WithTimeout(ctx, 5*time.Second)
 			if err := p.Probe(probe); err != nil {
-				logger.Printf("the API does not answer the portal's key yet (it keeps trying): %v", err)
+				log.Warn("the API does not answer the portal's key yet; the portal keeps trying", "err", err)
 			}
 			cancel()
 			srv := &http.Server{
@@ -91,6 +93,7 @@ func portalCmd() *cobra.Command {
 	cmd.Flags().StringVar(&workspaceID, "workspace", "", "id of the workspace the portal shows")
 	cmd.Flags().StringVar(&secretFile, "session-secret-file", "", "file with the secret that signs sessions, made with a random one if missing (default: random at start, so restarts sign everyone out)")
 	cmd.Flags().StringVar(&passwordFile, "password-file", "", "file holding the sign-in password (default $BERTH_PORTAL_PASSWORD)")
+	logFlags(cmd)
 	return cmd
 }
 

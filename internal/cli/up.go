@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"log"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -34,6 +33,10 @@ func upCmd() *cobra.Command {
 			if os.Getenv("GOGC") == "" {
 				debug.SetGCPercent(400)
 			}
+			log, err := newLogger(cmd)
+			if err != nil {
+				return err
+			}
 			imgs, err := parseImages(imageFlags)
 			if err != nil {
 				return err
@@ -49,8 +52,7 @@ func upCmd() *cobra.Command {
 			cfg.NoStandby = !standby
 			cfg.BootstrapKey = os.Getenv("BERTH_BOOTSTRAP_KEY")
 			cfg.S3.AccessKey, cfg.S3.SecretKey = os.Getenv("BERTH_S3_ACCESS_KEY_ID"), os.Getenv("BERTH_S3_SECRET_ACCESS_KEY")
-			logger := log.New(cmd.ErrOrStderr(), "", log.LstdFlags)
-			cfg.Logf = logger.Printf
+			cfg.Log = log
 			out := cmd.OutOrStdout()
 			cfg.Ready = func(info up.Info) {
 				fmt.Fprintf(out, "Berth is up.\n  API:  %s\n  Apps: %s (an app answers at {project}.{org}.%s, a preview at {sandbox}.sandbox.{org}.%s)\n", info.APIURL, info.EdgeURL, cfg.Domain, cfg.Domain)
@@ -72,7 +74,7 @@ func upCmd() *cobra.Command {
 						key = cfg.BootstrapKey
 					}
 					if err := saveConfig(Config{APIURL: info.APIURL, Key: key}); err != nil {
-						logger.Printf("saving CLI config: %v", err)
+						log.Warn("saving the CLI config failed", "err", err)
 					}
 				}
 				if info.Key != "" {
@@ -108,6 +110,7 @@ func upCmd() *cobra.Command {
 	cmd.Flags().DurationVar(&cfg.DomainGrace, "domain-grace", 24*time.Hour, "how long a verified domain's TXT record may be missing before the domain fails")
 	rfc2136Flags(cmd, &cfg.TLS.RFC2136)
 	managedTLSFlag(cmd, &cfg.TLS)
+	logFlags(cmd)
 	cmd.Flags().StringVar(&cfg.BuildCABundle, "build-ca-bundle", "", "PEM file of CAs that image builds trust for npm and pip downloads (e.g. /etc/ssl/certs/ca-certificates.crt behind a TLS-intercepting proxy); default: none")
 	cmd.Flags().StringVar(&cfg.S3.Endpoint, "s3-endpoint", "", "URL of an external S3 endpoint to keep buckets on, with the operator's keys in BERTH_S3_ACCESS_KEY_ID and BERTH_S3_SECRET_ACCESS_KEY; default: the embedded S3 server")
 	cmd.Flags().StringVar(&cfg.S3.PublicEndpoint, "s3-public-endpoint", "", "URL of the external S3 endpoint that browsers and presigned links use (default: --s3-endpoint)")

@@ -8,6 +8,7 @@ package control
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"time"
 
@@ -44,7 +45,9 @@ type Config struct {
 	EdgeAddr string
 	// Brand is the platform's default branding for edge pages.
 	Brand edge.Brand
-	Logf  func(format string, args ...any)
+	// Log receives the control plane's operational messages (nil:
+	// discarded); each domain's records carry a component attribute.
+	Log *slog.Logger
 	// Limits are the resources every container gets (zero: the runtime's
 	// floor).
 	Limits agents.Limits
@@ -100,55 +103,56 @@ type Plane struct {
 
 // New builds the control plane; call Run to start its reconcilers.
 func New(cfg Config) *Plane {
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Resync == 0 {
 		cfg.Resync = 10 * time.Second
 	}
-	st, logf := cfg.Store, cfg.Logf
+	st := cfg.Store
+	logFor := func(component string) *slog.Logger { return cfg.Log.With("component", component) }
 	p := &Plane{cfg: cfg, Templates: cfg.Templates, Names: cfg.Names}
 	p.queue = work.NewQueue(p.reconcile)
 	p.agents = agents.New(st, cfg.Hosts.CA)
-	rec := events.NewRecorder(st, logf)
+	rec := events.NewRecorder(st, logFor("events"))
 	labels := names.Labels{Instance: cfg.Instance}
 	hostnames := names.NewHosts(st, cfg.Names)
 	targets := &targets{}
 
 	p.Releases = releases.New(releases.Config{Templates: cfg.Templates, Artifacts: cfg.Artifacts, BuildCABundle: cfg.BuildCABundle},
-		st, rec, logf)
+		st, rec, logFor("releases"))
 	p.Certificates = certificates.New(certificates.Config{Certs: cfg.Certs, ManagedTLS: cfg.ManagedTLS, Names: cfg.Names,
-		Target: cfg.Domains.Target}, st, rec, logf)
+		Target: cfg.Domains.Target}, st, rec, logFor("certificates"))
 	p.Databases = databases.New(databases.Config{Templates: cfg.Templates, Limits: cfg.Limits}, databases.Deps{
-		Store: st, Agents: p.agents, Events: rec, Queue: p.queue, Targets: targets, Labels: labels, Logf: logf})
+		Store: st, Agents: p.agents, Events: rec, Queue: p.queue, Targets: targets, Labels: labels, Log: logFor("databases")})
 	hostsCfg := cfg.Hosts
 	hostsCfg.Names, hostsCfg.Limits = cfg.Names, cfg.Limits
 	routesRef := &lateRoutes{}
 	p.Hosts = hosts.New(hostsCfg, hosts.Deps{Store: st, Agents: p.agents, Events: rec, Queue: p.queue, Routes: routesRef,
-		Databases: p.Databases, Hostnames: hostnames, Logf: logf})
+		Databases: p.Databases, Hostnames: hostnames, Log: logFor("hosts")})
 	bucketsCfg := cfg.Buckets
 	bucketsCfg.Names = cfg.Names
 	p.Buckets = buckets.New(bucketsCfg, buckets.Deps{Store: st, Events: rec, Targets: targets, Tunnels: p.Hosts,
-		Hostnames: hostnames, Logf: logf})
+		Hostnames: hostnames, Log: logFor("buckets")})
 	domainsCfg := cfg.Domains
 	domainsCfg.Names, domainsCfg.Brand = cfg.Names, cfg.Brand
-	p.Domains = domains.New(domainsCfg, st, rec, routesRef, p.Certificates, logf)
+	p.Domains = domains.New(domainsCfg, st, rec, routesRef, p.Certificates, logFor("domains"))
 	p.Routes = routes.New(routes.Config{Names: cfg.Names, Brand: cfg.Brand, EdgeAddr: cfg.EdgeAddr}, routes.Deps{
-		Store: st, Buckets: p.Buckets, Hosts: p.Hosts, Branding: p.Domains, Certs: p.Certificates, Logf: logf})
+		Store: st, Buckets: p.Buckets, Hosts: p.Hosts, Branding: p.Domains, Certs: p.Certificates, Log: logFor("routes")})
 	routesRef.Service = p.Routes
 	p.Certificates.SetResolver(p.Routes.Resolver())
 
-	links := appenv.NewLinks(st, p.Databases, p.Buckets, logf)
+	links := appenv.NewLinks(st, p.Databases, p.Buckets, logFor("links"))
 	p.Sandboxes = sandbox.New(sandbox.Config{Templates: cfg.Templates, Names: cfg.Names, Limits: cfg.Limits}, sandbox.Deps{
 		Store: st, Agents: p.agents, Events: rec, Queue: p.queue, Routes: p.Routes, Links: links, Hostnames: hostnames,
-		Releases: p.Releases, Labels: labels, Logf: logf})
+		Releases: p.Releases, Labels: labels, Log: logFor("sandboxes")})
 	deployments := &lateDeployments{}
 	p.Cron = cron.New(cron.Config{Names: cfg.Names, EdgeAddr: cfg.EdgeAddr}, cron.Deps{Store: st, Agents: p.agents, Events: rec, Deployments: deployments,
-		Labels: labels, Logf: logf})
+		Labels: labels, Log: logFor("cron")})
 	p.Deployments = deploy.New(deploy.Config{Templates: cfg.Templates, Artifacts: cfg.Artifacts, Names: cfg.Names,
 		Limits: cfg.Limits, NoStandby: cfg.NoStandby}, deploy.Deps{
 		Store: st, Agents: p.agents, Events: rec, Queue: p.queue, Routes: p.Routes, Links: links, Hostnames: hostnames,
-		Releases: p.Releases, Databases: p.Databases, Cron: p.Cron, Labels: labels, Logf: logf})
+		Releases: p.Releases, Databases: p.Databases, Cron: p.Cron, Labels: labels, Log: logFor("deployments")})
 	deployments.Service = p.Deployments
 	targets.deployments, targets.sandboxes = p.Deployments, p.Sandboxes
 	return p
@@ -182,7 +186,7 @@ func (t *targets) Restart(ctx context.Context, targetID, why string, force bool)
 func (p *Plane) Run(ctx context.Context) error {
 	p.Routes.AllChanged()
 	if err := p.Deployments.Sweep(ctx); err != nil {
-		p.cfg.Logf("sweeping orphans: %v", err)
+		p.cfg.Log.Warn("sweeping orphans failed", "err", err)
 	}
 	p.queue.Start(ctx)
 	loops := []func(context.Context){p.Cron.Run, p.Databases.Watch, p.Domains.Watch, p.Certificates.Run}
@@ -235,7 +239,7 @@ func (p *Plane) reconcile(ctx context.Context, resourceID string) {
 		err = p.Databases.Reconcile(ctx, resourceID)
 	}
 	if err != nil && ctx.Err() == nil {
-		p.cfg.Logf("reconciling %s: %v", resourceID, err)
+		p.cfg.Log.Warn("reconcile failed", "resource", resourceID, "err", err)
 	}
 }
 

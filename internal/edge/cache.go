@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,7 @@ const (
 // requests for the host arrive meanwhile.
 type cache struct {
 	r     Resolver
-	logf  func(string, ...any)
+	log   *slog.Logger
 	limit int
 
 	mu      sync.RWMutex
@@ -56,11 +57,11 @@ type flight struct {
 	answer Answer
 }
 
-func newCache(r Resolver, logf func(string, ...any), limit int) *cache {
+func newCache(r Resolver, log *slog.Logger, limit int) *cache {
 	if limit <= 0 {
 		limit = defaultCacheLimit
 	}
-	return &cache{r: r, logf: logf, limit: limit, entries: map[string]*cached{}, inflight: map[flightKey]*flight{}}
+	return &cache{r: r, log: log, limit: limit, entries: map[string]*cached{}, inflight: map[flightKey]*flight{}}
 }
 
 // answer returns the answer for a canonical host, asking the resolver
@@ -94,7 +95,7 @@ func (c *cache) answer(host string) Answer {
 	cancel()
 	entry := &cached{answer: a}
 	if err != nil {
-		c.logf("edge: resolving %s: %v", host, err)
+		c.log.Warn("resolving host failed", "host", host, "err", err)
 		entry = &cached{answer: Answer{Found: true, Route: Route{Host: host, State: Down}}, expires: time.Now().Add(failedAnswerTTL)}
 	}
 	entry.answer.Route.Host = host

@@ -21,5 +21,5 @@
 // no-store, so a readiness
 // probe can tell it from an app's own answer. Pages and headers never name
 // an upstream address, the software behind the edge or its version; those
-// go to Config.Logf only.
+// go to Config.Log only.
 package edge

@@ -1,12 +1,11 @@
 package edge
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"html/template"
-	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -40,10 +39,10 @@ type Config struct {
 	// way of via (e.g. through the agent of another machine). Nil: routes
 	// with a Via answer 502.
 	DialVia func(ctx context.Context, via, addr string) (net.Conn, error)
-	// Logf receives operational errors. Its lines may name upstream
+	// Log receives operational errors. Its records may name upstream
 	// addresses, which is why they go to the operator and never to a
 	// client. Nil discards them.
-	Logf func(format string, args ...any)
+	Log *slog.Logger
 	// RateLimit bounds the requests of one client address; the zero
 	// value lets everything through.
 	RateLimit RateLimit
@@ -56,7 +55,7 @@ type Config struct {
 // answers with a branded page when there is no app to answer.
 type Edge struct {
 	brand     Brand
-	logf      func(format string, args ...any)
+	log       *slog.Logger
 	current   atomic.Pointer[installed]
 	transport *upstreamTransport
 	direct    *http.Transport // requests with a body or an upgrade, dialled directly
@@ -83,7 +82,7 @@ type Edge struct {
 func New(cfg Config) *Edge {
 	e := &Edge{
 		brand:      cfg.Brand,
-		logf:       cfg.Logf,
+		log:        cfg.Log,
 		pages:      parsePages(),
 		retryWait:  defaultRetryWait,
 		cacheLimit: cfg.CacheLimit,
@@ -93,8 +92,8 @@ func New(cfg Config) *Edge {
 	if cfg.RateLimit.enabled() {
 		e.limiter = newRateLimiter(cfg.RateLimit, time.Now)
 	}
-	if e.logf == nil {
-		e.logf = func(string, ...any) {}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
 	}
 	e.current.Store(&installed{table: NewTable(nil, nil), replaced: make(chan struct{})})
 	dial := (&net.Dialer{Timeout: dialTimeout, KeepAlive: keepAlive}).DialContext
@@ -123,7 +122,7 @@ func New(cfg Config) *Edge {
 		BufferPool:     newBufferPool(),
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   e.proxyError,
-		ErrorLog:       log.New(logWriter(e.logf), "edge: ", 0),
+		ErrorLog:       slog.NewLogLogger(e.log.Handler(), slog.LevelWarn),
 	}
 	return e
 }
@@ -230,7 +229,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			e.proxy.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
-		e.logf("edge: %s: route is ready but has no upstream", host)
+		e.log.Warn("route is ready but has no upstream", "host", host)
 	case Deploying:
 		e.servePage(w, r, pageLoading, e.brandFor(t, host, &rt))
 		return
@@ -293,12 +292,12 @@ func (e *Edge) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	rd := routedFrom(r.Context())
 	if rd == nil {
 		// Only ServeHTTP calls the proxy, always with a route.
-		e.logf("edge: %s: proxy error without a route: %v", r.Host, err)
+		e.log.Error("proxy error without a route", "host", r.Host, "err", err)
 		e.servePage(w, r, pageBadGateway, e.brand)
 		return
 	}
 	if r.Context().Err() == nil {
-		e.logf("edge: %s: upstream %s: %v", rd.host, r.URL.Host, err)
+		e.log.Warn("upstream failed", "host", rd.host, "upstream", r.URL.Host, "err", err)
 	}
 	if isDialError(err) {
 		// A deploy may have begun since the request started: a loading
@@ -331,7 +330,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if rd == nil {
 		return nil, err
 	}
-	t.e.logf("edge: %s: upstream %s unreachable, retrying once: %v", rd.host, req.URL.Host, err)
+	t.e.log.Debug("upstream unreachable, retrying once", "host", rd.host, "upstream", req.URL.Host, "err", err)
 	cur := t.e.current.Load()
 	next, ok := cur.table.lookup(rd.host)
 	unmoved := func() bool {
@@ -381,15 +380,6 @@ func replayable(req *http.Request) bool {
 func isDialError(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
-}
-
-// logWriter adapts a Logf function to the *log.Logger that ReverseProxy
-// uses for its own messages.
-type logWriter func(format string, args ...any)
-
-func (f logWriter) Write(p []byte) (int, error) {
-	f("%s", bytes.TrimRight(p, "\n"))
-	return len(p), nil
 }
 
 // bufferPool reuses the proxy's copy buffers across requests.

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -86,16 +87,28 @@ func get(tb testing.TB, c *http.Client, method, addr, host, path string) (*http.
 	return res, string(body)
 }
 
-// logs collects an Edge's log lines.
+// logs collects an Edge's log records, one text line each.
 type logs struct {
 	mu    sync.Mutex
 	lines []string
+	// hook, when set, sees each line as it is logged.
+	hook func(line string)
 }
 
-func (l *logs) logf(format string, args ...any) {
+// log returns a logger, at every level, whose records l collects.
+func (l *logs) log() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func (l *logs) Write(p []byte) (int, error) {
+	line := strings.TrimSuffix(string(p), "\n")
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+	l.lines = append(l.lines, line)
+	l.mu.Unlock()
+	if l.hook != nil {
+		l.hook(line)
+	}
+	return len(p), nil
 }
 
 func (l *logs) count(substr string) int {
@@ -226,7 +239,7 @@ func TestDownAndUnreachableServeBadGateway(t *testing.T) {
 	_, app := upstream(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1) })
 	dead := closedAddr(t)
 	var l logs
-	e := New(Config{Logf: l.logf})
+	e := New(Config{Log: l.log()})
 	e.retryWait = time.Millisecond
 	brand := Brand{Name: "Acme Clinics"}
 	e.SetTable(NewTable([]Route{
@@ -566,12 +579,12 @@ func TestRetryFollowsSwitchedRoute(t *testing.T) {
 	switched := NewTable([]Route{{Host: "app.acme.example", Upstream: live}}, nil)
 	var e *Edge
 	var l logs
-	e = New(Config{Logf: func(format string, args ...any) {
-		l.logf(format, args...)
-		if strings.Contains(format, "retrying once") {
+	l.hook = func(line string) {
+		if strings.Contains(line, "retrying once") {
 			e.SetTable(switched)
 		}
-	}})
+	}
+	e = New(Config{Log: l.log()})
 	e.retryWait = time.Hour // the route moves, so the retry must not wait
 	e.SetTable(NewTable([]Route{{Host: "app.acme.example", Upstream: dead}}, nil))
 	addr := startEdge(t, e)
@@ -594,15 +607,15 @@ func TestRetryWaitsForConcurrentSwitch(t *testing.T) {
 	dead := closedAddr(t)
 	failed := make(chan struct{}, 1)
 	var l logs
-	e := New(Config{Logf: func(format string, args ...any) {
-		l.logf(format, args...)
-		if strings.Contains(format, "retrying once") {
+	l.hook = func(line string) {
+		if strings.Contains(line, "retrying once") {
 			select {
 			case failed <- struct{}{}:
 			default:
 			}
 		}
-	}})
+	}
+	e := New(Config{Log: l.log()})
 	e.retryWait = time.Hour
 	e.SetTable(NewTable([]Route{{Host: "app.acme.example", Upstream: dead}}, nil))
 	go func() {
@@ -620,7 +633,7 @@ func TestRetryWaitsForConcurrentSwitch(t *testing.T) {
 func TestRetryGivesUpAfterOnce(t *testing.T) {
 	dead := closedAddr(t)
 	var l logs
-	e := New(Config{Logf: l.logf})
+	e := New(Config{Log: l.log()})
 	e.retryWait = 50 * time.Millisecond
 	e.SetTable(NewTable([]Route{{Host: "app.acme.example", Upstream: dead}}, nil))
 	addr := startEdge(t, e)
@@ -641,10 +654,10 @@ func TestNoRetryForRequestWithBody(t *testing.T) {
 	dead := closedAddr(t)
 	var e *Edge
 	var l logs
-	e = New(Config{Logf: func(format string, args ...any) {
-		l.logf(format, args...)
+	l.hook = func(string) {
 		e.SetTable(NewTable([]Route{{Host: "app.acme.example", Upstream: live}}, nil))
-	}})
+	}
+	e = New(Config{Log: l.log()})
 	e.SetTable(NewTable([]Route{{Host: "app.acme.example", Upstream: dead}}, nil))
 	addr := startEdge(t, e)
 
@@ -666,9 +679,10 @@ func TestNoRetryForRequestWithBody(t *testing.T) {
 func TestDialErrorDuringDeployServesLoadingPage(t *testing.T) {
 	dead := closedAddr(t)
 	var e *Edge
-	e = New(Config{Logf: func(format string, args ...any) {
+	l := &logs{hook: func(string) {
 		e.SetTable(NewTable([]Route{{Host: "app.acme.example", Upstream: dead, State: Deploying}}, nil))
-	}})
+	}}
+	e = New(Config{Log: l.log()})
 	e.SetTable(NewTable([]Route{{Host: "app.acme.example", Upstream: dead}}, nil))
 	res, _ := get(t, newClient(t), "GET", startEdge(t, e), "app.acme.example", "/")
 	checkPage(t, res, http.StatusServiceUnavailable, "loading")
@@ -681,7 +695,7 @@ func TestClientCancelDoesNotLog(t *testing.T) {
 		<-r.Context().Done()
 	})
 	var l logs
-	e := New(Config{Logf: l.logf})
+	e := New(Config{Log: l.log()})
 	e.SetTable(NewTable([]Route{{Host: "app.acme.example", Upstream: app}}, nil))
 	addr := startEdge(t, e)
 

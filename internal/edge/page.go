@@ -420,12 +420,12 @@ func (e *Edge) servePage(w http.ResponseWriter, r *http.Request, kind PageKind, 
 	}
 	body, err := renderPage(tmpl, kind, b)
 	if err != nil && tmpl != e.pages {
-		e.logf("edge: %s: custom page: %v", r.Host, err)
+		e.log.Warn("rendering custom page failed", "host", r.Host, "err", err)
 		body, err = renderPage(e.pages, kind, b)
 	}
 	ctype := "text/html; charset=utf-8"
 	if err != nil {
-		e.logf("edge: %s: %v", r.Host, err)
+		e.log.Error("rendering page failed", "host", r.Host, "err", err)
 		body = []byte(http.StatusText(s.status) + "\n")
 		ctype = "text/plain; charset=utf-8"
 	}
@@ -467,12 +467,12 @@ func (e *Edge) customPage(host string, kind PageKind) *template.Template {
 	defer cancel()
 	src, err := c.r.Page(ctx, digest)
 	if err != nil {
-		e.logf("edge: %s: fetching custom %s page: %v", host, kind.Name(), err)
+		e.log.Warn("fetching custom page failed", "host", host, "page", kind.Name(), "err", err)
 		return nil
 	}
 	t, err := ParseCustomPage(src)
 	if err != nil {
-		e.logf("edge: %s: custom %s page: %v", host, kind.Name(), err)
+		e.log.Warn("parsing custom page failed", "host", host, "page", kind.Name(), "err", err)
 		return nil
 	}
 	// Pages are addressed by their digest, so a stored one never goes

@@ -67,7 +67,7 @@ func (e *Edge) Follow(ctx context.Context, r Resolver) {
 		if ctx.Err() != nil {
 			return
 		}
-		e.logf("edge: watching route changes: %v", err)
+		e.log.Warn("watching route changes failed", "err", err)
 		if time.Since(started) > 10*time.Second {
 			wait = 100 * time.Millisecond
 		}
@@ -84,7 +84,7 @@ func (e *Edge) Follow(ctx context.Context, r Resolver) {
 // for on the first request for a host and cached until a change of r
 // invalidates them. It replaces any table installed with SetTable.
 func (e *Edge) UseResolver(r Resolver) {
-	c := newCache(r, e.logf, e.cacheLimit)
+	c := newCache(r, e.log, e.cacheLimit)
 	e.cache.Store(c)
 	e.SetTable(&Table{cache: c})
 }

@@ -215,7 +215,7 @@ func TestResolverDownServesBadGateway(t *testing.T) {
 	r := newMemResolver()
 	r.fail = true
 	l := &logs{}
-	_, addr := followEdge(t, r, Config{Brand: Brand{Name: "Platform"}, Logf: l.logf})
+	_, addr := followEdge(t, r, Config{Brand: Brand{Name: "Platform"}, Log: l.log()})
 	res, body := get(t, newClient(t), "GET", addr, "shop.acme.example", "/")
 	checkPage(t, res, http.StatusBadGateway, "bad-gateway")
 	if strings.Contains(body, "10.0.0.7") || !strings.Contains(body, "Platform") {

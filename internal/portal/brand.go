@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -133,11 +134,11 @@ func (s *Server) loadBrand(ctx context.Context) (Brand, string, error) {
 		b.LogoURL, b.SupportURL, b.SupportEmail = e.LogoURL, e.SupportURL, e.SupportEmail
 		b.Colors.Primary, b.Colors.Accent = e.PrimaryColor, e.AccentColor
 	} else {
-		s.logf("portal: reading the workspace's branding: %v", err)
+		s.log.Warn("reading the workspace's branding failed", "err", err)
 		if o, err := s.org(ctx, ws.OrgID); err == nil {
 			b.Name = o.Name
 		} else {
-			s.logf("portal: reading the org's name: %v", err)
+			s.log.Warn("reading the org's name failed", "err", err)
 		}
 	}
 	return b.normalized(), ws.Name, nil
@@ -161,7 +162,7 @@ const brandRetry = 5 * time.Second
 
 // get returns the brand and the workspace's name; when the API cannot be
 // reached it returns the last one known (or a neutral one).
-func (c *brandCache) get(ctx context.Context, logf func(string, ...any)) (Brand, string) {
+func (c *brandCache) get(ctx context.Context, log *slog.Logger) (Brand, string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
@@ -172,7 +173,7 @@ func (c *brandCache) get(ctx context.Context, logf func(string, ...any)) (Brand,
 	defer cancel()
 	b, ws, err := c.load(ctx)
 	if err != nil {
-		logf("portal: reading the brand: %v", err)
+		log.Warn("reading the brand failed", "err", err)
 		if c.next.IsZero() {
 			c.brand = Brand{Colors: DefaultColors()}
 		}
@@ -184,7 +185,7 @@ func (c *brandCache) get(ctx context.Context, logf func(string, ...any)) (Brand,
 }
 
 func (s *Server) brandCSS(w http.ResponseWriter, r *http.Request) {
-	b, _ := s.brands.get(r.Context(), s.logf)
+	b, _ := s.brands.get(r.Context(), s.log)
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Write([]byte(b.CSS()))

@@ -44,7 +44,7 @@ func (s *Server) currentPassword() [32]byte {
 		if pw, err := readPassword(s.passwordFile); err == nil {
 			s.password = digest(pw)
 		} else {
-			s.logf("portal: %v; the last password stays", err)
+			s.log.Warn("reading the password failed; the last one stays", "err", err)
 		}
 	}
 	return s.password
@@ -108,7 +108,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	got, want := digest(r.PostForm.Get("password")), s.currentPassword()
 	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 		s.throttle.fail(who, now)
-		s.logf("portal: wrong password from %s", who)
+		s.log.Warn("wrong password", "client", who)
 		s.renderLogin(w, r, http.StatusUnauthorized, "That password is not right.")
 		return
 	}

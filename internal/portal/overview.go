@@ -49,7 +49,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess *session)
 	data, err := s.loadOverview(ctx)
 	status := http.StatusOK
 	if err != nil {
-		s.logf("portal: %v", err)
+		s.log.Warn("loading the overview failed", "err", err)
 		data, status = overviewData{Unavailable: true}, http.StatusBadGateway
 	}
 	p := s.page(r, sess, "Deployments")

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/berth-dev/berth/client"
+	"github.com/berth-dev/berth/internal/logtest"
 )
 
 // TestPasswordFile: a portal started with a password file takes a new
@@ -31,7 +32,7 @@ func TestPasswordFile(t *testing.T) {
 		t.Fatal("a portal started with a password of 5 characters")
 	}
 	write("the first password")
-	p, err := New(Config{API: client.New(w.apiURL, w.key), WorkspaceID: w.ws.ID, PasswordFile: file, Logf: t.Logf})
+	p, err := New(Config{API: client.New(w.apiURL, w.key), WorkspaceID: w.ws.ID, PasswordFile: file, Log: logtest.New(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -39,14 +40,15 @@ type Config struct {
 	SessionSecret []byte
 	// SessionTTL is how long a sign-in lasts (0: 12 hours).
 	SessionTTL time.Duration
-	Logf       func(format string, args ...any)
+	// Log receives what went wrong (nil: discarded).
+	Log *slog.Logger
 }
 
 // Server is the portal's HTTP handler.
 type Server struct {
 	api         *client.Client
 	workspaceID string
-	logf        func(string, ...any)
+	log         *slog.Logger
 	mux         *http.ServeMux
 	pages       map[string]*template.Template
 	assets      fs.FS
@@ -96,8 +98,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	pages, err := parsePages()
 	if err != nil {
@@ -105,7 +107,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	assets, _ := fs.Sub(assetFS, "assets")
 	s := &Server{
-		api: cfg.API, workspaceID: cfg.WorkspaceID, logf: cfg.Logf, mux: http.NewServeMux(),
+		api: cfg.API, workspaceID: cfg.WorkspaceID, log: cfg.Log, mux: http.NewServeMux(),
 		pages: pages, assets: assets,
 		password: digest(cfg.Password), passwordFile: cfg.PasswordFile,
 		sessions: newSessions(secret, cfg.SessionTTL),
@@ -181,7 +183,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		if !s.reached.Load() {
 			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 			if err := s.Probe(ctx); err != nil {
-				s.logf("portal health: %v", err)
+				s.log.Warn("health probe failed", "err", err)
 			}
 			cancel()
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/berth-dev/berth/internal/control"
 	"github.com/berth-dev/berth/internal/control/names"
 	"github.com/berth-dev/berth/internal/id"
+	"github.com/berth-dev/berth/internal/logtest"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/sqlite"
 	"github.com/berth-dev/berth/internal/templates"
@@ -65,7 +66,7 @@ func newWorld(t *testing.T) *world {
 	}
 	ctl := control.New(control.Config{Store: st, Artifacts: artifacts, Templates: templates.New(nil),
 		Names: names.Names{Domain: "localhost", Scheme: "http", Port: 7780}})
-	apiSrv := httptest.NewServer(api.New(st, ctl, t.Logf))
+	apiSrv := httptest.NewServer(api.New(st, ctl, logtest.New(t)))
 	t.Cleanup(apiSrv.Close)
 
 	w := &world{st: st, apiURL: apiSrv.URL, admin: client.New(apiSrv.URL, adminKey)}
@@ -100,7 +101,7 @@ func newWorld(t *testing.T) *world {
 
 func (w *world) startPortal(t *testing.T, key string) (*Server, string) {
 	t.Helper()
-	p, err := New(Config{API: client.New(w.apiURL, key), WorkspaceID: w.ws.ID, Password: password, Logf: t.Logf})
+	p, err := New(Config{API: client.New(w.apiURL, key), WorkspaceID: w.ws.ID, Password: password, Log: logtest.New(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

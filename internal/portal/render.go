@@ -44,7 +44,7 @@ func parsePages() (map[string]*template.Template, error) {
 // page starts the layout's data for a request: the brand, and the
 // sign-out token when sess is set.
 func (s *Server) page(r *http.Request, sess *session, title string) *page {
-	b, ws := s.brands.get(r.Context(), s.logf)
+	b, ws := s.brands.get(r.Context(), s.log)
 	p := &page{Brand: b, Title: title}
 	if sess != nil { // the workspace's name is for signed-in eyes only
 		p.Workspace = ws
@@ -70,7 +70,7 @@ func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, status in
 func (s *Server) renderPage(w http.ResponseWriter, status int, name string, p *page) {
 	var buf bytes.Buffer
 	if err := s.pages[name].Execute(&buf, p); err != nil {
-		s.logf("portal: rendering %s: %v", name, err)
+		s.log.Error("rendering page failed", "page", name, "err", err)
 		http.Error(w, "This page could not be shown.", http.StatusInternalServerError)
 		return
 	}

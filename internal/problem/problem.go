@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 )
 
@@ -61,12 +62,12 @@ type body struct {
 }
 
 // Write answers with err as problem+json. Errors that are not problems
-// become a 500 whose body says nothing about the cause; logf gets it.
-func Write(w http.ResponseWriter, err error, logf func(string, ...any)) {
+// become a 500 whose body says nothing about the cause; log gets it.
+func Write(w http.ResponseWriter, err error, log *slog.Logger) {
 	var p *Error
 	if !errors.As(err, &p) {
-		if logf != nil {
-			logf("internal error: %v", err)
+		if log != nil {
+			log.Error("internal error", "err", err)
 		}
 		p = &Error{Status: http.StatusInternalServerError, Code: "internal_error",
 			Detail: "Something went wrong on our side; try again, and report it if it persists."}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -32,7 +33,7 @@ type Local struct {
 	Dir string
 	// DockerHost is the engine's address; empty uses the environment.
 	DockerHost string
-	Logf       func(format string, args ...any)
+	Log        *slog.Logger
 
 	mu     sync.Mutex
 	procs  map[string]*process

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"os"
@@ -59,7 +60,7 @@ type SSH struct {
 	Binary string
 	// DialTimeout bounds reaching a server (0: 10s).
 	DialTimeout time.Duration
-	Logf        func(format string, args ...any)
+	Log         *slog.Logger
 
 	mu     sync.Mutex
 	digest string // of Binary, once computed

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/edge"
+	"github.com/berth-dev/berth/internal/logtest"
 )
 
 // feed is an edge.Resolver over a map with a change feed, served by the
@@ -63,7 +64,7 @@ func TestClientAndHandler(t *testing.T) {
 			SupportURL: "https://help.example", SupportEmail: "h@acme.example"},
 		Pages: map[string]string{"not-found": "sha256:1"}, Owners: []string{"org_1", "ws_1"}}
 	f := &feed{answers: map[string]edge.Answer{"shop.acme.example": want}}
-	srv := httptest.NewServer(Handler(f, "k3y", t.Logf))
+	srv := httptest.NewServer(Handler(f, "k3y", logtest.New(t)))
 	defer srv.Close()
 	ctx := context.Background()
 

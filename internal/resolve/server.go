@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -22,11 +23,11 @@ const heartbeat = 15 * time.Second
 const streamBuffer = 1024
 
 // Handler serves r to the edges that present key.
-func Handler(r edge.Resolver, key string, logf func(string, ...any)) http.Handler {
-	if logf == nil {
-		logf = func(string, ...any) {}
+func Handler(r edge.Resolver, key string, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{r: r, key: []byte(key), logf: logf}
+	h := &handler{r: r, key: []byte(key), log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+ResolvePath, h.resolve)
 	mux.HandleFunc("GET "+PagesPath+"{digest}", h.page)
@@ -35,9 +36,9 @@ func Handler(r edge.Resolver, key string, logf func(string, ...any)) http.Handle
 }
 
 type handler struct {
-	r    edge.Resolver
-	key  []byte
-	logf func(string, ...any)
+	r   edge.Resolver
+	key []byte
+	log *slog.Logger
 }
 
 func (h *handler) authed(next http.Handler) http.Handler {
@@ -59,7 +60,7 @@ func (h *handler) resolve(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := h.r.Resolve(r.Context(), host)
 	if err != nil {
-		h.logf("resolver: %s: %v", host, err)
+		h.log.Warn("resolving host failed", "host", host, "err", err)
 		http.Error(w, "resolving failed", http.StatusInternalServerError)
 		return
 	}
@@ -70,7 +71,7 @@ func (h *handler) resolve(w http.ResponseWriter, r *http.Request) {
 func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	src, err := h.r.Page(r.Context(), r.PathValue("digest"))
 	if err != nil {
-		h.logf("resolver: page %s: %v", r.PathValue("digest"), err)
+		h.log.Warn("reading page failed", "digest", r.PathValue("digest"), "err", err)
 		http.Error(w, "no such page", http.StatusNotFound)
 		return
 	}
@@ -124,11 +125,11 @@ func (h *handler) changes(w http.ResponseWriter, r *http.Request) {
 			}
 			flusher.Flush()
 		case <-overflow:
-			h.logf("resolver: an edge fell %d changes behind; ending its stream", streamBuffer)
+			h.log.Warn("an edge fell behind; ending its stream", "changes", streamBuffer)
 			return
 		case err := <-watchDone:
 			if err != nil && !errors.Is(err, context.Canceled) {
-				h.logf("resolver: watching changes: %v", err)
+				h.log.Warn("watching changes failed", "err", err)
 			}
 			return
 		}

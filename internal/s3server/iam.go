@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sync"
@@ -111,7 +112,10 @@ type SecretLookup func(ctx context.Context, access string) (secret string, ok bo
 
 // AccountsHandler answers the gateway's account lookups from lookup, for
 // requests bearing token.
-func AccountsHandler(token string, lookup SecretLookup, logf func(string, ...any)) http.Handler {
+func AccountsHandler(token string, lookup SecretLookup, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := r.Header.Get("Authorization")
 		if subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+token)) != 1 {
@@ -120,7 +124,7 @@ func AccountsHandler(token string, lookup SecretLookup, logf func(string, ...any
 		}
 		secret, ok, err := lookup(r.Context(), r.URL.Query().Get("access"))
 		if err != nil {
-			logf("s3: looking up an account: %v", err)
+			log.Error("looking up an account failed", "err", err)
 			http.Error(w, "lookup failed", http.StatusInternalServerError)
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -34,7 +35,8 @@ type StartConfig struct {
 	ContainerIP string
 	// Accounts and AccountsToken: where the gateway looks keys up.
 	Accounts, AccountsToken string
-	Logf                    func(string, ...any)
+	// Log receives the server's output (nil: discarded).
+	Log *slog.Logger
 }
 
 // Server is a running S3 server child.
@@ -62,8 +64,8 @@ type ports struct {
 
 // Start runs the S3 server as a child process and waits until it answers.
 func Start(ctx context.Context, cfg StartConfig) (*Server, error) {
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("making the S3 data dir: %w", err)
@@ -110,7 +112,7 @@ func start(ctx context.Context, cfg StartConfig, p ports) (*Server, error) {
 	s.cmd = exec.Command(cfg.Binary, "s3-server")
 	s.cmd.Env = append(os.Environ(), optionsEnv+"="+string(opts))
 	s.cmd.Dir = cfg.Dir
-	out := &logWriter{logf: cfg.Logf}
+	out := &logWriter{log: cfg.Log}
 	s.cmd.Stdout, s.cmd.Stderr = out, out
 	s.cmd.SysProcAttr = childAttr()
 	if err := s.cmd.Start(); err != nil {
@@ -235,7 +237,7 @@ func randomHex(n int) string {
 // logWriter sends the child's output to the log, keeping the last lines
 // for an error at start.
 type logWriter struct {
-	logf func(string, ...any)
+	log  *slog.Logger
 	tail []string
 }
 
@@ -244,7 +246,7 @@ func (l *logWriter) Write(b []byte) (int, error) {
 		if line == "" {
 			continue
 		}
-		l.logf("s3: %s", line)
+		l.log.Info("s3 server output", "line", line)
 		l.tail = append(l.tail, line)
 		if len(l.tail) > 5 {
 			l.tail = l.tail[1:]

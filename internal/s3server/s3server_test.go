@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
+	"github.com/berth-dev/berth/internal/logtest"
 	"github.com/berth-dev/berth/internal/s3server"
 	"github.com/berth-dev/berth/internal/s3store"
 )
@@ -51,11 +52,11 @@ func TestOwnership(t *testing.T) {
 	accounts := httptest.NewServer(s3server.AccountsHandler("tok", func(_ context.Context, a string) (string, bool, error) {
 		s, ok := keys[a]
 		return s, ok, nil
-	}, t.Logf))
+	}, logtest.New(t)))
 	defer accounts.Close()
 	ctx := context.Background()
 	srv, err := s3server.Start(ctx, s3server.StartConfig{Binary: os.Args[0], Dir: t.TempDir(), Region: "us-east-1",
-		Accounts: accounts.URL, AccountsToken: "tok", Logf: t.Logf})
+		Accounts: accounts.URL, AccountsToken: "tok", Log: logtest.New(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

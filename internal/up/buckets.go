@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -48,7 +49,7 @@ const appS3Host = "s3.berth.internal"
 
 // bucketConfig starts the embedded S3 server, or points at the external
 // endpoint; stop ends what it started.
-func bucketConfig(ctx context.Context, cfg Config, st store.Store, rt *docker.Runtime, logf func(string, ...any)) (bc buckets.Config, stop func(), err error) {
+func bucketConfig(ctx context.Context, cfg Config, st store.Store, rt *docker.Runtime, log *slog.Logger) (bc buckets.Config, stop func(), err error) {
 	s3 := cfg.S3
 	if s3.Region == "" {
 		s3.Region = "us-east-1"
@@ -89,14 +90,14 @@ func bucketConfig(ctx context.Context, cfg Config, st store.Store, rt *docker.Ru
 			return "", false, err
 		}
 		return b.SecretKey, true, nil
-	}, logf)}
+	}, log)}
 	go accSrv.Serve(accLn)
 
 	// Containers reach the host at the Docker bridge's gateway, an
 	// address only this machine's containers route to.
 	bridge, err := rt.BridgeGateway(ctx)
 	if err != nil {
-		logf("buckets: linked apps will not reach the S3 server: %v", err)
+		log.Error("linked apps will not reach the S3 server", "err", err)
 		bridge = ""
 	}
 	bin := cfg.AgentBinary
@@ -108,7 +109,7 @@ func bucketConfig(ctx context.Context, cfg Config, st store.Store, rt *docker.Ru
 	}
 	srv, err := s3server.Start(ctx, s3server.StartConfig{
 		Binary: bin, Dir: filepath.Join(cfg.DataDir, "s3"), Region: s3.Region, ContainerIP: bridge,
-		Accounts: "http://" + accLn.Addr().String() + "/accounts", AccountsToken: token, Logf: logf,
+		Accounts: "http://" + accLn.Addr().String() + "/accounts", AccountsToken: token, Log: log,
 	})
 	if err != nil {
 		accSrv.Close()

@@ -2,6 +2,7 @@ package up
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -14,7 +15,7 @@ import (
 // dir, and the provisioners, local (the default) and ssh, which run the
 // hosts' roles from the berth binary (ssh copies it to the servers). stop
 // ends the local roles' processes.
-func hostConfig(cfg Config, apiURL string, logf func(string, ...any)) (hc hosts.Config, stop func(), err error) {
+func hostConfig(cfg Config, apiURL string, log *slog.Logger) (hc hosts.Config, stop func(), err error) {
 	bin := cfg.AgentBinary
 	if bin == "" {
 		if bin, err = os.Executable(); err != nil {
@@ -25,9 +26,9 @@ func hostConfig(cfg Config, apiURL string, logf func(string, ...any)) (hc hosts.
 	if err != nil {
 		return hc, nil, err
 	}
-	local := &provision.Local{Binary: bin, Dir: filepath.Join(cfg.DataDir, "hosts"), DockerHost: cfg.DockerHost, Logf: logf}
+	local := &provision.Local{Binary: bin, Dir: filepath.Join(cfg.DataDir, "hosts"), DockerHost: cfg.DockerHost, Log: log}
 	hc = hosts.Config{
-		Provisioners: map[string]hosts.Provisioner{"local": local, "ssh": &provision.SSH{Binary: bin, Logf: logf}},
+		Provisioners: map[string]hosts.Provisioner{"local": local, "ssh": &provision.SSH{Binary: bin, Log: log}},
 		Default:      "local",
 		CA:           ca,
 		APIURL:       apiURL,

@@ -4,11 +4,10 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/certs"
@@ -57,7 +56,7 @@ type edgeTLS struct {
 // certificate manager, whose gate and results are the control plane's
 // (ctl is read when the first handshake asks, after Run set it).
 // resolver, when set, is the nameserver DNS-01 challenges are checked at.
-func startEdgeTLS(cfg TLSConfig, resolver string, st store.Store, httpAddr net.Addr, ctl **control.Plane, logf func(string, ...any)) (*edgeTLS, error) {
+func startEdgeTLS(cfg TLSConfig, resolver string, st store.Store, httpAddr net.Addr, ctl **control.Plane, log *slog.Logger) (*edgeTLS, error) {
 	var roots *x509.CertPool
 	if cfg.CARoot != "" {
 		pem, err := os.ReadFile(cfg.CARoot)
@@ -75,7 +74,7 @@ func startEdgeTLS(cfg TLSConfig, resolver string, st store.Store, httpAddr net.A
 		Result: func(ctx context.Context, name string, renewal bool, err error) {
 			(*ctl).Certificates.CertificateResult(ctx, name, renewal, err)
 		},
-		Logf: logf,
+		Log: log,
 	}
 	dns, err := cfg.RFC2136.provider()
 	if err != nil {
@@ -112,10 +111,11 @@ func (t *edgeTLS) httpHandler(e http.Handler) http.Handler {
 }
 
 // serve serves e over HTTPS and on the internal listener until shutdown.
-func (t *edgeTLS) serve(e http.Handler, errc chan<- error, logf func(string, ...any)) (shutdown func(context.Context)) {
-	// A refused handshake (an unknown name) is logged, not printed to
-	// stderr; the client only sees the handshake fail.
-	errLog := log.New(logWriter(logf), "edge https: ", 0)
+func (t *edgeTLS) serve(e http.Handler, errc chan<- error, log *slog.Logger) (shutdown func(context.Context)) {
+	// A refused handshake (an unknown name) goes to the log; the client
+	// only sees the handshake fail. Those are most of what the server
+	// reports, and a client's doing: debug.
+	errLog := slog.NewLogLogger(log.With("listener", "https").Handler(), slog.LevelDebug)
 	tlsSrv := &http.Server{Handler: e, TLSConfig: t.certs.TLSConfig(), ReadHeaderTimeout: readHeaderTimeout, ErrorLog: errLog}
 	inSrv := &http.Server{Handler: e, ReadHeaderTimeout: readHeaderTimeout}
 	go func() {
@@ -133,12 +133,4 @@ func (t *edgeTLS) serve(e http.Handler, errc chan<- error, logf func(string, ...
 		inSrv.Shutdown(ctx)
 		t.certs.Stop()
 	}
-}
-
-// logWriter adapts a Logf function to a *log.Logger's writer.
-type logWriter func(format string, args ...any)
-
-func (f logWriter) Write(p []byte) (int, error) {
-	f("%s", strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }

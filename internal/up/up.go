@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -82,7 +83,9 @@ type Config struct {
 	// up again, and DomainGrace how long it may be missing before the
 	// domain fails (zero: the control plane's defaults).
 	DomainRecheck, DomainGrace time.Duration
-	Logf                       func(format string, args ...any)
+	// Log receives every role's operational messages, each role's with a
+	// component attribute (nil: discarded).
+	Log *slog.Logger
 	// Ready is called once everything listens, with what to tell the user.
 	Ready func(Info)
 }
@@ -106,10 +109,11 @@ type Info struct {
 
 // Run starts every role and serves until ctx ends.
 func Run(ctx context.Context, cfg Config) error {
-	logf := cfg.Logf
-	if logf == nil {
-		logf = func(string, ...any) {}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
+	logFor := func(component string) *slog.Logger { return log.With("component", component) }
 	managedTLS, err := cfg.TLS.managedTLS()
 	if err != nil {
 		return err
@@ -155,7 +159,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// Templates name the base images by their neutral aliases.
 	if err := images.EnsureAliases(ctx, rt); err != nil {
-		logf("aliasing the base images: %v", err)
+		log.Warn("aliasing the base images failed", "err", err)
 	}
 	agentBlobs, err := blob.Open(filepath.Join(cfg.DataDir, "agent", "blobs"))
 	if err != nil {
@@ -170,7 +174,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("listening for the agent: %w", err)
 	}
-	agentSrv := agent.NewServer(agent.Config{Runtime: rt, Blobs: agentBlobs, Secret: agentSecret, Logf: logf})
+	agentSrv := agent.NewServer(agent.Config{Runtime: rt, Blobs: agentBlobs, Secret: agentSecret, Log: logFor("agent")})
 	go agentSrv.Listen(ctx, agentLn)
 	if err := registerLocalHost(ctx, st, "http://"+agentLn.Addr().String(), agentSecret); err != nil {
 		return err
@@ -186,14 +190,14 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("listening for the API on %s: %w", cfg.Listen, err)
 	}
 	edgePort := edgeLn.Addr().(*net.TCPAddr).Port
-	hosts, stopHosts, err := hostConfig(cfg, "http://"+loopback(apiLn.Addr()), logf)
+	hosts, stopHosts, err := hostConfig(cfg, "http://"+loopback(apiLn.Addr()), logFor("hosts"))
 	if err != nil {
 		edgeLn.Close()
 		apiLn.Close()
 		return err
 	}
 	defer stopHosts()
-	buckets, stopBuckets, err := bucketConfig(ctx, cfg, st, rt, logf)
+	buckets, stopBuckets, err := bucketConfig(ctx, cfg, st, rt, logFor("s3"))
 	if err != nil {
 		edgeLn.Close()
 		apiLn.Close()
@@ -220,7 +224,7 @@ func Run(ctx context.Context, cfg Config) error {
 	edgeAddr := loopback(edgeLn.Addr())
 	var tlsEdge *edgeTLS
 	if cfg.TLS.Listen != "" {
-		if tlsEdge, err = startEdgeTLS(cfg.TLS, cfg.DNSResolver, st, edgeLn.Addr(), &ctl, logf); err != nil {
+		if tlsEdge, err = startEdgeTLS(cfg.TLS, cfg.DNSResolver, st, edgeLn.Addr(), &ctl, logFor("certs")); err != nil {
 			edgeLn.Close()
 			apiLn.Close()
 			resolverLn.Close()
@@ -231,14 +235,14 @@ func Run(ctx context.Context, cfg Config) error {
 	brand := edge.Brand{Name: "Apps", PrimaryColor: "#2563eb"}
 	// Routes with a Via are on another machine: the edge reaches them
 	// through that host's agent (ctl is set before anything is routed).
-	e := edge.New(edge.Config{Brand: brand, Logf: logf, RateLimit: cfg.EdgeRateLimit,
+	e := edge.New(edge.Config{Brand: brand, Log: logFor("edge"), RateLimit: cfg.EdgeRateLimit,
 		DialVia: func(ctx context.Context, via, addr string) (net.Conn, error) {
 			return ctl.DialHost(ctx, via, addr)
 		}})
 	ctl = control.New(control.Config{
 		Store: st, Artifacts: artifacts, Templates: templates.New(cfg.Images),
 		Names:    tlsEdge.names(names.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort}),
-		EdgeAddr: edgeAddr, Brand: brand, Logf: logf,
+		EdgeAddr: edgeAddr, Brand: brand, Log: log,
 		Instance: hex.EncodeToString(instance), Limits: cfg.Limits, Hosts: hosts,
 		BuildCABundle: cfg.BuildCABundle, NoStandby: cfg.NoStandby,
 		Domains: domains.Config{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget,
@@ -250,7 +254,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// The in-process edge asks the resolver directly; separate edges ask
 	// it through the private listener.
 	e.UseResolver(ctl.Routes.Resolver())
-	apiSrv := api.New(st, ctl, logf)
+	apiSrv := api.New(st, ctl, logFor("api"))
 
 	info := Info{APIURL: "http://" + loopback(apiLn.Addr()), EdgeURL: (names.Names{Domain: cfg.Domain, Port: edgePort}).URL(cfg.Domain),
 		ResolverURL: "http://" + loopback(resolverLn.Addr()), ResolverKeyFile: filepath.Join(cfg.DataDir, "resolver.key.hex")}
@@ -275,13 +279,13 @@ func Run(ctx context.Context, cfg Config) error {
 	stopTLS := func(context.Context) {}
 	if tlsEdge != nil {
 		edgeHandler = tlsEdge.httpHandler(e)
-		stopTLS = tlsEdge.serve(e, errc, logf)
+		stopTLS = tlsEdge.serve(e, errc, logFor("edge"))
 		info.EdgeTLSAddr = loopback(tlsEdge.ln.Addr())
 		info.ManagedNames = tlsEdge.managedSummary(managedTLS, cfg.Domain)
 	}
 	edgeSrv := serve("edge", edgeLn, edgeHandler)
 	apiHTTP := serve("api", apiLn, apiSrv)
-	resolverSrv := serve("route resolver", resolverLn, resolve.Handler(ctl.Routes.Resolver(), hex.EncodeToString(resolverKey), logf))
+	resolverSrv := serve("route resolver", resolverLn, resolve.Handler(ctl.Routes.Resolver(), hex.EncodeToString(resolverKey), logFor("resolver")))
 	followCtx, stopFollow := context.WithCancel(ctx)
 	followDone := make(chan struct{})
 	go func() {

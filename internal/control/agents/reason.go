@@ -2,6 +2,7 @@ package agents
 
 import (
 	"errors"
+	"log/slog"
 
 	"github.com/berth-dev/berth/internal/agent"
 )
@@ -10,11 +11,11 @@ import (
 // see in a status reason: what the app, its build or the engine said
 // about the request (the agent's 4xx answers), never how Berth reached the
 // host. Anything else goes to the operator's log.
-func Reason(logf func(string, ...any), err error) string {
+func Reason(log *slog.Logger, err error) string {
 	var ae *agent.Error
 	if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 {
 		return ae.Detail
 	}
-	logf("host error: %v", err)
+	log.Error("host error", "err", err)
 	return "the host could not do it; the operator's log has the cause, and the next deploy retries"
 }

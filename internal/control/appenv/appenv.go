@@ -5,9 +5,11 @@
 package appenv
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"regexp"
 	"slices"
@@ -39,13 +41,13 @@ type Links struct {
 	st        Store
 	databases Databases
 	buckets   Buckets
-	logf      func(string, ...any)
+	log       *slog.Logger
 }
 
 // NewLinks returns Links over the store and the two kinds of linked
 // resource.
-func NewLinks(st Store, databases Databases, buckets Buckets, logf func(string, ...any)) *Links {
-	return &Links{st: st, databases: databases, buckets: buckets, logf: logf}
+func NewLinks(st Store, databases Databases, buckets Buckets, log *slog.Logger) *Links {
+	return &Links{st: st, databases: databases, buckets: buckets, log: cmp.Or(log, slog.New(slog.DiscardHandler))}
 }
 
 // Boot returns the variables a sandbox or deployment (targetID) of a
@@ -112,7 +114,7 @@ func (l *Links) Network(ctx context.Context, projectID, targetID string) string 
 func (l *Links) ExtraHosts(ctx context.Context, projectID, targetID string) []string {
 	_, hosts, err := l.buckets.LinkedBuckets(ctx, projectID, targetID)
 	if err != nil {
-		l.logf("listing the buckets linked to %s: %v", targetID, err)
+		l.log.Warn("listing linked buckets failed", "target", targetID, "err", err)
 	}
 	return hosts
 }

@@ -171,12 +171,12 @@ func (c *Service) CreateBucket(ctx context.Context, req BucketRequest) (*store.B
 	}
 	if err := c.cfg.Store.CreateBucket(ctx, b.S3Name, b.AccessKeyID); err != nil {
 		if derr := c.st.DeleteBucket(context.WithoutCancel(ctx), b.ID); derr != nil {
-			c.logf("buckets: removing the record of %s after a failed create: %v", b.ID, derr)
+			c.log.Error("bucket record left behind after a failed create", "bucket", b.ID, "err", derr)
 		}
 		if errors.Is(err, s3store.ErrExists) {
 			return nil, problem.Conflict("bucket_name_taken", "the S3 endpoint already has a bucket named %q; choose another name", b.S3Name)
 		}
-		c.logf("buckets: creating %s at the endpoint: %v", b.S3Name, err)
+		c.log.Error("creating bucket at the endpoint failed", "bucket", b.S3Name, "err", err)
 		return nil, problem.New(http.StatusServiceUnavailable, "s3_unavailable", "the S3 endpoint did not create the bucket; try again, and ask the operator if it keeps failing")
 	}
 	c.events.Record(ctx, b.ID, "bucket.created", "created bucket %q", b.Name)
@@ -213,9 +213,9 @@ func (c *Service) RotateBucketKeys(ctx context.Context, bucketID string) (*store
 	}
 	if err := c.cfg.Store.SetOwner(ctx, b.S3Name, b.AccessKeyID); err != nil {
 		if rerr := c.st.UpdateBucket(context.WithoutCancel(ctx), &old); rerr != nil {
-			c.logf("buckets: restoring the keys of %s after a failed rotation: %v", b.ID, rerr)
+			c.log.Error("bucket keys not restored after a failed rotation", "bucket", b.ID, "err", rerr)
 		}
-		c.logf("buckets: handing %s to its new keys: %v", b.S3Name, err)
+		c.log.Error("handing bucket to its new keys failed", "bucket", b.S3Name, "err", err)
 		return nil, problem.New(http.StatusServiceUnavailable, "s3_unavailable", "the S3 endpoint did not take the new keys; the old ones still work; try again")
 	}
 	c.events.Record(ctx, b.ID, "bucket.rotated", "issued keys version %d", b.CredentialsVersion)
@@ -226,12 +226,12 @@ func (c *Service) RotateBucketKeys(ctx context.Context, bucketID string) (*store
 func (c *Service) restartBucketTargets(ctx context.Context, bucketID, why string) {
 	links, err := c.st.ListBucketLinks(ctx, store.BucketLinkFilter{BucketID: bucketID})
 	if err != nil {
-		c.logf("buckets: listing links of %s: %v", bucketID, err)
+		c.log.Warn("listing bucket links failed", "bucket", bucketID, "err", err)
 		return
 	}
 	for _, l := range links {
 		if _, err := c.targets.Restart(ctx, l.TargetID, why, true); err != nil {
-			c.logf("buckets: restarting %s: %v", l.TargetID, err)
+			c.log.Warn("restarting linked target failed", "target", l.TargetID, "err", err)
 		}
 	}
 }
@@ -261,7 +261,7 @@ func (c *Service) DeleteBucket(ctx context.Context, bucketID string, force bool)
 	if !force {
 		empty, err := c.cfg.Store.IsEmpty(ctx, b.S3Name)
 		if err != nil {
-			c.logf("buckets: listing %s: %v", b.S3Name, err)
+			c.log.Error("listing bucket failed", "bucket", b.S3Name, "err", err)
 			return problem.New(http.StatusServiceUnavailable, "s3_unavailable", "the S3 endpoint did not answer; try again")
 		}
 		if !empty {
@@ -269,7 +269,7 @@ func (c *Service) DeleteBucket(ctx context.Context, bucketID string, force bool)
 		}
 	}
 	if err := c.cfg.Store.DeleteBucket(ctx, b.S3Name, force); err != nil {
-		c.logf("buckets: deleting %s: %v", b.S3Name, err)
+		c.log.Error("deleting bucket at the endpoint failed", "bucket", b.S3Name, "err", err)
 		if !force {
 			return problem.Conflict("bucket_not_empty", "the bucket could not be deleted (objects may have arrived meanwhile); retry, or delete with ?force=true")
 		}

@@ -1,7 +1,9 @@
 package buckets
 
 import (
+	"cmp"
 	"context"
+	"log/slog"
 
 	"github.com/berth-dev/berth/internal/control/names"
 	"github.com/berth-dev/berth/internal/store"
@@ -57,7 +59,7 @@ type Service struct {
 	targets   Targets
 	tunnels   Tunnels
 	hostnames Hostnames
-	logf      func(string, ...any)
+	log       *slog.Logger
 }
 
 // Deps are the parts of the control plane the service asks.
@@ -67,11 +69,11 @@ type Deps struct {
 	Targets   Targets
 	Tunnels   Tunnels
 	Hostnames Hostnames
-	Logf      func(string, ...any)
+	Log       *slog.Logger
 }
 
 // New returns the buckets service.
 func New(cfg Config, d Deps) *Service {
 	return &Service{cfg: cfg, st: d.Store, events: d.Events, targets: d.Targets, tunnels: d.Tunnels,
-		hostnames: d.Hostnames, logf: d.Logf}
+		hostnames: d.Hostnames, log: cmp.Or(d.Log, slog.New(slog.DiscardHandler))}
 }

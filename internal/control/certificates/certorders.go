@@ -76,7 +76,7 @@ func (c *Manager) Order(ctx context.Context, d *store.Domain, force bool) {
 	c.orders.mu.Unlock()
 	if d.DeploymentID != "" {
 		if err := c.cfg.Certs.Obtain(ctx, d.Hostname); err != nil {
-			c.logf("certificate for %s (%s) not ordered yet: %v", d.Hostname, d.ID, err)
+			c.log.Warn("certificate not ordered yet", "hostname", d.Hostname, "domain", d.ID, "err", err)
 			c.Forget(d.ID) // the next pass tries again
 		}
 		return
@@ -86,7 +86,7 @@ func (c *Manager) Order(ctx context.Context, d *store.Domain, force bool) {
 		return // its names are ordered one by one on their first handshake
 	}
 	if err := c.cfg.Certs.ManageWildcards(ctx, names); err != nil {
-		c.logf("wildcard certificates for %s (%s): %v", d.Hostname, d.ID, err)
+		c.log.Warn("wildcard certificates failed", "hostname", d.Hostname, "domain", d.ID, "err", err)
 	}
 }
 
@@ -110,7 +110,7 @@ func (c *Manager) Run(ctx context.Context) {
 		c.managedCertificatePass(ctx, first)
 		all, err := store.ListAll(ctx, c.st.ListDomains)
 		if err != nil && ctx.Err() == nil {
-			c.logf("listing domains for their certificates: %v", err)
+			c.log.Warn("listing domains for certificates failed", "err", err)
 		}
 		for _, d := range all {
 			switch {

@@ -98,7 +98,7 @@ func (c *Manager) CertificateResult(ctx context.Context, name string, renewal bo
 	defer cancel()
 	name = strings.ToLower(name)
 	if _, orgSlug, ok, err := c.managedCertName(ctx, name); err != nil {
-		c.logf("certificate for %s: %v", name, err)
+		c.log.Warn("certificate result not recorded", "name", name, "err", err)
 		return
 	} else if ok {
 		c.managedCertificateResult(ctx, name, orgSlug, renewal, orderErr)
@@ -106,14 +106,14 @@ func (c *Manager) CertificateResult(ctx context.Context, name string, renewal bo
 	}
 	d, err := c.certDomain(ctx, name)
 	if err != nil || d == nil {
-		c.logf("certificate for %s: no verified domain to record it on (%v)", name, err)
+		c.log.Warn("certificate has no verified domain to record it on", "name", name, "err", err)
 		return
 	}
 	if orderErr != nil {
-		c.logf("certificate for %s (%s): %v", name, d.ID, orderErr)
+		c.log.Warn("certificate order failed", "name", name, "domain", d.ID, "err", orderErr)
 		d.Status, d.StatusReason = store.DomainFailed, c.certFailureReason(name, orderErr)
 		if err := c.st.UpdateDomain(ctx, d); err != nil {
-			c.logf("recording the certificate failure of %s: %v", d.ID, err)
+			c.log.Error("recording the certificate failure failed", "domain", d.ID, "err", err)
 		}
 		c.events.Record(ctx, d.ID, "domain.certificate_failed", "%s", d.StatusReason)
 		return
@@ -121,7 +121,7 @@ func (c *Manager) CertificateResult(ctx context.Context, name string, renewal bo
 	if d.Status != store.DomainCertificateIssued {
 		d.Status, d.StatusReason = store.DomainCertificateIssued, ""
 		if err := c.st.UpdateDomain(ctx, d); err != nil {
-			c.logf("recording the certificate of %s: %v", d.ID, err)
+			c.log.Error("recording the certificate failed", "domain", d.ID, "err", err)
 		}
 	}
 	if renewal {

@@ -202,16 +202,16 @@ func (c *Manager) managedPause(ctx context.Context, name string) error {
 func (c *Manager) managedCertificateResult(ctx context.Context, name, orgSlug string, renewal bool, orderErr error) {
 	o, err := c.managedOrg(ctx, orgSlug)
 	if err != nil || o == nil {
-		c.logf("certificate for %s: no org to record it on (%v)", name, err)
+		c.log.Warn("certificate has no org to record it on", "name", name, "err", err)
 		return
 	}
 	rec := &store.ManagedCert{Name: name, OrgID: o.ID, Status: store.ManagedCertIssued, UpdatedAt: time.Now().UTC()}
 	if orderErr != nil {
-		c.logf("certificate for %s (%s): %v", name, o.ID, orderErr)
+		c.log.Error("certificate order failed", "name", name, "org", o.ID, "err", orderErr)
 		rec.Status, rec.Reason = store.ManagedCertFailed, managedFailureReason(name, orderErr)
 	}
 	if err := c.st.PutManagedCert(ctx, rec); err != nil {
-		c.logf("recording the certificate of %s (%s): %v", name, o.ID, err)
+		c.log.Error("recording the certificate failed", "name", name, "org", o.ID, "err", err)
 	}
 	switch {
 	case orderErr != nil:
@@ -264,7 +264,7 @@ func (c *Manager) OrderManaged(ctx context.Context, o *store.Org, force bool) bo
 			continue // a custom domain's, ordered with it
 		}
 		if err := c.AllowCertificate(ctx, n); err != nil {
-			c.logf("wildcard certificate %s of %s not ordered: %v", n, o.ID, err)
+			c.log.Warn("wildcard certificate not ordered", "name", n, "org", o.ID, "err", err)
 			continue
 		}
 		names = append(names, n)
@@ -281,7 +281,7 @@ func (c *Manager) OrderManaged(ctx context.Context, o *store.Org, force bool) bo
 	}
 	c.orders.mu.Unlock()
 	if err := c.cfg.Certs.ManageWildcards(ctx, names); err != nil {
-		c.logf("wildcard certificates of %s (%s): %v", c.cfg.Names.OrgDomain(o.Slug), o.ID, err)
+		c.log.Warn("wildcard certificates failed", "domain", c.cfg.Names.OrgDomain(o.Slug), "org", o.ID, "err", err)
 		for _, n := range names {
 			c.Forget(n)
 		}
@@ -302,13 +302,13 @@ func (c *Manager) managedCertificatePass(ctx context.Context, first bool) {
 	orgs, err := store.ListAll(ctx, c.st.ListOrgs)
 	if err != nil {
 		if ctx.Err() == nil {
-			c.logf("listing orgs for their certificates: %v", err)
+			c.log.Warn("listing orgs for certificates failed", "err", err)
 		}
 		return
 	}
 	recs, err := c.st.ListManagedCerts(ctx, "")
 	if err != nil {
-		c.logf("listing managed certificates: %v", err)
+		c.log.Warn("listing managed certificates failed", "err", err)
 		return
 	}
 	byName := make(map[string]*store.ManagedCert, len(recs))

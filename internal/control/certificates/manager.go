@@ -6,7 +6,9 @@
 package certificates
 
 import (
+	"cmp"
 	"context"
+	"log/slog"
 
 	"github.com/berth-dev/berth/internal/control/names"
 	"github.com/berth-dev/berth/internal/edge"
@@ -68,14 +70,14 @@ type Manager struct {
 	st       Store
 	resolver Resolver
 	events   Events
-	logf     func(string, ...any)
+	log      *slog.Logger
 	orders   certOrders
 }
 
 // New returns the certificate manager; SetResolver must be called before
 // the gate is asked.
-func New(cfg Config, st Store, events Events, logf func(string, ...any)) *Manager {
-	return &Manager{cfg: cfg, st: st, events: events, logf: logf}
+func New(cfg Config, st Store, events Events, log *slog.Logger) *Manager {
+	return &Manager{cfg: cfg, st: st, events: events, log: cmp.Or(log, slog.New(slog.DiscardHandler))}
 }
 
 // SetResolver gives the manager the route resolver, which is built after

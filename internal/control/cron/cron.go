@@ -432,7 +432,7 @@ func untilNextTick(now time.Time) time.Duration {
 func (c *Scheduler) cronTick(ctx context.Context, now time.Time, start func(*store.CronJob, *store.CronRun)) {
 	expired, err := c.st.ExpireCronLeases(ctx, now, cronLeaseExpired)
 	if err != nil {
-		c.logf("expiring cron leases: %v", err)
+		c.log.Warn("expiring cron leases failed", "err", err)
 	}
 	for _, r := range expired {
 		c.events.Record(ctx, r.JobID, "cron.failed", "run %s failed: %s", r.ID, cronLeaseExpired)
@@ -440,26 +440,26 @@ func (c *Scheduler) cronTick(ctx context.Context, now time.Time, start func(*sto
 	}
 	due, err := c.st.ListDueCronJobs(ctx, now, 1000)
 	if err != nil {
-		c.logf("listing due cron jobs: %v", err)
+		c.log.Warn("listing due cron jobs failed", "err", err)
 	}
 	for _, d := range due {
 		// Claimed and started in one go rather than after every claim of
 		// the tick, so that the first of many due jobs does not wait for
 		// the last.
 		if j, r, err := c.claimAndStart(ctx, d, now); err != nil {
-			c.logf("scheduling cron job %s: %v", d.ID, err)
+			c.log.Warn("scheduling cron job failed", "job", d.ID, "err", err)
 		} else if j != nil {
 			start(j, r)
 		}
 	}
 	pending, err := c.st.ListCronRuns(ctx, store.CronRunFilter{Status: store.CronScheduled, Limit: 1000})
 	if err != nil {
-		c.logf("listing scheduled cron runs: %v", err)
+		c.log.Warn("listing scheduled cron runs failed", "err", err)
 	}
 	for _, p := range pending {
 		j, r, err := c.startCronRun(ctx, p.JobID, p.ID)
 		if err != nil {
-			c.logf("starting cron run %s: %v", p.ID, err)
+			c.log.Warn("starting cron run failed", "run", p.ID, "err", err)
 			continue
 		}
 		if j != nil {
@@ -604,7 +604,7 @@ func (c *Scheduler) execCronRun(ctx context.Context, j *store.CronJob, r *store.
 	r.FinishedAt = c.now().UTC()
 	switch {
 	case errors.Is(context.Cause(lctx), store.ErrLeaseLost):
-		c.logf("cron run %s: %v; its end is not recorded", r.ID, store.ErrLeaseLost)
+		c.log.Warn("cron run lost its lease; its end is not recorded", "run", r.ID)
 		return
 	case ctx.Err() != nil:
 		r.Status, r.Reason = store.CronFailed, "the control plane stopped during this run"
@@ -618,7 +618,7 @@ func (c *Scheduler) execCronRun(ctx context.Context, j *store.CronJob, r *store.
 	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer wcancel()
 	if err := c.st.FinishCronRun(wctx, r, c.owner); err != nil {
-		c.logf("recording cron run %s: %v", r.ID, err)
+		c.log.Warn("recording cron run failed", "run", r.ID, "err", err)
 		return
 	}
 	c.events.Record(wctx, j.ID, "cron."+r.Status, "run %s %s%s", r.ID, r.Status, reasonSuffix(r.Reason))
@@ -641,7 +641,7 @@ func (c *Scheduler) renewCronLease(ctx context.Context, r *store.CronRun, lost c
 			lost(store.ErrLeaseLost)
 			return
 		case err != nil && ctx.Err() == nil:
-			c.logf("renewing the lease of cron run %s: %v", r.ID, err)
+			c.log.Warn("renewing cron run lease failed", "run", r.ID, "err", err)
 		}
 	}
 }
@@ -662,7 +662,7 @@ func (c *Scheduler) removeCronContainer(ctx context.Context, r *store.CronRun) {
 		return
 	}
 	if err := a.RemoveContainer(ctx, cronContainer(r)); err != nil && !errors.Is(err, agent.ErrNotFound) {
-		c.logf("removing the container of cron run %s: %v", r.ID, err)
+		c.log.Warn("removing cron run container failed", "run", r.ID, "err", err)
 	}
 }
 
@@ -735,7 +735,7 @@ func (c *Scheduler) cronHTTP(ctx context.Context, j *store.CronJob, r *store.Cro
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("requesting %s %s: %s", j.Target.Method, j.Target.Path, agents.Reason(c.logf, err))
+		return fmt.Errorf("requesting %s %s: %s", j.Target.Method, j.Target.Path, agents.Reason(c.log, err))
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(io.LimitReader(resp.Body, OutputLimit))
@@ -782,18 +782,18 @@ func (c *Scheduler) cronCommand(ctx context.Context, j *store.CronJob, r *store.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if err := a.RemoveContainer(rctx, name); err != nil && !errors.Is(err, agent.ErrNotFound) {
-			c.logf("removing cron container %s: %v", name, err)
+			c.log.Warn("removing cron container failed", "container", name, "err", err)
 		}
 	}()
 	if _, err := a.CreateContainer(ctx, spec); err != nil {
-		return fmt.Errorf("creating the container: %s", agents.Reason(c.logf, err))
+		return fmt.Errorf("creating the container: %s", agents.Reason(c.log, err))
 	}
 	if err := a.StartContainer(ctx, name); err != nil {
-		return fmt.Errorf("starting the container: %s", agents.Reason(c.logf, err))
+		return fmt.Errorf("starting the container: %s", agents.Reason(c.log, err))
 	}
 	res, err := a.Exec(ctx, name, agent.ExecRequest{Cmd: j.Target.Command})
 	if err != nil {
-		return fmt.Errorf("running the command: %s", agents.Reason(c.logf, err))
+		return fmt.Errorf("running the command: %s", agents.Reason(c.log, err))
 	}
 	code := res.ExitCode
 	r.ExitCode, r.Output = &code, cronOutput(res.Stdout+res.Stderr)

@@ -145,7 +145,7 @@ func newCronFixture(t testing.TB) *cronFixture {
 // that the test's clock, which jumps, decides when they expire.
 func (f *cronFixture) scheduler(st store.Store) *Scheduler {
 	return New(Config{Names: names.Names{Domain: "localhost", Port: 7780}, EdgeAddr: f.edge, Lease: time.Hour, Now: f.now},
-		Deps{Store: st, Events: events.NewRecorder(st, discard), Logf: discard})
+		Deps{Store: st, Events: events.NewRecorder(st, nil)})
 }
 
 func (f *cronFixture) now() time.Time {
@@ -574,5 +574,3 @@ func TestCronJobDefaultName(t *testing.T) {
 		t.Errorf("default names %q (id %s) and %q", a.Name, a.ID, b.Name)
 	}
 }
-
-func discard(string, ...any) {}

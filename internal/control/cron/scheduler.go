@@ -5,7 +5,9 @@
 package cron
 
 import (
+	"cmp"
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/berth-dev/berth/internal/agent"
@@ -88,7 +90,7 @@ type Scheduler struct {
 	events      Events
 	deployments Deployments
 	labels      names.Labels
-	logf        func(string, ...any)
+	log         *slog.Logger
 
 	owner string
 	lease time.Duration
@@ -102,13 +104,13 @@ type Deps struct {
 	Events      Events
 	Deployments Deployments
 	Labels      names.Labels
-	Logf        func(string, ...any)
+	Log         *slog.Logger
 }
 
 // New returns a scheduler with an owner id of its own for its leases.
 func New(cfg Config, d Deps) *Scheduler {
 	c := &Scheduler{cfg: cfg, st: d.Store, agents: d.Agents, events: d.Events, deployments: d.Deployments,
-		labels: d.Labels, logf: d.Logf, owner: id.New("sched"), lease: cfg.Lease, now: cfg.Now}
+		labels: d.Labels, log: cmp.Or(d.Log, slog.New(slog.DiscardHandler)), owner: id.New("sched"), lease: cfg.Lease, now: cfg.Now}
 	if c.lease == 0 {
 		c.lease = cronLease
 	}

@@ -73,7 +73,7 @@ func (c *Service) KickWorkspace(ctx context.Context, workspaceID string) {
 		return c.st.ListDatabases(ctx, f)
 	})
 	if err != nil {
-		c.logf("listing data services of %s: %v", workspaceID, err)
+		c.log.Warn("listing data services failed", "workspace", workspaceID, "err", err)
 		return
 	}
 	for _, db := range dbs {
@@ -138,7 +138,7 @@ func (c *Service) Watch(ctx context.Context) {
 func (c *Service) Pending(ctx context.Context) []string {
 	dbs, err := store.ListAll(ctx, c.st.ListDatabases)
 	if err != nil {
-		c.logf("listing data services: %v", err)
+		c.log.Warn("listing data services failed", "err", err)
 		return nil
 	}
 	ids := make([]string, len(dbs))

@@ -5,7 +5,9 @@
 package databases
 
 import (
+	"cmp"
 	"context"
+	"log/slog"
 
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/control/agents"
@@ -78,7 +80,7 @@ type Service struct {
 	queue   Queue
 	targets Targets
 	labels  names.Labels
-	logf    func(string, ...any)
+	log     *slog.Logger
 }
 
 // Deps are the parts of the control plane the service asks.
@@ -89,11 +91,11 @@ type Deps struct {
 	Queue   Queue
 	Targets Targets
 	Labels  names.Labels
-	Logf    func(string, ...any)
+	Log     *slog.Logger
 }
 
 // New returns the data services' service.
 func New(cfg Config, d Deps) *Service {
 	return &Service{cfg: cfg, st: d.Store, agents: d.Agents, events: d.Events, queue: d.Queue,
-		targets: d.Targets, labels: d.Labels, logf: d.Logf}
+		targets: d.Targets, labels: d.Labels, log: cmp.Or(d.Log, slog.New(slog.DiscardHandler))}
 }

@@ -179,16 +179,16 @@ func (x *composer) rolloutCompose(ctx context.Context, a *agent.Client, d *store
 		}
 		cs, err := x.composeService(d, rel, s, images[name], name == web, port, network, linked)
 		if err != nil {
-			return x.s.fail(ctx, d, "service %s: %s", name, agents.Reason(x.s.logf, err))
+			return x.s.fail(ctx, d, "service %s: %s", name, agents.Reason(x.s.log, err))
 		}
 		if cs.stateful {
 			if keep := keepable(existing, name, cs.hash); keep != nil {
 				if err := a.ConnectNetwork(ctx, keep.ID, network, []string{name}); err != nil {
-					return x.s.fail(ctx, d, "service %s: joining the release's network: %s", name, agents.Reason(x.s.logf, err))
+					return x.s.fail(ctx, d, "service %s: joining the release's network: %s", name, agents.Reason(x.s.log, err))
 				}
 				if !keep.Running {
 					if err := a.StartContainer(ctx, keep.ID); err != nil {
-						return x.s.fail(ctx, d, "service %s: starting it: %s", name, agents.Reason(x.s.logf, err))
+						return x.s.fail(ctx, d, "service %s: starting it: %s", name, agents.Reason(x.s.log, err))
 					}
 				}
 				names[name], logins[name] = keep.Name, cs.login
@@ -210,7 +210,7 @@ func (x *composer) rolloutCompose(ctx context.Context, a *agent.Client, d *store
 			}
 		}
 		if err := x.startComposeContainer(ctx, a, cs); err != nil {
-			return x.s.fail(ctx, d, "service %s: %s", name, agents.Reason(x.s.logf, err))
+			return x.s.fail(ctx, d, "service %s: %s", name, agents.Reason(x.s.log, err))
 		}
 		names[name], logins[name] = cs.spec.Name, cs.login
 	}
@@ -232,7 +232,7 @@ func (x *composer) rolloutCompose(ctx context.Context, a *agent.Client, d *store
 		if errors.As(err, &ae) {
 			return x.s.fail(ctx, d, "service %s: %s", web, ae.Detail)
 		}
-		return x.s.fail(ctx, d, "health check of service %s: %s", web, agents.Reason(x.s.logf, err))
+		return x.s.fail(ctx, d, "health check of service %s: %s", web, agents.Reason(x.s.log, err))
 	}
 	info, err := a.InspectContainer(ctx, webName)
 	if err != nil {
@@ -361,7 +361,7 @@ func (x *composer) composeImages(ctx context.Context, a *agent.Client, d *store.
 		if !pushed {
 			x.s.events.Record(ctx, d.ID, "deployment.uploading", "sending release %s to the host", rel.ID)
 			if err := a.PushBlob(ctx, rel.Digest, x.s.cfg.Artifacts.Path(rel.Digest)); err != nil {
-				return nil, x.s.fail(ctx, d, "sending the release to the host: %s", agents.Reason(x.s.logf, err))
+				return nil, x.s.fail(ctx, d, "sending the release to the host: %s", agents.Reason(x.s.log, err))
 			}
 			pushed = true
 		}
@@ -371,7 +371,7 @@ func (x *composer) composeImages(ctx context.Context, a *agent.Client, d *store.
 		}
 		x.s.events.Record(ctx, d.ID, "deployment.building", "building the image of service %s of release %s", name, rel.ID)
 		if err := a.Build(ctx, req); err != nil {
-			return nil, x.s.fail(ctx, d, "the image build of service %s failed: %s", name, agents.Reason(x.s.logf, err))
+			return nil, x.s.fail(ctx, d, "the image build of service %s failed: %s", name, agents.Reason(x.s.log, err))
 		}
 	}
 	return images, nil
@@ -678,7 +678,7 @@ func (x *composer) keepComposeServing(ctx context.Context, a *agent.Client, d *s
 	for _, ct := range list {
 		if !ct.Running {
 			if err := a.StartContainer(ctx, ct.ID); err != nil {
-				return x.s.fail(ctx, d, "restarting service %s: %s", ct.Labels["berth.service"], agents.Reason(x.s.logf, err))
+				return x.s.fail(ctx, d, "restarting service %s: %s", ct.Labels["berth.service"], agents.Reason(x.s.log, err))
 			}
 		}
 	}
@@ -782,7 +782,7 @@ func (x *composer) commandSpec(ctx context.Context, a *agent.Client, d *store.De
 	image := composeImage(rel.ID, web)
 	if s.Build == nil {
 		if image, err = x.composeServiceImage(ctx, a, s.Image); err != nil {
-			return agent.ContainerSpec{}, fmt.Errorf("the image of service %s: %s", web, agents.Reason(x.s.logf, err))
+			return agent.ContainerSpec{}, fmt.Errorf("the image of service %s: %s", web, agents.Reason(x.s.log, err))
 		}
 	}
 	buckets, bucketHosts, err := x.s.links.Buckets(ctx, d.ProjectID, d.ID)
@@ -791,7 +791,7 @@ func (x *composer) commandSpec(ctx context.Context, a *agent.Client, d *store.De
 	}
 	cs, err := x.composeService(d, rel, s, image, false, port, composeReleaseNetwork(d, rel.ID), composeLinked{env: buckets, hosts: bucketHosts})
 	if err != nil {
-		return agent.ContainerSpec{}, fmt.Errorf("service %s: %s", web, agents.Reason(x.s.logf, err))
+		return agent.ContainerSpec{}, fmt.Errorf("service %s: %s", web, agents.Reason(x.s.log, err))
 	}
 	return cs.spec, nil
 }

@@ -110,7 +110,7 @@ func (c *Service) Deploy(ctx context.Context, req DeployRequest) (*store.Deploym
 	}
 	c.events.Record(ctx, d.ID, "deployment.pending", "deploying release %s", rel.ID)
 	if err := c.cron.SyncHolds(ctx, d); err != nil {
-		c.logf("releasing the cron jobs of %s: %v", d.ID, err)
+		c.log.Warn("releasing cron jobs failed", "deployment", d.ID, "err", err)
 	}
 	c.routes.Changed(ctx, d.ID)
 	c.queue.Kick(d.ID)
@@ -245,7 +245,7 @@ func (c *Service) Reconcile(ctx context.Context, did string) error {
 		}
 		c.events.Record(ctx, d.ID, "deployment.uploading", "sending release %s to the host", rel.ID)
 		if err := a.PushBlob(ctx, rel.Digest, c.cfg.Artifacts.Path(rel.Digest)); err != nil {
-			return c.fail(ctx, d, "sending the release to the host: %s", agents.Reason(c.logf, err))
+			return c.fail(ctx, d, "sending the release to the host: %s", agents.Reason(c.log, err))
 		}
 		dockerfile, files, err := c.releases.DockerfileFor(rel, d)
 		if err != nil {
@@ -255,7 +255,7 @@ func (c *Service) Reconcile(ctx context.Context, did string) error {
 		err = a.Build(ctx, agent.BuildRequest{Image: image, Digest: rel.Digest, Dockerfile: dockerfile,
 			DockerfilePath: rel.Build.Dockerfile, Files: files, ModTime: rel.CreatedAt, Labels: c.labels.Of("berth.release", rel.ID)})
 		if err != nil {
-			return c.fail(ctx, d, "the image build failed: %s", agents.Reason(c.logf, err))
+			return c.fail(ctx, d, "the image build failed: %s", agents.Reason(c.log, err))
 		}
 	}
 	if err := c.setStatus(ctx, d, store.DeploymentStarting, ""); err != nil {
@@ -270,11 +270,11 @@ func (c *Service) Reconcile(ctx context.Context, did string) error {
 	}
 	spec.Name = containerName(d, rel.ID)
 	if _, err := a.CreateContainer(ctx, spec); err != nil {
-		return c.fail(ctx, d, "creating the container: %s", agents.Reason(c.logf, err))
+		return c.fail(ctx, d, "creating the container: %s", agents.Reason(c.log, err))
 	}
 	if err := a.StartContainer(ctx, spec.Name); err != nil {
 		a.RemoveContainer(ctx, spec.Name)
-		return c.fail(ctx, d, "starting the container: %s", agents.Reason(c.logf, err))
+		return c.fail(ctx, d, "starting the container: %s", agents.Reason(c.log, err))
 	}
 	if _, err := a.Probe(ctx, spec.Name, agent.ProbeRequest{Port: run.Port, Path: run.HealthPath, Timeout: 2 * time.Minute}); err != nil {
 		a.RemoveContainer(ctx, spec.Name)
@@ -282,7 +282,7 @@ func (c *Service) Reconcile(ctx context.Context, did string) error {
 		if errors.As(err, &ae) {
 			return c.fail(ctx, d, "%s", ae.Detail)
 		}
-		return c.fail(ctx, d, "health check: %s", agents.Reason(c.logf, err))
+		return c.fail(ctx, d, "health check: %s", agents.Reason(c.log, err))
 	}
 	info, err := a.InspectContainer(ctx, spec.Name)
 	if err != nil {
@@ -360,7 +360,7 @@ func (c *Service) wakeStandby(ctx context.Context, a *agent.Client, d *store.Dep
 		if err == nil {
 			return true, c.switchTo(ctx, a, d, rel, info.ID, info.Ports[run.Port])
 		}
-		c.events.Record(ctx, d.ID, "deployment.standby_failed", "the standby container of release %s did not answer (%s); starting a new one", rel, agents.Reason(c.logf, err))
+		c.events.Record(ctx, d.ID, "deployment.standby_failed", "the standby container of release %s did not answer (%s); starting a new one", rel, agents.Reason(c.log, err))
 	}
 	if err := a.RemoveContainer(ctx, standby); err != nil {
 		return false, err
@@ -426,10 +426,10 @@ func (c *Service) retire(ctx context.Context, a *agent.Client, did, containerID 
 			return
 		}
 		if err := a.StopContainer(ctx, containerID, 5*time.Second); err != nil && !errors.Is(err, agent.ErrNotFound) {
-			c.logf("stopping replaced container: %v", err)
+			c.log.Warn("stopping replaced container failed", "container", containerID, "err", err)
 		}
 		if err := a.RemoveContainer(ctx, containerID); err != nil {
-			c.logf("removing replaced container: %v", err)
+			c.log.Warn("removing replaced container failed", "container", containerID, "err", err)
 		}
 	}()
 }
@@ -502,7 +502,7 @@ func (c *Service) keepServing(ctx context.Context, a *agent.Client, d *store.Dep
 	}
 	if !info.Running {
 		if err := a.StartContainer(ctx, info.ID); err != nil {
-			return c.fail(ctx, d, "restarting the stopped container: %s", agents.Reason(c.logf, err))
+			return c.fail(ctx, d, "restarting the stopped container: %s", agents.Reason(c.log, err))
 		}
 		if info, err = a.InspectContainer(ctx, info.ID); err != nil {
 			return err
@@ -601,16 +601,16 @@ func (c *Service) Sweep(ctx context.Context) error {
 		a := c.agents.Agent(h)
 		list, err := a.ListContainers(ctx, c.labels.Of())
 		if err != nil {
-			c.logf("listing containers on %s: %v", h.ID, err)
+			c.log.Warn("listing containers failed", "host", h.ID, "err", err)
 			continue
 		}
 		for _, ct := range list {
 			if keep[ct.ID] || keep[ct.Name] || ct.Labels["berth.kind"] == "database" || composeKeeps(deps, ct) || c.cron.Keeps(ctx, ct) { // reconcileDatabase owns those
 				continue
 			}
-			c.logf("removing orphan container %s", ct.Name)
+			c.log.Info("removing orphan container", "container", ct.Name)
 			if err := a.RemoveContainer(ctx, ct.ID); err != nil {
-				c.logf("removing orphan %s: %v", ct.Name, err)
+				c.log.Warn("removing orphan container failed", "container", ct.Name, "err", err)
 			}
 		}
 	}
@@ -621,7 +621,7 @@ func (c *Service) Sweep(ctx context.Context) error {
 func (c *Service) Pending(ctx context.Context) []string {
 	deps, err := store.ListAll(ctx, c.st.ListDeployments)
 	if err != nil {
-		c.logf("listing deployments: %v", err)
+		c.log.Warn("listing deployments failed", "err", err)
 	}
 	ids := make([]string, len(deps))
 	for i, d := range deps {

@@ -54,7 +54,7 @@ func (c *Service) setDesired(ctx context.Context, did, desired string) (*store.D
 	// The reconciler does all this again; doing it now means no cron run
 	// starts and no request is proxied after the answer.
 	if err := c.cron.SyncHolds(ctx, d); err != nil {
-		c.logf("holding the cron jobs of %s: %v", d.ID, err)
+		c.log.Warn("holding cron jobs failed", "deployment", d.ID, "err", err)
 	}
 	c.routes.Changed(ctx, d.ID)
 	c.queue.Kick(d.ID)

@@ -7,7 +7,9 @@ package deploy
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"log/slog"
 	"sync"
 
 	"github.com/berth-dev/berth/internal/agent"
@@ -140,7 +142,7 @@ type Service struct {
 	databases Databases
 	cron      Cron
 	labels    names.Labels
-	logf      func(string, ...any)
+	log       *slog.Logger
 
 	compose  *composer
 	retiring sync.WaitGroup
@@ -166,14 +168,14 @@ type Deps struct {
 	Databases Databases
 	Cron      Cron
 	Labels    names.Labels
-	Logf      func(string, ...any)
+	Log       *slog.Logger
 }
 
 // New returns the deployments' service.
 func New(cfg Config, d Deps) *Service {
 	s := &Service{cfg: cfg, st: d.Store, agents: d.Agents, events: d.Events, queue: d.Queue, routes: d.Routes,
 		links: d.Links, hostnames: d.Hostnames, releases: d.Releases, databases: d.Databases, cron: d.Cron,
-		labels: d.Labels, logf: d.Logf}
+		labels: d.Labels, log: cmp.Or(d.Log, slog.New(slog.DiscardHandler))}
 	s.compose = &composer{s: s}
 	return s
 }

@@ -44,7 +44,7 @@ func (c *Service) Watch(ctx context.Context) {
 		domains, err := store.ListAll(ctx, c.st.ListDomains)
 		if err != nil {
 			if ctx.Err() == nil {
-				c.logf("re-verifying domains: %v", err)
+				c.log.Warn("listing domains to re-verify failed", "err", err)
 			}
 			continue
 		}
@@ -53,7 +53,7 @@ func (c *Service) Watch(ctx context.Context) {
 				continue
 			}
 			if err := c.recheckDomain(ctx, d, time.Now().UTC()); err != nil && ctx.Err() == nil {
-				c.logf("re-verifying domain %s: %v", d.ID, err)
+				c.log.Warn("re-verifying domain failed", "domain", d.ID, "err", err)
 			}
 		}
 	}

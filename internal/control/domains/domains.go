@@ -232,7 +232,7 @@ func (c *Service) VerifyDomain(ctx context.Context, d *store.Domain) (*store.Dom
 		return nil, fmt.Errorf("updating domain: %w", err)
 	}
 	if err := c.st.PutDomainCheck(ctx, &store.DomainCheck{DomainID: d.ID, CheckedAt: d.VerifiedAt, Found: fmt.Sprintf("%q", d.Token)}); err != nil {
-		c.logf("recording the check of domain %s: %v", d.ID, err)
+		c.log.Warn("recording domain check failed", "domain", d.ID, "err", err)
 	}
 	c.events.Record(ctx, d.ID, "domain.verified", "%s is verified", d.Hostname)
 	c.routes.DomainChanged(d.Hostname)
@@ -262,7 +262,7 @@ func (c *Service) lookupTXT(ctx context.Context, d *store.Domain) (reason string
 	case lookupErr != nil:
 		// The lookup's own error names the resolver's address: it goes to
 		// the operator's log, not to the client.
-		c.logf("looking up the TXT record of domain %s: %v", d.ID, lookupErr)
+		c.log.Warn("looking up the TXT record failed", "domain", d.ID, "err", lookupErr)
 		return expected + "; DNS did not answer the lookup, try again later", false, false
 	}
 	return fmt.Sprintf("%s; found %q", expected, found), false, true

@@ -1,7 +1,9 @@
 package domains
 
 import (
+	"cmp"
 	"context"
+	"log/slog"
 
 	"github.com/berth-dev/berth/internal/store"
 )
@@ -65,10 +67,10 @@ type Service struct {
 	events Events
 	routes Routes
 	certs  Certificates
-	logf   func(string, ...any)
+	log    *slog.Logger
 }
 
 // New returns the domains service.
-func New(cfg Config, st Store, events Events, routes Routes, certs Certificates, logf func(string, ...any)) *Service {
-	return &Service{cfg: cfg, st: st, events: events, routes: routes, certs: certs, logf: logf}
+func New(cfg Config, st Store, events Events, routes Routes, certs Certificates, log *slog.Logger) *Service {
+	return &Service{cfg: cfg, st: st, events: events, routes: routes, certs: certs, log: cmp.Or(log, slog.New(slog.DiscardHandler))}
 }

@@ -3,8 +3,10 @@
 package events
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/berth-dev/berth/internal/id"
@@ -18,13 +20,13 @@ type Appender interface {
 
 // Recorder appends events to the store.
 type Recorder struct {
-	st   Appender
-	logf func(string, ...any)
+	st  Appender
+	log *slog.Logger
 }
 
-// NewRecorder returns a recorder writing to st; failures go to logf.
-func NewRecorder(st Appender, logf func(string, ...any)) *Recorder {
-	return &Recorder{st: st, logf: logf}
+// NewRecorder returns a recorder writing to st; failures go to log.
+func NewRecorder(st Appender, log *slog.Logger) *Recorder {
+	return &Recorder{st: st, log: cmp.Or(log, slog.New(slog.DiscardHandler))}
 }
 
 // Record appends an event; failing to record one never fails the
@@ -33,6 +35,6 @@ func (r *Recorder) Record(ctx context.Context, resourceID, typ, format string, a
 	e := &store.Event{ID: id.New(id.Event), ResourceID: resourceID, Type: typ,
 		Message: fmt.Sprintf(format, args...), CreatedAt: time.Now().UTC()}
 	if err := r.st.AppendEvent(ctx, e); err != nil {
-		r.logf("recording event %s: %v", typ, err)
+		r.log.Error("recording event failed", "resource", resourceID, "type", typ, "err", err)
 	}
 }

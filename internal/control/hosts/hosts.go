@@ -511,7 +511,7 @@ func (c *Service) kickWorkspaceDeployments(ctx context.Context, workspaceID stri
 		return c.st.ListDeployments(ctx, f)
 	})
 	if err != nil {
-		c.logf("listing deployments of %s: %v", workspaceID, err)
+		c.log.Warn("listing deployments failed", "workspace", workspaceID, "err", err)
 		return
 	}
 	for _, d := range deps {
@@ -528,7 +528,7 @@ func (c *Service) Pending(ctx context.Context) []string {
 		return c.st.ListWorkspaceHosts(ctx, f)
 	})
 	if err != nil {
-		c.logf("listing hosts: %v", err)
+		c.log.Warn("listing hosts failed", "err", err)
 		return nil
 	}
 	var ids []string

@@ -187,7 +187,7 @@ func TestHostLifecycle(t *testing.T) {
 }
 
 func TestHostReason(t *testing.T) {
-	c := hosts.New(hosts.Config{}, hosts.Deps{Logf: func(string, ...any) {}})
+	c := hosts.New(hosts.Config{}, hosts.Deps{})
 	h := &store.Host{AgentURL: "https://agent.internal:7443", AgentSecret: "s3cr3t-value", PortalKey: "sk_portalkey"}
 	got := c.HostReason(h, errors.New(`Get "https://agent.internal:7443/v1/health": s3cr3t-value sk_portalkey [::1]:99 192.168.1.20:22`))
 	for _, leak := range []string{"agent.internal", "s3cr3t", "sk_portal", "::1", "192.168"} {

@@ -1,7 +1,9 @@
 package hosts
 
 import (
+	"cmp"
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -75,7 +77,7 @@ type Service struct {
 	routes    Routes
 	databases Databases
 	hostnames Hostnames
-	logf      func(string, ...any)
+	log       *slog.Logger
 	probe     *http.Client
 	// hostLocks keep a host's reconciler and the API's writes to a host
 	// record from overwriting each other.
@@ -91,13 +93,13 @@ type Deps struct {
 	Routes    Routes
 	Databases Databases
 	Hostnames Hostnames
-	Logf      func(string, ...any)
+	Log       *slog.Logger
 }
 
 // New returns the hosts service.
 func New(cfg Config, d Deps) *Service {
 	return &Service{cfg: cfg, st: d.Store, agents: d.Agents, events: d.Events, queue: d.Queue, routes: d.Routes,
-		databases: d.Databases, hostnames: d.Hostnames, logf: d.Logf,
+		databases: d.Databases, hostnames: d.Hostnames, log: cmp.Or(d.Log, slog.New(slog.DiscardHandler)),
 		probe: &http.Client{
 			Timeout:       3 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

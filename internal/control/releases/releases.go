@@ -3,7 +3,9 @@
 package releases
 
 import (
+	"cmp"
 	"context"
+	"log/slog"
 
 	"github.com/berth-dev/berth/internal/blob"
 	"github.com/berth-dev/berth/internal/store"
@@ -35,10 +37,10 @@ type Service struct {
 	cfg    Config
 	st     Store
 	events Events
-	logf   func(string, ...any)
+	log    *slog.Logger
 }
 
 // New returns the releases service.
-func New(cfg Config, st Store, events Events, logf func(string, ...any)) *Service {
-	return &Service{cfg: cfg, st: st, events: events, logf: logf}
+func New(cfg Config, st Store, events Events, log *slog.Logger) *Service {
+	return &Service{cfg: cfg, st: st, events: events, log: cmp.Or(log, slog.New(slog.DiscardHandler))}
 }

@@ -132,7 +132,7 @@ func (c *Service) BuildFiles(uses func() bool) (map[string]string, error) {
 	if err != nil {
 		// The path is the operator's business, not the tenant's: it goes
 		// to the log, and the deployment says who must act.
-		c.logf("reading the build CA bundle: %v", err)
+		c.log.Error("reading the build CA bundle failed", "err", err)
 		return nil, errors.New("the platform's CA bundle for builds cannot be read: an operator must fix berth up --build-ca-bundle")
 	}
 	return map[string]string{templates.BuildCAFile: string(b)}, nil
@@ -149,7 +149,7 @@ func (c *Service) ownDockerfileNamesCA(r *store.Release) bool {
 	b, err := artifact.ReadFile(f, r.Build.Dockerfile, 1<<20)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			c.logf("reading the Dockerfile of %s: %v", r.ID, err)
+			c.log.Warn("reading dockerfile failed", "release", r.ID, "err", err)
 		}
 		return false
 	}

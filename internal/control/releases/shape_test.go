@@ -16,7 +16,7 @@ import (
 )
 
 func shapeControl(bundle string) *Service {
-	return New(Config{Templates: templates.New(nil), BuildCABundle: bundle}, nil, nil, func(string, ...any) {})
+	return New(Config{Templates: templates.New(nil), BuildCABundle: bundle}, nil, nil, nil)
 }
 
 // release returns what buildShape sees of a release of files.

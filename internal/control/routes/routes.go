@@ -75,7 +75,7 @@ func (c *Service) AllChanged() uint64 {
 func (c *Service) Changed(ctx context.Context, resourceID string) error {
 	hosts, err := c.resourceHosts(ctx, resourceID)
 	if err != nil {
-		c.logf("routes: names of %s: %v; invalidating every route", resourceID, err)
+		c.log.Warn("resolving names failed; invalidating every route", "resource", resourceID, "err", err)
 		c.feed.publish(edge.Change{All: true})
 		return nil
 	}
@@ -220,7 +220,7 @@ func (c *Service) Resync(ctx context.Context) (ResyncResult, error) {
 		n += orgDs[s.OrgID] + wsDs[s.WorkspaceID]
 	}
 	v := c.AllChanged()
-	c.logf("routes: resync: %d names from the records, every edge invalidated (version %d)", n, v)
+	c.log.Info("routes resynced; every edge invalidated", "names", n, "version", v)
 	return ResyncResult{Version: v, Hostnames: n}, nil
 }
 

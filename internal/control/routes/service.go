@@ -4,7 +4,9 @@
 package routes
 
 import (
+	"cmp"
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -89,7 +91,7 @@ type Service struct {
 	hosts    Hosts
 	branding Branding
 	certs    Certificates
-	logf     func(string, ...any)
+	log      *slog.Logger
 	probe    *http.Client
 
 	feed   routeFeed
@@ -103,12 +105,12 @@ type Deps struct {
 	Hosts    Hosts
 	Branding Branding
 	Certs    Certificates
-	Logf     func(string, ...any)
+	Log      *slog.Logger
 }
 
 // New returns the routes service.
 func New(cfg Config, d Deps) *Service {
-	c := &Service{cfg: cfg, st: d.Store, buckets: d.Buckets, hosts: d.Hosts, branding: d.Branding, certs: d.Certs, logf: d.Logf,
+	c := &Service{cfg: cfg, st: d.Store, buckets: d.Buckets, hosts: d.Hosts, branding: d.Branding, certs: d.Certs, log: cmp.Or(d.Log, slog.New(slog.DiscardHandler)),
 		probe: &http.Client{
 			Timeout:       3 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -181,7 +181,7 @@ func (c *Service) Reconcile(ctx context.Context, sid string) error {
 			Labels:     c.labels.Of("berth.kind", "sandbox", "berth.sandbox", s.ID),
 		}
 		if _, err := a.CreateContainer(ctx, spec); err != nil && !errors.Is(err, agent.ErrConflict) {
-			return fail("creating the sandbox container: %s", agents.Reason(c.logf, err))
+			return fail("creating the sandbox container: %s", agents.Reason(c.log, err))
 		}
 		fresh = true
 	} else if err != nil {
@@ -189,7 +189,7 @@ func (c *Service) Reconcile(ctx context.Context, sid string) error {
 	}
 	if fresh || !info.Running {
 		if err := a.StartContainer(ctx, name); err != nil {
-			return fail("starting the sandbox container: %s", agents.Reason(c.logf, err))
+			return fail("starting the sandbox container: %s", agents.Reason(c.log, err))
 		}
 	}
 	if info, err = a.InspectContainer(ctx, name); err != nil {
@@ -197,7 +197,7 @@ func (c *Service) Reconcile(ctx context.Context, sid string) error {
 	}
 	if fresh {
 		if err := c.seed(ctx, a, s, t.SystemFiles, s.ContainerID == ""); err != nil {
-			return fail("writing the template's files: %s", agents.Reason(c.logf, err))
+			return fail("writing the template's files: %s", agents.Reason(c.log, err))
 		}
 	}
 	started := info.StartedAt.UTC().Format(time.RFC3339Nano)
@@ -378,7 +378,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 func (c *Service) Pending(ctx context.Context) []string {
 	sbxs, err := store.ListAll(ctx, c.st.ListSandboxes)
 	if err != nil {
-		c.logf("listing sandboxes: %v", err)
+		c.log.Warn("listing sandboxes failed", "err", err)
 	}
 	var ids []string
 	for _, s := range sbxs {

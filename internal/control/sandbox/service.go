@@ -4,8 +4,10 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"io"
+	"log/slog"
 
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/control/agents"
@@ -91,7 +93,7 @@ type Service struct {
 	hostnames Hostnames
 	releases  Releases
 	labels    names.Labels
-	logf      func(string, ...any)
+	log       *slog.Logger
 }
 
 // Deps are the parts of the control plane the service asks.
@@ -105,11 +107,11 @@ type Deps struct {
 	Hostnames Hostnames
 	Releases  Releases
 	Labels    names.Labels
-	Logf      func(string, ...any)
+	Log       *slog.Logger
 }
 
 // New returns the sandbox service.
 func New(cfg Config, d Deps) *Service {
 	return &Service{cfg: cfg, st: d.Store, agents: d.Agents, events: d.Events, queue: d.Queue, routes: d.Routes,
-		links: d.Links, hostnames: d.Hostnames, releases: d.Releases, labels: d.Labels, logf: d.Logf}
+		links: d.Links, hostnames: d.Hostnames, releases: d.Releases, labels: d.Labels, log: cmp.Or(d.Log, slog.New(slog.DiscardHandler))}
 }
