@@ -1,3 +1,7 @@
+// Package buckets keeps S3 buckets on the embedded server or an external
+// endpoint: their names, per-bucket keys, links to sandboxes and
+// deployments (whose containers get the endpoint and keys), presigned
+// URLs and the route of the S3 endpoint at the edge.
 package buckets
 
 import (

@@ -1,3 +1,7 @@
+// Package domains keeps custom domains at the org, workspace and
+// deployment levels: their verification by a TXT record and its periodic
+// re-check, and the branding and custom pages the edge shows for an org
+// or workspace.
 package domains
 
 import (

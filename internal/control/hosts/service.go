@@ -1,3 +1,7 @@
+// Package hosts keeps the workspaces' Docker Deploy hosts: it provisions
+// each with a provisioner (this engine, or a server over SSH), bootstraps
+// its agent and portal, watches their health, reaches a remote host's
+// apps and portal through its agent's tunnel, and counts what it runs.
 package hosts
 
 import (
