@@ -330,12 +330,12 @@ class Deployments(_Resource):
         dep_id = _id(deployment)
 
         def done(d: t.Deployment) -> bool:
+            if d["desired_state"] != "running":
+                raise DeploymentFailed(d, f"deployment {dep_id} is {d['desired_state']}, not running")
             if d["ready"] and d.get("serving_release_id") == d["release_id"]:
                 return True
             if d["status"] == "failed":
                 raise DeploymentFailed(d, f"deployment {dep_id} failed: {d.get('status_reason', '')}")
-            if d["desired_state"] != "running":
-                raise DeploymentFailed(d, f"deployment {dep_id} is {d['desired_state']}, not running")
             return False
 
         return self._events.wait_for(dep_id, lambda: self.get(dep_id), done, timeout)
