@@ -44,7 +44,8 @@ class _AsyncIter:
     async def __anext__(self) -> Any:
         if self._it is None:
             self._it = iter(await asyncio.to_thread(self._make))
-        v = await asyncio.to_thread(next, self._it, _DONE)
+        it = self._it
+        v = await asyncio.to_thread(lambda: next(it, _DONE))
         if v is _DONE:
             raise StopAsyncIteration
         return _wrap(v)
@@ -85,6 +86,24 @@ class AsyncBerth:
     each list an async iterator (``async for p in berth.projects.list()``).
     Sandboxes come back as handles whose methods, ``files`` and
     ``commands`` are awaitable too. See the module's doc for how it runs."""
+
+    # The resources, as awaitable stand-ins for Berth's (not typed method
+    # by method).
+    events: Any
+    orgs: Any
+    workspaces: Any
+    projects: Any
+    api_keys: Any
+    sandboxes: Any
+    releases: Any
+    deployments: Any
+    docker_deploy: Any
+    templates: Any
+    databases: Any
+    buckets: Any
+    cron_jobs: Any
+    domains: Any
+    routes: Any
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None, **kwargs: Any) -> None:
         self.sync = Berth(api_key, base_url, **kwargs)

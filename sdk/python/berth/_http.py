@@ -268,12 +268,12 @@ class SSEStream:
     def __iter__(self) -> Iterator[SSEMessage]:
         """Yields each message; a read timeout raises TimeoutError and the end
         of the stream ends the iteration."""
-        id_, event, data = "", "", []
+        id_, event, data = "", "", []  # type: str, str, list[str]
         while True:
-            line = self._resp.readline()
-            if not line:
+            raw = self._resp.readline()
+            if not raw:
                 return
-            line = line.rstrip(b"\r\n").decode("utf-8", "replace")
+            line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
             if not line:
                 if data or event:
                     yield SSEMessage(id_, event or "message", "\n".join(data))

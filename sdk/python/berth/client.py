@@ -3,6 +3,7 @@ the API. Every operation of api/openapi.yaml has a method here."""
 
 from __future__ import annotations
 
+import builtins
 import json as jsonlib
 import os
 import time
@@ -383,8 +384,8 @@ class DockerDeploy(_Resource):
 class Templates(_Resource):
     """The template catalogue."""
 
-    def list(self) -> list[t.Template]:
-        return cast(list[t.Template], self._t.json("GET", "/docker-deploy/templates")["data"])
+    def list(self) -> builtins.list[t.Template]:
+        return cast(builtins.list[t.Template], self._t.json("GET", "/docker-deploy/templates")["data"])
 
     def get(self, id: str) -> t.Template:
         return self._t.json("GET", f"/docker-deploy/templates/{seg(id)}")
@@ -429,8 +430,8 @@ class Databases(_Resource):
         return self._create(f"/databases/{seg(id)}/links", _body(sandbox_id=sandbox_id, deployment_id=deployment_id),
                             idempotency_key)
 
-    def links(self, id: str) -> list[t.DatabaseLink]:
-        return cast(list[t.DatabaseLink], self._t.json("GET", f"/databases/{seg(id)}/links")["data"])
+    def links(self, id: str) -> builtins.list[t.DatabaseLink]:
+        return cast(builtins.list[t.DatabaseLink], self._t.json("GET", f"/databases/{seg(id)}/links")["data"])
 
     def unlink(self, id: str, target_id: str) -> None:
         self._t.request("DELETE", f"/databases/{seg(id)}/links/{seg(target_id)}")
@@ -483,8 +484,8 @@ class Buckets(_Resource):
         return self._create(f"/buckets/{seg(id)}/links", _body(sandbox_id=sandbox_id, deployment_id=deployment_id),
                             idempotency_key)
 
-    def links(self, id: str) -> list[t.BucketLink]:
-        return cast(list[t.BucketLink], self._t.json("GET", f"/buckets/{seg(id)}/links")["data"])
+    def links(self, id: str) -> builtins.list[t.BucketLink]:
+        return cast(builtins.list[t.BucketLink], self._t.json("GET", f"/buckets/{seg(id)}/links")["data"])
 
     def unlink(self, id: str, target_id: str) -> None:
         self._t.request("DELETE", f"/buckets/{seg(id)}/links/{seg(target_id)}")
