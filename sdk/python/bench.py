@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,25 +58,37 @@ def run(p: Platform, n: int) -> None:
     ab = AsyncBerth(api_key=ADMIN_KEY, base_url=p.api_url)
     loop = asyncio.new_event_loop()
 
-    def sdk_async() -> None:
-        loop.run_until_complete(ab.sandboxes.get(sbx.id))
-
-    cases = {"raw urllib (urlopen, a connection per call)": raw_urllib,
-             "raw http.client, one kept-alive connection": raw_keepalive,
-             "Berth.sandboxes.get": sdk,
-             "AsyncBerth.sandboxes.get (awaited one at a time)": sdk_async}
-    times: dict[str, list[float]] = {k: [] for k in cases}
-    for f in cases.values():  # warm up
-        for _ in range(20):
-            f()
-    # Interleaved blocks of 50, so that the machine's state is shared fairly.
-    for _ in range(n // 50):
-        for name, f in cases.items():
-            ts = times[name]
-            for _ in range(50):
+    def timed(f: Callable[[], object]) -> Callable[[int], list[float]]:
+        def block(k: int) -> list[float]:
+            out = []
+            for _ in range(k):
                 t0 = time.perf_counter()
                 f()
-                ts.append(time.perf_counter() - t0)
+                out.append(time.perf_counter() - t0)
+            return out
+        return block
+
+    async def async_block(k: int) -> list[float]:
+        out = []
+        for _ in range(k):
+            t0 = time.perf_counter()
+            await ab.sandboxes.get(sbx.id)
+            out.append(time.perf_counter() - t0)
+        return out
+
+    cases: dict[str, Callable[[int], list[float]]] = {
+        "raw urllib (urlopen, a connection per call)": timed(raw_urllib),
+        "raw http.client, one kept-alive connection": timed(raw_keepalive),
+        "Berth.sandboxes.get": timed(sdk),
+        "AsyncBerth.sandboxes.get (awaited one at a time)": lambda k: loop.run_until_complete(async_block(k)),
+    }
+    times: dict[str, list[float]] = {k: [] for k in cases}
+    for block in cases.values():  # warm up
+        block(20)
+    # Interleaved blocks of 50, so that the machine's state is shared fairly.
+    for _ in range(n // 50):
+        for name, block in cases.items():
+            times[name] += block(50)
     base = statistics.median(times["raw urllib (urlopen, a connection per call)"])
     print(f"GET /sandboxes/{{id}}, {n} calls each, python {sys.version.split()[0]}")
     print(f"{'client':52} {'median µs':>10} {'p90 µs':>8} {'× urllib':>9}")

@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
 # Tests the Python SDK against a real `berth up`, which the tests start
 # themselves from bin/berth (built here when missing or older than the Go
-# sources). Then checks that the package installs offline with
+# sources). Then checks the types with mypy, when it is installed, and
+# that the package installs offline with
 # `pip install --no-build-isolation`, when a Python with setuptools and
 # wheel is at hand (Debian's python3-setuptools and python3-wheel).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin="$root/bin/berth"
-if [ ! -x "$bin" ] || [ -n "$(find "$root/cmd" "$root/internal" "$root/client" "$root/go.mod" -newer "$bin" -name '*.go' -print -quit 2>/dev/null)" ]; then
+if [ ! -x "$bin" ] || [ -n "$(find "$root/cmd" "$root/internal" "$root/client" "$root/go.mod" -newer "$bin" \( -name '*.go' -o -name go.mod \) -print -quit 2>/dev/null)" ]; then
   make -C "$root" build
 fi
 py=${PYTHON:-python3}
 export BERTH_BIN="$bin"
 cd "$here"
 "$py" -m unittest discover -s tests -t . -v "$@"
+
+# The types, with mypy --strict (pyproject.toml), when it is installed.
+if "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy --version >/dev/null 2>&1; then
+  "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy berth
+  "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy --no-warn-return-any tests bench.py gen_sync.py
+else
+  echo "type check skipped: no mypy (apt-get install python3-mypy)"
+fi
 
 # The install: a wheel built by setuptools with no download.
 inst=${INSTALL_PYTHON:-/usr/bin/python3}

@@ -11,13 +11,15 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 from .errors import BerthConnectionError, BerthError
 
 __all__ = ["Transport", "new_idempotency_key", "DEFAULT_USER_AGENT"]
+
+T = TypeVar("T")
 
 VERSION = "0.1.0"
 # White-label: nothing of the platform's name goes on the wire by default.
@@ -112,6 +114,10 @@ class Transport:
                 self._pool.append(conn)
                 return
         conn.close()
+
+    def blocking(self, f: Callable[..., T], *args: Any) -> T:
+        """Runs blocking work (packing a directory); here, at once."""
+        return f(*args)
 
     def close(self) -> None:
         """Closes the pooled connections."""

@@ -1,5 +1,7 @@
-"""The synchronous client: ``Berth`` and one resource object per area of
-the API. Every operation of api/openapi.yaml has a method here."""
+"""The client, ``Berth``, and one resource object per area of the API.
+Every operation of api/openapi.yaml has a method here.
+
+Made by gen_sync.py from _async_client.py: edit that file, not this one."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ import builtins
 import json as jsonlib
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Callable, Mapping
 from typing import Any, Literal, TypeVar, cast
 
 from . import types as t
-from ._http import DEFAULT_USER_AGENT, Transport, new_idempotency_key, path_segment as seg
+from ._http import Transport
+from ._http import DEFAULT_USER_AGENT, new_idempotency_key, path_segment as seg
 from ._tar import tar_directory
 from .errors import DeploymentFailed, WaitFailed
 from .sandbox import Sandbox
@@ -48,7 +51,8 @@ class _Resource:
         q = dict(query)
         while True:
             page = self._t.json("GET", path, query=q)
-            yield from page["data"]
+            for item in page["data"]:
+                yield item
             cursor = page.get("next_cursor")
             if not cursor:
                 return
@@ -183,7 +187,7 @@ class Releases(_Resource):
                idempotency_key: str | None = None) -> t.Release:
         """Uploads files as a release: ``files`` is a tar (bytes) or a
         directory, packed without .git and node_modules."""
-        tar = files if isinstance(files, bytes) else tar_directory(files)
+        tar = files if isinstance(files, bytes) else self._t.blocking(tar_directory, files)
         q = _body(project_id=project_id, template_id=template_id, port=port, command=command,
                   external_id=external_id)
         return self._t.json("POST", "/releases", query=q, body=tar, content_type="application/x-tar",
@@ -205,7 +209,8 @@ class Events(_Resource):
         """Every event of the resource after ``after``, oldest first, over all pages."""
         while True:
             page = self._t.json("GET", "/events", query={"resource_id": resource_id, "after": after})["data"]
-            yield from page
+            for e in page:
+                yield e
             if not page:
                 return
             after = page[-1]["seq"]
@@ -227,7 +232,8 @@ class Events(_Resource):
             if remaining is not None and remaining <= 0:
                 return
             read = _STREAM_READ_TIMEOUT if remaining is None else min(remaining, _STREAM_READ_TIMEOUT)
-            with self._t.stream("/events", {"resource_id": resource_id, "after": after}, read_timeout=read) as s:
+            s = self._t.stream("/events", {"resource_id": resource_id, "after": after}, read_timeout=read)
+            with s:
                 try:
                     for msg in s:
                         ev = jsonlib.loads(msg.data)

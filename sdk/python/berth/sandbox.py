@@ -1,5 +1,7 @@
 """A sandbox handle: its record, and its files, commands, preview and
-publish."""
+publish.
+
+Made by gen_sync.py from _async_sandbox.py: edit that file, not this one."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import types as t
-from ._http import Transport, file_path, new_idempotency_key, path_segment as seg
+from ._http import Transport
+from ._http import file_path, new_idempotency_key, path_segment as seg
 from ._tar import tar_directory
 
 __all__ = ["Sandbox", "Files", "Commands"]
@@ -55,7 +58,7 @@ class Files:
     def upload_dir(self, directory: str | os.PathLike[str]) -> t.UploadResult:
         """Uploads a local directory's files as one tar (without .git and
         node_modules), over /workspace."""
-        return self.upload_tar(tar_directory(directory))
+        return self.upload_tar(self._t.blocking(tar_directory, directory))
 
 
 class Commands:

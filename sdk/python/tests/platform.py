@@ -12,7 +12,11 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
+
+T = TypeVar("T")
 
 ADMIN_KEY = "sk_pysdktestadminkey00000000000000000000"
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -134,7 +138,7 @@ def web_get(url: str, *, method: str = "GET", body: bytes | None = None,
         conn.close()
 
 
-def eventually(seconds: float, what: str, f) -> object:
+def eventually(seconds: float, what: str, f: Callable[[], T | None]) -> T:
     """Calls f until it returns something true, for at most `seconds`."""
     deadline = time.monotonic() + seconds
     while True:

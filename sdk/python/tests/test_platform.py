@@ -10,7 +10,9 @@ import tempfile
 import unittest
 import uuid
 
-from berth import AsyncBerth, Berth, BerthError, Sandbox
+from berth import AsyncBerth, AsyncSandbox, Berth, BerthError, Sandbox
+
+from berth.types import Org, Project, Workspace
 
 from .platform import ADMIN_KEY, Platform, docker_available, eventually, web_get
 
@@ -34,7 +36,7 @@ def client() -> Berth:
     return Berth(api_key=ADMIN_KEY, base_url=P.api_url)
 
 
-def tenant(b: Berth, name: str) -> tuple[dict, dict, dict]:
+def tenant(b: Berth, name: str) -> tuple[Org, Workspace, Project]:
     suffix = uuid.uuid4().hex[:6]
     org = b.orgs.create(name=f"{name} {suffix}", external_id=f"ext-{suffix}")
     ws = b.workspaces.create(org_id=org["id"], name="Dr Smith")
@@ -265,23 +267,53 @@ class TestErrors(unittest.TestCase):
 class TestAsync(unittest.TestCase):
     def test_async_client(self) -> None:
         assert P is not None
+        api_url = P.api_url
 
         async def main() -> None:
-            async with AsyncBerth(api_key=ADMIN_KEY, base_url=P.api_url) as b:
+            async with AsyncBerth(api_key=ADMIN_KEY, base_url=api_url) as b:
                 org = await b.orgs.create(name="Async Co")
                 ws = await b.workspaces.create(org_id=org["id"], name="W")
                 created = await asyncio.gather(*[b.projects.create(workspace_id=ws["id"], name=f"p{i}")
                                                  for i in range(3)])
                 listed = [p["id"] async for p in b.projects.list(workspace_id=ws["id"], page_size=2)]
                 self.assertEqual(sorted(listed), sorted(p["id"] for p in created))
-                sbx = await b.sandboxes.create(project_id=created[0]["id"], template_id="static-html")
-                await sbx.files.write("hello.txt", "hi")
-                self.assertEqual(await sbx.files.read("hello.txt"), b"hi")
-                res = await sbx.commands.run("cat hello.txt")
-                self.assertEqual(res["stdout"], "hi")
+                prj = created[0]
+
+                sbx = await b.sandboxes.create(project_id=prj["id"], template_id="static-html")
+                self.assertIsInstance(sbx, AsyncSandbox)
+                await sbx.files.write("index.html", page("<h1>async one</h1>"))
+                self.assertIn(b"async one", await sbx.files.read("index.html"))
+                self.assertIn("index.html", [e["name"] for e in await sbx.files.list()])
+                out: list[str] = []
+                res = await sbx.commands.run("cat index.html | wc -c", on_stdout=out.append)
+                self.assertEqual(res["exit_code"], 0)
+                self.assertEqual(out, [res["stdout"]])
+                pv = await sbx.preview(port=8080)
+                self.assertTrue(pv["ready"], pv)
+                self.assertIn(b"async one", (await asyncio.to_thread(web_get, pv["url"]))[1])
+
+                # Publish, deploy and wait (the events stream over asyncio), twice, then roll back.
+                rel1 = await sbx.publish()
+                dep = await b.deployments.wait_ready(
+                    await b.deployments.create(project_id=prj["id"], release_id=rel1["id"]), timeout=180)
+                self.assertIn(b"async one", (await asyncio.to_thread(web_get, dep["url"]))[1])
+                await sbx.files.write("index.html", page("<h1>async two</h1>"))
+                rel2 = await sbx.publish()
+                await b.deployments.create(project_id=prj["id"], release_id=rel2["id"])
+                dep = await b.deployments.wait_ready(dep["id"], timeout=180)
+                self.assertIn(b"async two", (await asyncio.to_thread(web_get, dep["url"]))[1])
+                dep = await b.deployments.wait_ready(await b.deployments.rollback(dep["id"]), timeout=120)
+                self.assertEqual(dep["serving_release_id"], rel1["id"])
+                self.assertIn(b"async one", (await asyncio.to_thread(web_get, dep["url"]))[1])
+
+                streamed = [e async for e in b.events.stream(dep["id"], timeout=2)]
+                listed_events = [e async for e in b.events.list(dep["id"])]
+                self.assertEqual(streamed, listed_events)
+                self.assertIn("deployment.rollback", [e["type"] for e in streamed])
+
                 with self.assertRaises(BerthError) as cm:
                     await b.orgs.get("org_01m000000000000000000000x0")
-                self.assertEqual(cm.exception.code, "not_found")
+                self.assertEqual((cm.exception.status, cm.exception.code), (404, "not_found"))
 
         asyncio.run(main())
 

@@ -11,6 +11,7 @@ import unittest
 import uuid
 
 from berth import Berth, BerthError, DeploymentFailed
+from berth.types import CronRun
 
 from . import test_platform as tp
 from .test_platform import client, page, tenant
@@ -81,8 +82,10 @@ class TestSurface(unittest.TestCase):
         self.assertEqual((job["schedule"], job["timezone"]), ("*/30 * * * *", "Europe/Berlin"))
         run = b.cron_jobs.trigger(job["id"])
         self.assertEqual(run["trigger"], "manual")
-        done = eventually(60, "the run finished", lambda: (r := b.cron_jobs.get_run(job["id"], run["id"]))
-                          ["status"] not in ("scheduled", "running") and r)
+        def finished() -> CronRun | None:
+            r = b.cron_jobs.get_run(job["id"], run["id"])
+            return r if r["status"] not in ("scheduled", "running") else None
+        done = eventually(60, "the run finished", finished)
         self.assertEqual(done["status"], "succeeded", done)
         self.assertEqual(done.get("http_status"), 200)
         self.assertEqual([r["id"] for r in b.cron_jobs.runs(job["id"])], [run["id"]])

@@ -5,14 +5,16 @@ test_platform.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import threading
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
-from berth import Berth, BerthConnectionError, BerthError, DEFAULT_USER_AGENT
+from berth import AsyncBerth, Berth, BerthConnectionError, BerthError, DEFAULT_USER_AGENT
 
 
 class Script:
@@ -22,6 +24,7 @@ class Script:
     def __init__(self, answers: list[tuple[int, object, dict[str, str]]]) -> None:
         self.answers = answers
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.peers: list[int] = []
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -33,7 +36,13 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(n) if n else b""
         s = self.server.script  # type: ignore[attr-defined]
         s.requests.append((self.command, self.path, dict(self.headers), body))
+        s.peers.append(self.client_address[1])
         status, payload, headers = s.answers.pop(0) if s.answers else (200, {}, {})
+        headers = dict(headers)
+        if headers.pop("X-Close-Silently", None):
+            # Close after answering without saying so, as a server does
+            # with a connection idle past its timeout.
+            self.close_connection = True
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
         ctype = "application/problem+json" if status >= 400 and not isinstance(payload, bytes) else "application/json"
@@ -50,17 +59,37 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-class TransportTest(unittest.TestCase):
-    def serve(self, answers: list[tuple[int, object, dict[str, str]]], **kw: object) -> tuple[Berth, Script]:
+class Loopback(unittest.TestCase):
+    """Starts scripted servers on loopback."""
+
+    def server(self, answers: list[tuple[int, object, dict[str, str]]]) -> tuple[str, Script]:
         srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         srv.script = Script(answers)  # type: ignore[attr-defined]
-        th = threading.Thread(target=srv.serve_forever, daemon=True)
+        th = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         th.start()
         self.addCleanup(srv.server_close)
         self.addCleanup(srv.shutdown)
-        b = Berth(api_key="sk_test", base_url=f"http://127.0.0.1:{srv.server_address[1]}", backoff=0.01, **kw)
+        return f"http://127.0.0.1:{srv.server_address[1]}", srv.script  # type: ignore[attr-defined]
+
+    def serve(self, answers: list[tuple[int, object, dict[str, str]]], **kw: Any) -> tuple[Berth, Script]:
+        url, script = self.server(answers)
+        b = Berth(api_key="sk_test", base_url=url, backoff=0.01, **kw)
         self.addCleanup(b.close)
-        return b, srv.script  # type: ignore[attr-defined]
+        return b, script
+
+
+class TransportTest(Loopback):
+    def test_connections_are_kept_alive_and_a_stale_one_is_replaced(self) -> None:
+        dep = {"id": "dep_1"}
+        b, s = self.serve([(200, dep, {}), (200, dep, {"X-Close-Silently": "1"}), (202, dep, {})])
+        b.deployments.get("dep_1")
+        b.deployments.get("dep_1")
+        # The server closed the kept-alive connection: the rollback goes on a
+        # new one, once.
+        self.assertEqual(b.deployments.rollback("dep_1"), dep)
+        self.assertEqual(s.peers[0], s.peers[1])
+        self.assertNotEqual(s.peers[1], s.peers[2])
+        self.assertEqual([r[0] for r in s.requests], ["GET", "GET", "POST"])
 
     def test_creating_posts_send_one_idempotency_key_across_retries(self) -> None:
         org = {"id": "org_1", "slug": "a", "name": "A", "created_at": "x"}
@@ -81,7 +110,7 @@ class TransportTest(unittest.TestCase):
         self.assertEqual(s.requests[0][2]["Idempotency-Key"], "mine-1")
 
     def test_retries_are_bounded(self) -> None:
-        busy = (503, {"code": "busy", "detail": "try later", "status": 503}, {})
+        busy: tuple[int, object, dict[str, str]] = (503, {"code": "busy", "detail": "try later", "status": 503}, {})
         b, s = self.serve([busy] * 10, max_retries=2)
         with self.assertRaises(BerthError) as cm:
             b.sandboxes.get("sbx_1")
@@ -176,6 +205,83 @@ class TransportTest(unittest.TestCase):
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
+
+
+class AsyncTransportTest(Loopback):
+    """The asyncio client's own transport, on the same cues."""
+
+    def run_async(self, coro: Any) -> Any:
+        return asyncio.run(coro)
+
+    def test_async_idempotency_key_across_retries(self) -> None:
+        url, s = self.server([(503, {"code": "x", "detail": "busy", "status": 503}, {}),
+                              (201, {"id": "org_1"}, {})])
+
+        async def main() -> None:
+            async with AsyncBerth(api_key="sk_test", base_url=url, backoff=0.01) as b:
+                self.assertEqual(await b.orgs.create(name="A"), {"id": "org_1"})
+
+        self.run_async(main())
+        self.assertEqual(len({r[2]["Idempotency-Key"] for r in s.requests}), 1)
+        self.assertEqual(len(s.requests), 2)
+        self.assertEqual(s.requests[0][2]["Host"], url.removeprefix("http://"))
+        self.assertEqual(json.loads(s.requests[0][3]), {"name": "A"})
+
+    def test_async_rollback_not_retried_but_stale_connection_replaced(self) -> None:
+        dep = {"id": "dep_1"}
+        url, s = self.server([(200, dep, {}), (200, dep, {"X-Close-Silently": "1"}), (202, dep, {}),
+                              (500, {"code": "internal_error", "detail": "", "status": 500}, {})])
+
+        async def main() -> None:
+            async with AsyncBerth(api_key="sk_test", base_url=url, backoff=0.01) as b:
+                await b.deployments.get("dep_1")
+                await b.deployments.get("dep_1")
+                self.assertEqual(await b.deployments.rollback("dep_1"), dep)
+                with self.assertRaises(BerthError) as cm:
+                    await b.deployments.rollback("dep_1")
+                self.assertEqual(cm.exception.code, "internal_error")
+
+        self.run_async(main())
+        self.assertEqual(s.peers[0], s.peers[1])
+        self.assertNotEqual(s.peers[1], s.peers[2])
+        self.assertEqual([r[0] for r in s.requests], ["GET", "GET", "POST", "POST"])
+
+    def test_async_errors_lists_and_files(self) -> None:
+        problem = {"type": "about:blank", "title": "Unprocessable Entity", "status": 422, "code": "missing_name",
+                   "detail": "give a name", "errors": [{"field": "name", "detail": "missing"}]}
+        url, s = self.server([(422, problem, {}),
+                              (200, {"data": [{"id": "a"}], "next_cursor": "a"}, {}), (200, {"data": []}, {}),
+                              (200, {"id": "sbx_1"}, {}), (204, b"", {}),
+                              (200, b"data", {"Content-Type": "application/octet-stream"})])
+
+        async def main() -> None:
+            async with AsyncBerth(api_key="sk_test", base_url=url, backoff=0.01) as b:
+                with self.assertRaises(BerthError) as cm:
+                    await b.orgs.create(name="")
+                self.assertEqual((cm.exception.status, cm.exception.code, cm.exception.errors),
+                                 (422, "missing_name", problem["errors"]))
+                self.assertEqual([o["id"] async for o in b.orgs.list()], ["a"])
+                sbx = await b.sandboxes.get("sbx_1")
+                await sbx.files.write("a b/c.txt", "x")
+                self.assertEqual(await sbx.files.read("q?.txt"), b"data")
+
+        self.run_async(main())
+        self.assertEqual(s.requests[4][1], "/api/v1/sandboxes/sbx_1/files/a%20b/c.txt")
+        self.assertEqual(s.requests[4][3], b"x")
+        self.assertEqual(s.requests[5][1], "/api/v1/sandboxes/sbx_1/files/q%3F.txt")
+
+    def test_async_no_server(self) -> None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+
+        async def main() -> None:
+            b = AsyncBerth(api_key="k", base_url=f"http://127.0.0.1:{port}", backoff=0.01, max_retries=1)
+            with self.assertRaises(BerthConnectionError):
+                await b.deployments.get("dep_1")
+
+        self.run_async(main())
 
 
 if __name__ == "__main__":
