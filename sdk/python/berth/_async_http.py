@@ -205,8 +205,7 @@ class AsyncTransport:
 
     async def request(self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
                       json: Any = None, body: bytes | None = None, content_type: str | None = None,
-                      idempotency_key: str | None = None, timeout: float | None = None,
-                      ok: tuple[int, ...] = ()) -> AsyncResponse:
+                      idempotency_key: str | None = None, timeout: float | None = None) -> AsyncResponse:
         """As Transport.request: the same retries, the same errors."""
         target = self.url(path, query)
         headers = dict(self._headers)
@@ -233,7 +232,13 @@ class AsyncTransport:
                     sent = True
                     status, rh, close = await conn.read_head(reused)
                     data, to_eof = await conn.read_body(method, status, rh)
-            except (_Stale, OSError, asyncio.IncompleteReadError, ValueError) as e:
+            except asyncio.CancelledError:
+                # Cancelled halfway through an exchange: the connection's
+                # state is unknown, so it is not kept.
+                if conn is not None:
+                    conn.close()
+                raise
+            except (_Stale, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as e:
                 if conn is not None:
                     conn.close()
                 stale = reused and isinstance(e, (_Stale, BrokenPipeError, ConnectionResetError))
@@ -250,7 +255,7 @@ class AsyncTransport:
                 conn.close()
             else:
                 self._give(conn)
-            if status >= 400 and status not in ok:
+            if status >= 400:
                 if attempt < self.max_retries and status in _RETRY_STATUSES and (safe or status == 429):
                     await self._sleep(attempt, rh.get("retry-after"))
                     attempt += 1
@@ -287,7 +292,11 @@ class AsyncTransport:
                     status, rh, _ = await conn.read_head(False)
                     if status >= 400:
                         data, _ = await conn.read_body("GET", status, rh)
-            except (OSError, asyncio.IncompleteReadError, ValueError) as e:
+            except asyncio.CancelledError:
+                if conn is not None:
+                    conn.close()
+                raise
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as e:
                 if conn is not None:
                     conn.close()
                 if attempt < self.max_retries and not isinstance(e, TimeoutError):

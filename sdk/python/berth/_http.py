@@ -139,10 +139,9 @@ class Transport:
 
     def request(self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
                 json: Any = None, body: bytes | None = None, content_type: str | None = None,
-                idempotency_key: str | None = None, timeout: float | None = None,
-                ok: tuple[int, ...] = ()) -> Response:
+                idempotency_key: str | None = None, timeout: float | None = None) -> Response:
         """Sends one request and returns its answer; raises BerthError for an
-        answer of 400 or more (except the statuses in ok).
+        answer of 400 or more.
 
         Retries, with exponential backoff and full jitter, network errors and
         answers 429, 500, 502, 503 and 504 when a retry cannot do a thing
@@ -192,7 +191,7 @@ class Transport:
             else:
                 self._give(conn)
             status = resp.status
-            if status >= 400 and status not in ok:
+            if status >= 400:
                 if attempt < self.max_retries and status in _RETRY_STATUSES and (safe or status == 429):
                     self._sleep(attempt, resp.headers.get("Retry-After"))
                     attempt += 1
