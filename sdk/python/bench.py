@@ -53,7 +53,7 @@ def run(p: Platform, n: int) -> None:
         json.loads(conn.getresponse().read())
 
     def sdk() -> None:
-        b.sandboxes.get(sbx.id)
+        b.sandboxes.retrieve(sbx.id)
 
     ab = AsyncBerth(api_key=ADMIN_KEY, base_url=p.api_url)
     loop = asyncio.new_event_loop()
@@ -72,15 +72,15 @@ def run(p: Platform, n: int) -> None:
         out = []
         for _ in range(k):
             t0 = time.perf_counter()
-            await ab.sandboxes.get(sbx.id)
+            await ab.sandboxes.retrieve(sbx.id)
             out.append(time.perf_counter() - t0)
         return out
 
     cases: dict[str, Callable[[int], list[float]]] = {
         "raw urllib (urlopen, a connection per call)": timed(raw_urllib),
         "raw http.client, one kept-alive connection": timed(raw_keepalive),
-        "Berth.sandboxes.get": timed(sdk),
-        "AsyncBerth.sandboxes.get (awaited one at a time)": lambda k: loop.run_until_complete(async_block(k)),
+        "Berth.sandboxes.retrieve": timed(sdk),
+        "AsyncBerth.sandboxes.retrieve (awaited one at a time)": lambda k: loop.run_until_complete(async_block(k)),
     }
     times: dict[str, list[float]] = {k: [] for k in cases}
     for block in cases.values():  # warm up

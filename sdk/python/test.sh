@@ -19,8 +19,8 @@ cd "$here"
 
 # The types, with mypy --strict (pyproject.toml), when it is installed.
 if "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy --version >/dev/null 2>&1; then
-  "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy berth
-  "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy --no-warn-return-any tests bench.py gen_sync.py
+  "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy --no-incremental berth
+  "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy --no-incremental --no-warn-return-any tests bench.py gen_sync.py
 else
   echo "type check skipped: no mypy (apt-get install python3-mypy)"
 fi

@@ -15,11 +15,11 @@ from ._async_sandbox import AsyncCommands, AsyncFiles, AsyncSandbox
 from ._http import DEFAULT_USER_AGENT, VERSION as __version__
 from ._tar import tar_directory
 from .client import Berth
-from .errors import BerthConnectionError, BerthError, DeploymentFailed, WaitFailed
+from .errors import BerthConnectionError, BerthError, DeploymentFailed, WaitFailed, WaitTimeout
 from .sandbox import Commands, Files, Sandbox
 
 __all__ = [
     "AsyncBerth", "AsyncCommands", "AsyncFiles", "AsyncSandbox", "Berth", "BerthConnectionError", "BerthError",
-    "Commands", "DEFAULT_USER_AGENT", "DeploymentFailed", "Files", "Sandbox", "WaitFailed", "tar_directory",
+    "Commands", "DEFAULT_USER_AGENT", "DeploymentFailed", "Files", "Sandbox", "WaitFailed", "WaitTimeout", "tar_directory",
     "__version__",
 ]

@@ -17,7 +17,7 @@ from . import types as t
 from ._async_http import AsyncTransport
 from ._http import DEFAULT_USER_AGENT, new_idempotency_key, path_segment as seg
 from ._tar import tar_directory
-from .errors import DeploymentFailed, WaitFailed
+from .errors import DeploymentFailed, WaitFailed, WaitTimeout
 from ._async_sandbox import AsyncSandbox
 
 __all__ = ["AsyncBerth"]
@@ -71,7 +71,7 @@ class Orgs(_Resource):
         """Creates an org (the platform key only)."""
         return await self._create("/orgs", _body(name=name, slug=slug, external_id=external_id), idempotency_key)
 
-    async def get(self, id: str) -> t.Org:
+    async def retrieve(self, id: str) -> t.Org:
         return await self._t.json("GET", f"/orgs/{seg(id)}")
 
     def list(self, *, external_id: str | None = None, page_size: int | None = None) -> AsyncIterator[t.Org]:
@@ -82,15 +82,15 @@ class Orgs(_Resource):
         """Replaces every branding field the org sets."""
         return await self._t.json("PUT", f"/orgs/{seg(id)}/branding", json=dict(branding))
 
-    async def branding(self, id: str) -> t.OwnerBranding:
+    async def get_branding(self, id: str) -> t.OwnerBranding:
         return await self._t.json("GET", f"/orgs/{seg(id)}/branding")
 
-    async def put_page(self, id: str, kind: PageKind, html: str | bytes) -> t.Page:
+    async def set_page(self, id: str, kind: PageKind, html: str | bytes) -> t.Page:
         """Uploads the org's template of one of the edge's own pages."""
         data = html.encode() if isinstance(html, str) else html
         return await self._t.json("PUT", f"/orgs/{seg(id)}/pages/{seg(kind)}", body=data, content_type="text/html")
 
-    async def page(self, id: str, kind: PageKind) -> str:
+    async def get_page(self, id: str, kind: PageKind) -> str:
         return (await self._t.request("GET", f"/orgs/{seg(id)}/pages/{seg(kind)}")).body.decode()
 
     async def delete_page(self, id: str, kind: PageKind) -> None:
@@ -105,7 +105,7 @@ class Workspaces(_Resource):
         return await self._create("/workspaces", _body(org_id=org_id, name=name, slug=slug, external_id=external_id),
                             idempotency_key)
 
-    async def get(self, id: str) -> t.Workspace:
+    async def retrieve(self, id: str) -> t.Workspace:
         return await self._t.json("GET", f"/workspaces/{seg(id)}")
 
     def list(self, *, org_id: str | None = None, external_id: str | None = None,
@@ -115,14 +115,14 @@ class Workspaces(_Resource):
     async def set_branding(self, id: str, branding: t.Branding) -> t.OwnerBranding:
         return await self._t.json("PUT", f"/workspaces/{seg(id)}/branding", json=dict(branding))
 
-    async def branding(self, id: str) -> t.OwnerBranding:
+    async def get_branding(self, id: str) -> t.OwnerBranding:
         return await self._t.json("GET", f"/workspaces/{seg(id)}/branding")
 
-    async def put_page(self, id: str, kind: PageKind, html: str | bytes) -> t.Page:
+    async def set_page(self, id: str, kind: PageKind, html: str | bytes) -> t.Page:
         data = html.encode() if isinstance(html, str) else html
         return await self._t.json("PUT", f"/workspaces/{seg(id)}/pages/{seg(kind)}", body=data, content_type="text/html")
 
-    async def page(self, id: str, kind: PageKind) -> str:
+    async def get_page(self, id: str, kind: PageKind) -> str:
         return (await self._t.request("GET", f"/workspaces/{seg(id)}/pages/{seg(kind)}")).body.decode()
 
     async def delete_page(self, id: str, kind: PageKind) -> None:
@@ -137,7 +137,7 @@ class Projects(_Resource):
         return await self._create("/projects", _body(workspace_id=workspace_id, name=name, slug=slug,
                                                external_id=external_id), idempotency_key)
 
-    async def get(self, id: str) -> t.Project:
+    async def retrieve(self, id: str) -> t.Project:
         return await self._t.json("GET", f"/projects/{seg(id)}")
 
     def list(self, *, org_id: str | None = None, workspace_id: str | None = None, external_id: str | None = None,
@@ -171,7 +171,7 @@ class Sandboxes(_Resource):
                             query=None if wait else {"wait": "false"})
         return AsyncSandbox(self._t, data)
 
-    async def get(self, id: str) -> AsyncSandbox:
+    async def retrieve(self, id: str) -> AsyncSandbox:
         return AsyncSandbox(self._t, await self._t.json("GET", f"/sandboxes/{seg(id)}"))
 
     async def list(self, *, project_id: str | None = None, external_id: str | None = None,
@@ -183,18 +183,21 @@ class Sandboxes(_Resource):
 class Releases(_Resource):
     """Releases: immutable artifacts."""
 
-    async def create(self, *, project_id: str, files: bytes | str | os.PathLike[str], template_id: str | None = None,
-               port: int | None = None, command: str | None = None, external_id: str | None = None,
-               idempotency_key: str | None = None) -> t.Release:
-        """Uploads files as a release: ``files`` is a tar (bytes) or a
-        directory, packed without .git and node_modules."""
-        tar = files if isinstance(files, bytes) else await self._t.blocking(tar_directory, files)
+    async def create(self, *, project_id: str, dir: str | os.PathLike[str] | None = None, tar: bytes | None = None,
+                     template_id: str | None = None, port: int | None = None, command: str | None = None,
+                     external_id: str | None = None, idempotency_key: str | None = None) -> t.Release:
+        """Uploads an app's files as a release: a directory (``dir``, packed
+        without .git and node_modules) or the bytes of a tar (``tar``)."""
+        if (dir is None) == (tar is None):
+            raise TypeError("releases.create takes one of dir= and tar=")
+        if tar is None:
+            tar = await self._t.blocking(tar_directory, cast(str, dir))
         q = _body(project_id=project_id, template_id=template_id, port=port, command=command,
                   external_id=external_id)
         return await self._t.json("POST", "/releases", query=q, body=tar, content_type="application/x-tar",
                             idempotency_key=idempotency_key or new_idempotency_key(), timeout=max(self._t.timeout, 300))
 
-    async def get(self, id: str) -> t.Release:
+    async def retrieve(self, id: str) -> t.Release:
         return await self._t.json("GET", f"/releases/{seg(id)}")
 
     def list(self, *, project_id: str | None = None, external_id: str | None = None,
@@ -248,15 +251,16 @@ class Events(_Resource):
                 except TimeoutError:
                     pass
 
-    async def wait_for(self, resource_id: str, get: Callable[[], Awaitable[T]], done: Callable[[T], bool],
-                 timeout: float) -> T:
-        """Waits, following the resource's event stream, until done(get())
-        holds; get() is called once at the start and after each event.
-        Raises TimeoutError after ``timeout`` seconds."""
+    async def wait_for(self, resource_id: str, get: Callable[[], Awaitable[T]], done: Callable[[T], bool], *,
+                       timeout: float, on_event: Callable[[t.Event], Any] | None = None) -> T:
+        """Waits until done(get()) holds, following the resource's events
+        (server-sent events): get() is called once, then again after each
+        event, which on_event also receives. done may raise to give up.
+        Raises WaitTimeout (a TimeoutError) after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         after = await self.last_seq(resource_id)
         s = await self._t.stream("/events", {"resource_id": resource_id, "after": after},
-                           read_timeout=min(timeout, _STREAM_READ_TIMEOUT))
+                                 read_timeout=min(timeout, _STREAM_READ_TIMEOUT))
         try:
             # The stream is open before the first look: no change is missed.
             state = await get()
@@ -265,7 +269,10 @@ class Events(_Resource):
             while True:
                 try:
                     async for msg in s:
-                        after = int(msg.id or after)
+                        ev = jsonlib.loads(msg.data)
+                        after = ev["seq"]
+                        if on_event is not None:
+                            on_event(ev)
                         state = await get()
                         if done(state):
                             return state
@@ -282,10 +289,10 @@ class Events(_Resource):
                     return state
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(f"{resource_id} was not done after {timeout:g}s")
+                    raise WaitTimeout(f"{resource_id} did not get there in {timeout:g}s")
                 s.close()
                 s = await self._t.stream("/events", {"resource_id": resource_id, "after": after},
-                                   read_timeout=min(remaining, _STREAM_READ_TIMEOUT))
+                                         read_timeout=min(remaining, _STREAM_READ_TIMEOUT))
         finally:
             s.close()
 
@@ -307,7 +314,7 @@ class Deployments(_Resource):
             env=dict(env) if env is not None else None, metadata=dict(metadata) if metadata is not None else None,
             external_id=external_id), idempotency_key)
 
-    async def get(self, id: str) -> t.Deployment:
+    async def retrieve(self, id: str) -> t.Deployment:
         return await self._t.json("GET", f"/deployments/{seg(id)}")
 
     def list(self, *, project_id: str | None = None, external_id: str | None = None,
@@ -319,10 +326,10 @@ class Deployments(_Resource):
         return await self._t.json("DELETE", f"/deployments/{seg(id)}")
 
     async def pause(self, id: str) -> t.Deployment:
-        return await self._t.json("POST", f"/deployments/{seg(id)}/pause")
+        return await self._t.json("POST", f"/deployments/{seg(id)}/pause", safe=True)
 
     async def resume(self, id: str) -> t.Deployment:
-        return await self._t.json("POST", f"/deployments/{seg(id)}/resume")
+        return await self._t.json("POST", f"/deployments/{seg(id)}/resume", safe=True)
 
     async def rollback(self, id: str, *, release_id: str | None = None) -> t.Deployment:
         """Points the deployment back at an earlier release (the previous one
@@ -330,23 +337,40 @@ class Deployments(_Resource):
         would go back one more release."""
         return await self._t.json("POST", f"/deployments/{seg(id)}/rollback", json=_body(release_id=release_id))
 
-    async def wait_ready(self, deployment: str | t.Deployment, *, timeout: float = 900.0) -> t.Deployment:
+    async def wait_ready(self, deployment: str | t.Deployment, *, timeout: float = 900.0,
+                         on_event: Callable[[t.Event], Any] | None = None) -> t.Deployment:
         """Waits until the deployment serves the release it was last pointed
-        at, following its events (GET /events as server-sent events).
-        Raises DeploymentFailed when it fails, or is paused or deleted, and
-        TimeoutError after ``timeout`` seconds."""
+        at (``ready`` and ``serving_release_id == release_id``), following its
+        events. Raises DeploymentFailed (``deployment_failed``, or
+        ``deployment_paused``/``deployment_deleted`` when it will not get
+        there) and WaitTimeout after ``timeout`` seconds."""
         dep_id = _id(deployment)
 
         def done(d: t.Deployment) -> bool:
-            if d["desired_state"] != "running":
-                raise DeploymentFailed(d, f"deployment {dep_id} is {d['desired_state']}, not running")
+            if d["status"] == "deleted" or d["desired_state"] != "running":
+                state = "deleted" if d["status"] == "deleted" else d["desired_state"]
+                raise DeploymentFailed(d, f"deployment_{state}",
+                                       f"deployment {dep_id} is {state}: it will not become ready")
             if d["ready"] and d.get("serving_release_id") == d["release_id"]:
                 return True
             if d["status"] == "failed":
-                raise DeploymentFailed(d, f"deployment {dep_id} failed: {d.get('status_reason', '')}")
+                raise DeploymentFailed(d, "deployment_failed", d.get("status_reason") or f"deployment {dep_id} failed")
             return False
 
-        return await self._events.wait_for(dep_id, lambda: self.get(dep_id), done, timeout)
+        return await self._events.wait_for(dep_id, lambda: self.retrieve(dep_id), done, timeout=timeout,
+                                           on_event=on_event)
+
+    async def wait_status(self, deployment: str | t.Deployment, status: str, *, timeout: float = 900.0,
+                          on_event: Callable[[t.Event], Any] | None = None) -> t.Deployment:
+        """Waits until the deployment's ``status`` is status (``paused``,
+        ``deleted``…), following its events."""
+        dep_id = _id(deployment)
+
+        def done(d: t.Deployment) -> bool:
+            return d["status"] == status
+
+        return await self._events.wait_for(dep_id, lambda: self.retrieve(dep_id), done, timeout=timeout,
+                                           on_event=on_event)
 
 
 class DockerDeploy(_Resource):
@@ -366,35 +390,37 @@ class DockerDeploy(_Resource):
     def hosts(self, *, workspace_id: str | None = None, page_size: int | None = None) -> AsyncIterator[t.Host]:
         return self._pages("/docker-deploy/hosts", _body(workspace_id=workspace_id, limit=page_size))
 
-    async def host(self, id: str) -> t.Host:
+    async def retrieve_host(self, id: str) -> t.Host:
         return await self._t.json("GET", f"/docker-deploy/hosts/{seg(id)}")
 
-    async def set_portal_password(self, host_id: str, password: str | None = None) -> str:
-        """Sets the portal's password, or generates one; returns the password in effect."""
-        r = await self._t.json("POST", f"/docker-deploy/hosts/{seg(host_id)}/portal-password",
-                         json=_body(password=password))
-        return cast(str, r["password"])
+    async def set_portal_password(self, host_id: str, password: str | None = None) -> t.PortalPassword:
+        """Sets the portal's password, or generates one; answers the password in effect."""
+        return await self._t.json("POST", f"/docker-deploy/hosts/{seg(host_id)}/portal-password",
+                                  json=_body(password=password))
 
-    async def wait_active(self, host: str | t.Host, *, timeout: float = 300.0) -> t.Host:
+    async def wait_active(self, host: str | t.Host, *, timeout: float = 300.0,
+                          on_event: Callable[[t.Event], Any] | None = None) -> t.Host:
         """Waits until the host is ``active``, following its events; raises
-        WaitFailed when it fails."""
+        WaitFailed ``host_failed`` when it fails, WaitTimeout after ``timeout``."""
         host_id = _id(host)
 
         def done(h: t.Host) -> bool:
             if h["state"] == "failed":
-                raise WaitFailed(h, f"host {host_id} failed: {h.get('state_reason', '')}")
+                raise WaitFailed(h, "host_failed", h.get("state_reason") or f"host {host_id} failed")
             return h["state"] == "active"
 
-        return await self._events.wait_for(host_id, lambda: self.host(host_id), done, timeout)
+        return await self._events.wait_for(host_id, lambda: self.retrieve_host(host_id), done, timeout=timeout,
+                                           on_event=on_event)
 
 
 class Templates(_Resource):
     """The template catalogue."""
 
-    async def list(self) -> builtins.list[t.Template]:
-        return cast(builtins.list[t.Template], (await self._t.json("GET", "/docker-deploy/templates"))["data"])
+    def list(self) -> AsyncIterator[t.Template]:
+        """Every template (the catalogue is one page)."""
+        return self._pages("/docker-deploy/templates", {})
 
-    async def get(self, id: str) -> t.Template:
+    async def retrieve(self, id: str) -> t.Template:
         return await self._t.json("GET", f"/docker-deploy/templates/{seg(id)}")
 
 
@@ -411,7 +437,7 @@ class Databases(_Resource):
         return await self._create("/databases", _body(project_id=project_id, engine=engine, name=name,
                                                 external_id=external_id), idempotency_key)
 
-    async def get(self, id: str) -> t.Database:
+    async def retrieve(self, id: str) -> t.Database:
         return await self._t.json("GET", f"/databases/{seg(id)}")
 
     def list(self, *, project_id: str | None = None, external_id: str | None = None,
@@ -426,7 +452,7 @@ class Databases(_Resource):
         return r.json() if r.status == 202 else None
 
     async def reveal_credentials(self, id: str) -> t.DatabaseCredentials:
-        return await self._t.json("POST", f"/databases/{seg(id)}/credentials/reveal")
+        return await self._t.json("POST", f"/databases/{seg(id)}/credentials/reveal", safe=True)
 
     async def rotate_credentials(self, id: str) -> t.Database:
         return await self._t.json("POST", f"/databases/{seg(id)}/credentials/rotate", timeout=max(self._t.timeout, 60))
@@ -443,17 +469,20 @@ class Databases(_Resource):
     async def unlink(self, id: str, target_id: str) -> None:
         await self._t.request("DELETE", f"/databases/{seg(id)}/links/{seg(target_id)}")
 
-    async def wait_healthy(self, database: str | t.Database, *, timeout: float = 300.0) -> t.Database:
+    async def wait_healthy(self, database: str | t.Database, *, timeout: float = 300.0,
+                           on_event: Callable[[t.Event], Any] | None = None) -> t.Database:
         """Waits until a real login to the service succeeded (``healthy``),
-        following its events; raises WaitFailed when it ``failed``."""
+        following its events; raises WaitFailed ``database_failed`` when it
+        ``failed``, WaitTimeout after ``timeout``."""
         db_id = _id(database)
 
         def done(d: t.Database) -> bool:
             if d["status"] == "failed":
-                raise WaitFailed(d, f"database {db_id} failed: {d.get('status_reason', '')}")
+                raise WaitFailed(d, "database_failed", d.get("status_reason") or f"database {db_id} failed")
             return d["status"] == "healthy"
 
-        return await self._events.wait_for(db_id, lambda: self.get(db_id), done, timeout)
+        return await self._events.wait_for(db_id, lambda: self.retrieve(db_id), done, timeout=timeout,
+                                           on_event=on_event)
 
 
 class Buckets(_Resource):
@@ -465,7 +494,7 @@ class Buckets(_Resource):
         return await self._create("/buckets", _body(project_id=project_id, name=name, external_id=external_id),
                             idempotency_key)
 
-    async def get(self, id: str) -> t.Bucket:
+    async def retrieve(self, id: str) -> t.Bucket:
         return await self._t.json("GET", f"/buckets/{seg(id)}")
 
     def list(self, *, project_id: str | None = None, external_id: str | None = None,
@@ -483,8 +512,8 @@ class Buckets(_Resource):
                 content_type: str | None = None) -> t.PresignedURL:
         """A presigned URL for a GET or PUT of one object; a PUT must send
         the answer's ``headers``."""
-        return await self._t.json("POST", f"/buckets/{seg(id)}/presign",
-                            json=_body(key=key, method=method, expires_in=expires_in, content_type=content_type))
+        return await self._t.json("POST", f"/buckets/{seg(id)}/presign", safe=True,
+                                  json=_body(key=key, method=method, expires_in=expires_in, content_type=content_type))
 
     async def link(self, id: str, *, sandbox_id: str | None = None, deployment_id: str | None = None,
              idempotency_key: str | None = None) -> t.BucketLink:
@@ -509,7 +538,7 @@ class CronJobs(_Resource):
             project_id=project_id, deployment_id=deployment_id, name=name, schedule=schedule, timezone=timezone,
             target=dict(target), enabled=enabled, concurrency=concurrency, timeout_s=timeout_s), idempotency_key)
 
-    async def get(self, id: str) -> t.CronJob:
+    async def retrieve(self, id: str) -> t.CronJob:
         return await self._t.json("GET", f"/cron-jobs/{seg(id)}")
 
     def list(self, *, project_id: str | None = None, page_size: int | None = None) -> AsyncIterator[t.CronJob]:
@@ -539,7 +568,7 @@ class CronJobs(_Resource):
     def runs(self, id: str, *, page_size: int | None = None) -> AsyncIterator[t.CronRun]:
         return self._pages(f"/cron-jobs/{seg(id)}/runs", _body(limit=page_size))
 
-    async def get_run(self, id: str, run_id: str) -> t.CronRun:
+    async def retrieve_run(self, id: str, run_id: str) -> t.CronRun:
         return await self._t.json("GET", f"/cron-jobs/{seg(id)}/runs/{seg(run_id)}")
 
 
@@ -553,7 +582,7 @@ class Domains(_Resource):
         return await self._create("/domains", _body(hostname=hostname, org_id=org_id, workspace_id=workspace_id,
                                               deployment_id=deployment_id), idempotency_key)
 
-    async def get(self, id: str) -> t.Domain:
+    async def retrieve(self, id: str) -> t.Domain:
         return await self._t.json("GET", f"/domains/{seg(id)}")
 
     def list(self, *, org_id: str | None = None, workspace_id: str | None = None,
@@ -565,13 +594,13 @@ class Domains(_Resource):
 
     async def verify(self, id: str) -> t.Domain:
         """Looks up the TXT record; a 422 ``dns_not_verified`` says what DNS answered."""
-        return await self._t.json("POST", f"/domains/{seg(id)}/verify")
+        return await self._t.json("POST", f"/domains/{seg(id)}/verify", safe=True)
 
 
 class Routes(_Resource):
     async def resync(self) -> t.RoutesResync:
         """Every edge answers each hostname from the records again (platform key)."""
-        return await self._t.json("POST", "/routes/resync")
+        return await self._t.json("POST", "/routes/resync", safe=True)
 
 
 class AsyncBerth:
@@ -579,7 +608,7 @@ class AsyncBerth:
 
     ``api_key`` and ``base_url`` default to the environment's
     ``BERTH_API_KEY`` and ``BERTH_API_URL``; ``base_url`` is the server's URL
-    (``/api/v1`` is added when missing). ``user_agent`` is sent on every
+    (``/api/v1`` is added when missing; default http://127.0.0.1:7700). ``user_agent`` is sent on every
     request; the default names no product. ``max_retries`` bounds the
     retries of one call (backoff with jitter, from ``backoff`` seconds).
     """
@@ -588,11 +617,9 @@ class AsyncBerth:
                  user_agent: str = DEFAULT_USER_AGENT, timeout: float = 60.0, max_retries: int = 3,
                  backoff: float = 0.25, ssl_context: Any = None) -> None:
         api_key = api_key or os.environ.get("BERTH_API_KEY")
-        base_url = base_url or os.environ.get("BERTH_API_URL")
+        base_url = base_url or os.environ.get("BERTH_API_URL") or "http://127.0.0.1:7700"
         if not api_key:
             raise ValueError("no API key: pass api_key= or set BERTH_API_KEY")
-        if not base_url:
-            raise ValueError("no API URL: pass base_url= or set BERTH_API_URL")
         self._t = AsyncTransport(base_url, api_key, user_agent=user_agent, timeout=timeout, max_retries=max_retries,
                             backoff=backoff, ssl_context=ssl_context)
         self.base_url = self._t.base_url

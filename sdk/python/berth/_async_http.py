@@ -205,7 +205,8 @@ class AsyncTransport:
 
     async def request(self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
                       json: Any = None, body: bytes | None = None, content_type: str | None = None,
-                      idempotency_key: str | None = None, timeout: float | None = None) -> AsyncResponse:
+                      idempotency_key: str | None = None, timeout: float | None = None,
+                      safe: bool = False) -> AsyncResponse:
         """As Transport.request: the same retries, the same errors."""
         target = self.url(path, query)
         headers = dict(self._headers)
@@ -217,7 +218,7 @@ class AsyncTransport:
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         head = self._head(method, target, headers, body)
-        safe = method in ("GET", "HEAD", "PUT", "DELETE") or bool(idempotency_key)
+        safe = safe or method in ("GET", "HEAD", "PUT", "DELETE") or bool(idempotency_key)
         timeout = self.timeout if timeout is None else timeout
         attempt = 0
         while True:

@@ -34,12 +34,13 @@ class AsyncFiles:
         await self._t.request("PUT", f"{self._base}/{file_path(path)}", body=body,
                         content_type="application/octet-stream", timeout=max(self._t.timeout, 300))
 
-    async def read(self, path: str) -> bytes:
+    async def read(self, path: str) -> str:
+        """The file's content as UTF-8 text."""
+        return (await self.read_bytes(path)).decode()
+
+    async def read_bytes(self, path: str) -> bytes:
         """The file's bytes."""
         return (await self._t.request("GET", f"{self._base}/{file_path(path)}")).body
-
-    async def read_text(self, path: str, encoding: str = "utf-8") -> str:
-        return (await self.read(path)).decode(encoding)
 
     async def list(self, path: str = "") -> list[t.FileEntry]:
         """The entries of a directory (the root by default), sorted by name."""
@@ -166,7 +167,7 @@ class AsyncSandbox:
         if wait_seconds is not None:
             body["wait_seconds"] = wait_seconds
         wait = (wait_seconds if wait_seconds is not None else 30) + 30
-        return await self._t.json("POST", f"/sandboxes/{seg(self.id)}/preview", json=body,
+        return await self._t.json("POST", f"/sandboxes/{seg(self.id)}/preview", json=body, safe=True,
                             timeout=max(self._t.timeout, wait))
 
     async def publish(self, *, idempotency_key: str | None = None) -> t.Release:

@@ -8,6 +8,7 @@ import http.client
 import json as jsonlib
 import random
 import ssl
+import sys
 import threading
 import time
 import uuid
@@ -23,7 +24,7 @@ T = TypeVar("T")
 
 VERSION = "0.1.0"
 # White-label: nothing of the platform's name goes on the wire by default.
-DEFAULT_USER_AGENT = f"python-sdk/{VERSION}"
+DEFAULT_USER_AGENT = f"python-sdk/{VERSION} python/{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}"
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -139,16 +140,19 @@ class Transport:
 
     def request(self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
                 json: Any = None, body: bytes | None = None, content_type: str | None = None,
-                idempotency_key: str | None = None, timeout: float | None = None) -> Response:
+                idempotency_key: str | None = None, timeout: float | None = None,
+                safe: bool = False) -> Response:
         """Sends one request and returns its answer; raises BerthError for an
         answer of 400 or more.
 
         Retries, with exponential backoff and full jitter, network errors and
         answers 429, 500, 502, 503 and 504 when a retry cannot do a thing
-        twice: GET, PUT and DELETE, and POSTs with an Idempotency-Key. Other
-        POSTs (exec, preview, rollback, pause…) are retried only when the
-        request surely did not arrive: a refused connection, a 429, or a
-        kept-alive connection the server had already closed.
+        twice: GET, PUT and DELETE, POSTs with an Idempotency-Key, and POSTs
+        the caller marks safe (doing them twice is doing them once: pause,
+        resume, preview, verify, presign, reveal, resync). Other POSTs (exec,
+        rollback, restart, rotate…) are retried only when the request surely
+        did not arrive: a refused connection, a 429, or a kept-alive
+        connection the server had already closed.
         """
         target = self.url(path, query)
         headers = dict(self._headers)
@@ -159,7 +163,7 @@ class Transport:
             headers["Content-Type"] = content_type
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        safe = method in ("GET", "HEAD", "PUT", "DELETE") or bool(idempotency_key)
+        safe = safe or method in ("GET", "HEAD", "PUT", "DELETE") or bool(idempotency_key)
         timeout = self.timeout if timeout is None else timeout
         attempt = 0
         while True:

@@ -16,7 +16,7 @@ from . import types as t
 from ._http import Transport
 from ._http import DEFAULT_USER_AGENT, new_idempotency_key, path_segment as seg
 from ._tar import tar_directory
-from .errors import DeploymentFailed, WaitFailed
+from .errors import DeploymentFailed, WaitFailed, WaitTimeout
 from .sandbox import Sandbox
 
 __all__ = ["Berth"]
@@ -70,7 +70,7 @@ class Orgs(_Resource):
         """Creates an org (the platform key only)."""
         return self._create("/orgs", _body(name=name, slug=slug, external_id=external_id), idempotency_key)
 
-    def get(self, id: str) -> t.Org:
+    def retrieve(self, id: str) -> t.Org:
         return self._t.json("GET", f"/orgs/{seg(id)}")
 
     def list(self, *, external_id: str | None = None, page_size: int | None = None) -> Iterator[t.Org]:
@@ -81,15 +81,15 @@ class Orgs(_Resource):
         """Replaces every branding field the org sets."""
         return self._t.json("PUT", f"/orgs/{seg(id)}/branding", json=dict(branding))
 
-    def branding(self, id: str) -> t.OwnerBranding:
+    def get_branding(self, id: str) -> t.OwnerBranding:
         return self._t.json("GET", f"/orgs/{seg(id)}/branding")
 
-    def put_page(self, id: str, kind: PageKind, html: str | bytes) -> t.Page:
+    def set_page(self, id: str, kind: PageKind, html: str | bytes) -> t.Page:
         """Uploads the org's template of one of the edge's own pages."""
         data = html.encode() if isinstance(html, str) else html
         return self._t.json("PUT", f"/orgs/{seg(id)}/pages/{seg(kind)}", body=data, content_type="text/html")
 
-    def page(self, id: str, kind: PageKind) -> str:
+    def get_page(self, id: str, kind: PageKind) -> str:
         return self._t.request("GET", f"/orgs/{seg(id)}/pages/{seg(kind)}").body.decode()
 
     def delete_page(self, id: str, kind: PageKind) -> None:
@@ -104,7 +104,7 @@ class Workspaces(_Resource):
         return self._create("/workspaces", _body(org_id=org_id, name=name, slug=slug, external_id=external_id),
                             idempotency_key)
 
-    def get(self, id: str) -> t.Workspace:
+    def retrieve(self, id: str) -> t.Workspace:
         return self._t.json("GET", f"/workspaces/{seg(id)}")
 
     def list(self, *, org_id: str | None = None, external_id: str | None = None,
@@ -114,14 +114,14 @@ class Workspaces(_Resource):
     def set_branding(self, id: str, branding: t.Branding) -> t.OwnerBranding:
         return self._t.json("PUT", f"/workspaces/{seg(id)}/branding", json=dict(branding))
 
-    def branding(self, id: str) -> t.OwnerBranding:
+    def get_branding(self, id: str) -> t.OwnerBranding:
         return self._t.json("GET", f"/workspaces/{seg(id)}/branding")
 
-    def put_page(self, id: str, kind: PageKind, html: str | bytes) -> t.Page:
+    def set_page(self, id: str, kind: PageKind, html: str | bytes) -> t.Page:
         data = html.encode() if isinstance(html, str) else html
         return self._t.json("PUT", f"/workspaces/{seg(id)}/pages/{seg(kind)}", body=data, content_type="text/html")
 
-    def page(self, id: str, kind: PageKind) -> str:
+    def get_page(self, id: str, kind: PageKind) -> str:
         return self._t.request("GET", f"/workspaces/{seg(id)}/pages/{seg(kind)}").body.decode()
 
     def delete_page(self, id: str, kind: PageKind) -> None:
@@ -136,7 +136,7 @@ class Projects(_Resource):
         return self._create("/projects", _body(workspace_id=workspace_id, name=name, slug=slug,
                                                external_id=external_id), idempotency_key)
 
-    def get(self, id: str) -> t.Project:
+    def retrieve(self, id: str) -> t.Project:
         return self._t.json("GET", f"/projects/{seg(id)}")
 
     def list(self, *, org_id: str | None = None, workspace_id: str | None = None, external_id: str | None = None,
@@ -170,7 +170,7 @@ class Sandboxes(_Resource):
                             query=None if wait else {"wait": "false"})
         return Sandbox(self._t, data)
 
-    def get(self, id: str) -> Sandbox:
+    def retrieve(self, id: str) -> Sandbox:
         return Sandbox(self._t, self._t.json("GET", f"/sandboxes/{seg(id)}"))
 
     def list(self, *, project_id: str | None = None, external_id: str | None = None,
@@ -182,18 +182,21 @@ class Sandboxes(_Resource):
 class Releases(_Resource):
     """Releases: immutable artifacts."""
 
-    def create(self, *, project_id: str, files: bytes | str | os.PathLike[str], template_id: str | None = None,
-               port: int | None = None, command: str | None = None, external_id: str | None = None,
-               idempotency_key: str | None = None) -> t.Release:
-        """Uploads files as a release: ``files`` is a tar (bytes) or a
-        directory, packed without .git and node_modules."""
-        tar = files if isinstance(files, bytes) else self._t.blocking(tar_directory, files)
+    def create(self, *, project_id: str, dir: str | os.PathLike[str] | None = None, tar: bytes | None = None,
+                     template_id: str | None = None, port: int | None = None, command: str | None = None,
+                     external_id: str | None = None, idempotency_key: str | None = None) -> t.Release:
+        """Uploads an app's files as a release: a directory (``dir``, packed
+        without .git and node_modules) or the bytes of a tar (``tar``)."""
+        if (dir is None) == (tar is None):
+            raise TypeError("releases.create takes one of dir= and tar=")
+        if tar is None:
+            tar = self._t.blocking(tar_directory, cast(str, dir))
         q = _body(project_id=project_id, template_id=template_id, port=port, command=command,
                   external_id=external_id)
         return self._t.json("POST", "/releases", query=q, body=tar, content_type="application/x-tar",
                             idempotency_key=idempotency_key or new_idempotency_key(), timeout=max(self._t.timeout, 300))
 
-    def get(self, id: str) -> t.Release:
+    def retrieve(self, id: str) -> t.Release:
         return self._t.json("GET", f"/releases/{seg(id)}")
 
     def list(self, *, project_id: str | None = None, external_id: str | None = None,
@@ -247,15 +250,16 @@ class Events(_Resource):
                 except TimeoutError:
                     pass
 
-    def wait_for(self, resource_id: str, get: Callable[[], T], done: Callable[[T], bool],
-                 timeout: float) -> T:
-        """Waits, following the resource's event stream, until done(get())
-        holds; get() is called once at the start and after each event.
-        Raises TimeoutError after ``timeout`` seconds."""
+    def wait_for(self, resource_id: str, get: Callable[[], T], done: Callable[[T], bool], *,
+                       timeout: float, on_event: Callable[[t.Event], Any] | None = None) -> T:
+        """Waits until done(get()) holds, following the resource's events
+        (server-sent events): get() is called once, then again after each
+        event, which on_event also receives. done may raise to give up.
+        Raises WaitTimeout (a TimeoutError) after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         after = self.last_seq(resource_id)
         s = self._t.stream("/events", {"resource_id": resource_id, "after": after},
-                           read_timeout=min(timeout, _STREAM_READ_TIMEOUT))
+                                 read_timeout=min(timeout, _STREAM_READ_TIMEOUT))
         try:
             # The stream is open before the first look: no change is missed.
             state = get()
@@ -264,7 +268,10 @@ class Events(_Resource):
             while True:
                 try:
                     for msg in s:
-                        after = int(msg.id or after)
+                        ev = jsonlib.loads(msg.data)
+                        after = ev["seq"]
+                        if on_event is not None:
+                            on_event(ev)
                         state = get()
                         if done(state):
                             return state
@@ -281,10 +288,10 @@ class Events(_Resource):
                     return state
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(f"{resource_id} was not done after {timeout:g}s")
+                    raise WaitTimeout(f"{resource_id} did not get there in {timeout:g}s")
                 s.close()
                 s = self._t.stream("/events", {"resource_id": resource_id, "after": after},
-                                   read_timeout=min(remaining, _STREAM_READ_TIMEOUT))
+                                         read_timeout=min(remaining, _STREAM_READ_TIMEOUT))
         finally:
             s.close()
 
@@ -306,7 +313,7 @@ class Deployments(_Resource):
             env=dict(env) if env is not None else None, metadata=dict(metadata) if metadata is not None else None,
             external_id=external_id), idempotency_key)
 
-    def get(self, id: str) -> t.Deployment:
+    def retrieve(self, id: str) -> t.Deployment:
         return self._t.json("GET", f"/deployments/{seg(id)}")
 
     def list(self, *, project_id: str | None = None, external_id: str | None = None,
@@ -318,10 +325,10 @@ class Deployments(_Resource):
         return self._t.json("DELETE", f"/deployments/{seg(id)}")
 
     def pause(self, id: str) -> t.Deployment:
-        return self._t.json("POST", f"/deployments/{seg(id)}/pause")
+        return self._t.json("POST", f"/deployments/{seg(id)}/pause", safe=True)
 
     def resume(self, id: str) -> t.Deployment:
-        return self._t.json("POST", f"/deployments/{seg(id)}/resume")
+        return self._t.json("POST", f"/deployments/{seg(id)}/resume", safe=True)
 
     def rollback(self, id: str, *, release_id: str | None = None) -> t.Deployment:
         """Points the deployment back at an earlier release (the previous one
@@ -329,23 +336,40 @@ class Deployments(_Resource):
         would go back one more release."""
         return self._t.json("POST", f"/deployments/{seg(id)}/rollback", json=_body(release_id=release_id))
 
-    def wait_ready(self, deployment: str | t.Deployment, *, timeout: float = 900.0) -> t.Deployment:
+    def wait_ready(self, deployment: str | t.Deployment, *, timeout: float = 900.0,
+                         on_event: Callable[[t.Event], Any] | None = None) -> t.Deployment:
         """Waits until the deployment serves the release it was last pointed
-        at, following its events (GET /events as server-sent events).
-        Raises DeploymentFailed when it fails, or is paused or deleted, and
-        TimeoutError after ``timeout`` seconds."""
+        at (``ready`` and ``serving_release_id == release_id``), following its
+        events. Raises DeploymentFailed (``deployment_failed``, or
+        ``deployment_paused``/``deployment_deleted`` when it will not get
+        there) and WaitTimeout after ``timeout`` seconds."""
         dep_id = _id(deployment)
 
         def done(d: t.Deployment) -> bool:
-            if d["desired_state"] != "running":
-                raise DeploymentFailed(d, f"deployment {dep_id} is {d['desired_state']}, not running")
+            if d["status"] == "deleted" or d["desired_state"] != "running":
+                state = "deleted" if d["status"] == "deleted" else d["desired_state"]
+                raise DeploymentFailed(d, f"deployment_{state}",
+                                       f"deployment {dep_id} is {state}: it will not become ready")
             if d["ready"] and d.get("serving_release_id") == d["release_id"]:
                 return True
             if d["status"] == "failed":
-                raise DeploymentFailed(d, f"deployment {dep_id} failed: {d.get('status_reason', '')}")
+                raise DeploymentFailed(d, "deployment_failed", d.get("status_reason") or f"deployment {dep_id} failed")
             return False
 
-        return self._events.wait_for(dep_id, lambda: self.get(dep_id), done, timeout)
+        return self._events.wait_for(dep_id, lambda: self.retrieve(dep_id), done, timeout=timeout,
+                                           on_event=on_event)
+
+    def wait_status(self, deployment: str | t.Deployment, status: str, *, timeout: float = 900.0,
+                          on_event: Callable[[t.Event], Any] | None = None) -> t.Deployment:
+        """Waits until the deployment's ``status`` is status (``paused``,
+        ``deleted``…), following its events."""
+        dep_id = _id(deployment)
+
+        def done(d: t.Deployment) -> bool:
+            return d["status"] == status
+
+        return self._events.wait_for(dep_id, lambda: self.retrieve(dep_id), done, timeout=timeout,
+                                           on_event=on_event)
 
 
 class DockerDeploy(_Resource):
@@ -365,35 +389,37 @@ class DockerDeploy(_Resource):
     def hosts(self, *, workspace_id: str | None = None, page_size: int | None = None) -> Iterator[t.Host]:
         return self._pages("/docker-deploy/hosts", _body(workspace_id=workspace_id, limit=page_size))
 
-    def host(self, id: str) -> t.Host:
+    def retrieve_host(self, id: str) -> t.Host:
         return self._t.json("GET", f"/docker-deploy/hosts/{seg(id)}")
 
-    def set_portal_password(self, host_id: str, password: str | None = None) -> str:
-        """Sets the portal's password, or generates one; returns the password in effect."""
-        r = self._t.json("POST", f"/docker-deploy/hosts/{seg(host_id)}/portal-password",
-                         json=_body(password=password))
-        return cast(str, r["password"])
+    def set_portal_password(self, host_id: str, password: str | None = None) -> t.PortalPassword:
+        """Sets the portal's password, or generates one; answers the password in effect."""
+        return self._t.json("POST", f"/docker-deploy/hosts/{seg(host_id)}/portal-password",
+                                  json=_body(password=password))
 
-    def wait_active(self, host: str | t.Host, *, timeout: float = 300.0) -> t.Host:
+    def wait_active(self, host: str | t.Host, *, timeout: float = 300.0,
+                          on_event: Callable[[t.Event], Any] | None = None) -> t.Host:
         """Waits until the host is ``active``, following its events; raises
-        WaitFailed when it fails."""
+        WaitFailed ``host_failed`` when it fails, WaitTimeout after ``timeout``."""
         host_id = _id(host)
 
         def done(h: t.Host) -> bool:
             if h["state"] == "failed":
-                raise WaitFailed(h, f"host {host_id} failed: {h.get('state_reason', '')}")
+                raise WaitFailed(h, "host_failed", h.get("state_reason") or f"host {host_id} failed")
             return h["state"] == "active"
 
-        return self._events.wait_for(host_id, lambda: self.host(host_id), done, timeout)
+        return self._events.wait_for(host_id, lambda: self.retrieve_host(host_id), done, timeout=timeout,
+                                           on_event=on_event)
 
 
 class Templates(_Resource):
     """The template catalogue."""
 
-    def list(self) -> builtins.list[t.Template]:
-        return cast(builtins.list[t.Template], self._t.json("GET", "/docker-deploy/templates")["data"])
+    def list(self) -> Iterator[t.Template]:
+        """Every template (the catalogue is one page)."""
+        return self._pages("/docker-deploy/templates", {})
 
-    def get(self, id: str) -> t.Template:
+    def retrieve(self, id: str) -> t.Template:
         return self._t.json("GET", f"/docker-deploy/templates/{seg(id)}")
 
 
@@ -410,7 +436,7 @@ class Databases(_Resource):
         return self._create("/databases", _body(project_id=project_id, engine=engine, name=name,
                                                 external_id=external_id), idempotency_key)
 
-    def get(self, id: str) -> t.Database:
+    def retrieve(self, id: str) -> t.Database:
         return self._t.json("GET", f"/databases/{seg(id)}")
 
     def list(self, *, project_id: str | None = None, external_id: str | None = None,
@@ -425,7 +451,7 @@ class Databases(_Resource):
         return r.json() if r.status == 202 else None
 
     def reveal_credentials(self, id: str) -> t.DatabaseCredentials:
-        return self._t.json("POST", f"/databases/{seg(id)}/credentials/reveal")
+        return self._t.json("POST", f"/databases/{seg(id)}/credentials/reveal", safe=True)
 
     def rotate_credentials(self, id: str) -> t.Database:
         return self._t.json("POST", f"/databases/{seg(id)}/credentials/rotate", timeout=max(self._t.timeout, 60))
@@ -442,17 +468,20 @@ class Databases(_Resource):
     def unlink(self, id: str, target_id: str) -> None:
         self._t.request("DELETE", f"/databases/{seg(id)}/links/{seg(target_id)}")
 
-    def wait_healthy(self, database: str | t.Database, *, timeout: float = 300.0) -> t.Database:
+    def wait_healthy(self, database: str | t.Database, *, timeout: float = 300.0,
+                           on_event: Callable[[t.Event], Any] | None = None) -> t.Database:
         """Waits until a real login to the service succeeded (``healthy``),
-        following its events; raises WaitFailed when it ``failed``."""
+        following its events; raises WaitFailed ``database_failed`` when it
+        ``failed``, WaitTimeout after ``timeout``."""
         db_id = _id(database)
 
         def done(d: t.Database) -> bool:
             if d["status"] == "failed":
-                raise WaitFailed(d, f"database {db_id} failed: {d.get('status_reason', '')}")
+                raise WaitFailed(d, "database_failed", d.get("status_reason") or f"database {db_id} failed")
             return d["status"] == "healthy"
 
-        return self._events.wait_for(db_id, lambda: self.get(db_id), done, timeout)
+        return self._events.wait_for(db_id, lambda: self.retrieve(db_id), done, timeout=timeout,
+                                           on_event=on_event)
 
 
 class Buckets(_Resource):
@@ -464,7 +493,7 @@ class Buckets(_Resource):
         return self._create("/buckets", _body(project_id=project_id, name=name, external_id=external_id),
                             idempotency_key)
 
-    def get(self, id: str) -> t.Bucket:
+    def retrieve(self, id: str) -> t.Bucket:
         return self._t.json("GET", f"/buckets/{seg(id)}")
 
     def list(self, *, project_id: str | None = None, external_id: str | None = None,
@@ -482,8 +511,8 @@ class Buckets(_Resource):
                 content_type: str | None = None) -> t.PresignedURL:
         """A presigned URL for a GET or PUT of one object; a PUT must send
         the answer's ``headers``."""
-        return self._t.json("POST", f"/buckets/{seg(id)}/presign",
-                            json=_body(key=key, method=method, expires_in=expires_in, content_type=content_type))
+        return self._t.json("POST", f"/buckets/{seg(id)}/presign", safe=True,
+                                  json=_body(key=key, method=method, expires_in=expires_in, content_type=content_type))
 
     def link(self, id: str, *, sandbox_id: str | None = None, deployment_id: str | None = None,
              idempotency_key: str | None = None) -> t.BucketLink:
@@ -508,7 +537,7 @@ class CronJobs(_Resource):
             project_id=project_id, deployment_id=deployment_id, name=name, schedule=schedule, timezone=timezone,
             target=dict(target), enabled=enabled, concurrency=concurrency, timeout_s=timeout_s), idempotency_key)
 
-    def get(self, id: str) -> t.CronJob:
+    def retrieve(self, id: str) -> t.CronJob:
         return self._t.json("GET", f"/cron-jobs/{seg(id)}")
 
     def list(self, *, project_id: str | None = None, page_size: int | None = None) -> Iterator[t.CronJob]:
@@ -538,7 +567,7 @@ class CronJobs(_Resource):
     def runs(self, id: str, *, page_size: int | None = None) -> Iterator[t.CronRun]:
         return self._pages(f"/cron-jobs/{seg(id)}/runs", _body(limit=page_size))
 
-    def get_run(self, id: str, run_id: str) -> t.CronRun:
+    def retrieve_run(self, id: str, run_id: str) -> t.CronRun:
         return self._t.json("GET", f"/cron-jobs/{seg(id)}/runs/{seg(run_id)}")
 
 
@@ -552,7 +581,7 @@ class Domains(_Resource):
         return self._create("/domains", _body(hostname=hostname, org_id=org_id, workspace_id=workspace_id,
                                               deployment_id=deployment_id), idempotency_key)
 
-    def get(self, id: str) -> t.Domain:
+    def retrieve(self, id: str) -> t.Domain:
         return self._t.json("GET", f"/domains/{seg(id)}")
 
     def list(self, *, org_id: str | None = None, workspace_id: str | None = None,
@@ -564,13 +593,13 @@ class Domains(_Resource):
 
     def verify(self, id: str) -> t.Domain:
         """Looks up the TXT record; a 422 ``dns_not_verified`` says what DNS answered."""
-        return self._t.json("POST", f"/domains/{seg(id)}/verify")
+        return self._t.json("POST", f"/domains/{seg(id)}/verify", safe=True)
 
 
 class Routes(_Resource):
     def resync(self) -> t.RoutesResync:
         """Every edge answers each hostname from the records again (platform key)."""
-        return self._t.json("POST", "/routes/resync")
+        return self._t.json("POST", "/routes/resync", safe=True)
 
 
 class Berth:
@@ -578,7 +607,7 @@ class Berth:
 
     ``api_key`` and ``base_url`` default to the environment's
     ``BERTH_API_KEY`` and ``BERTH_API_URL``; ``base_url`` is the server's URL
-    (``/api/v1`` is added when missing). ``user_agent`` is sent on every
+    (``/api/v1`` is added when missing; default http://127.0.0.1:7700). ``user_agent`` is sent on every
     request; the default names no product. ``max_retries`` bounds the
     retries of one call (backoff with jitter, from ``backoff`` seconds).
     """
@@ -587,11 +616,9 @@ class Berth:
                  user_agent: str = DEFAULT_USER_AGENT, timeout: float = 60.0, max_retries: int = 3,
                  backoff: float = 0.25, ssl_context: Any = None) -> None:
         api_key = api_key or os.environ.get("BERTH_API_KEY")
-        base_url = base_url or os.environ.get("BERTH_API_URL")
+        base_url = base_url or os.environ.get("BERTH_API_URL") or "http://127.0.0.1:7700"
         if not api_key:
             raise ValueError("no API key: pass api_key= or set BERTH_API_KEY")
-        if not base_url:
-            raise ValueError("no API URL: pass base_url= or set BERTH_API_URL")
         self._t = Transport(base_url, api_key, user_agent=user_agent, timeout=timeout, max_retries=max_retries,
                             backoff=backoff, ssl_context=ssl_context)
         self.base_url = self._t.base_url

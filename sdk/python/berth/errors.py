@@ -8,7 +8,7 @@ from typing import Any
 
 from .types import FieldError
 
-__all__ = ["BerthError", "BerthConnectionError", "WaitFailed", "DeploymentFailed"]
+__all__ = ["BerthError", "BerthConnectionError", "WaitFailed", "DeploymentFailed", "WaitTimeout"]
 
 
 class BerthError(Exception):
@@ -57,14 +57,16 @@ class BerthConnectionError(BerthError):
         super().__init__(None, "connection_error", detail, method=method, path=path)
 
 
-class WaitFailed(Exception):
-    """What was waited for can no longer happen: the deployment, host or
-    data service failed (or, for a deployment, was paused or deleted).
-    ``resource`` is its last state, as the API answered it."""
+class WaitFailed(BerthError):
+    """What was waited for can no longer happen: the deployment failed or
+    was paused or deleted (``deployment_failed``, ``deployment_paused``,
+    ``deployment_deleted``), the host failed (``host_failed``), the data
+    service failed (``database_failed``). ``status`` is None; ``resource``
+    is its last state, as the API answered it."""
 
-    def __init__(self, resource: Any, message: str) -> None:
+    def __init__(self, resource: Any, code: str, detail: str) -> None:
+        super().__init__(None, code, detail)
         self.resource = resource
-        super().__init__(message)
 
 
 class DeploymentFailed(WaitFailed):
@@ -74,3 +76,10 @@ class DeploymentFailed(WaitFailed):
     @property
     def deployment(self) -> Any:
         return self.resource
+
+
+class WaitTimeout(BerthError, TimeoutError):
+    """A wait ran out of time (code ``timeout``); also a TimeoutError."""
+
+    def __init__(self, detail: str) -> None:
+        BerthError.__init__(self, None, "timeout", detail)

@@ -33,12 +33,13 @@ class Files:
         self._t.request("PUT", f"{self._base}/{file_path(path)}", body=body,
                         content_type="application/octet-stream", timeout=max(self._t.timeout, 300))
 
-    def read(self, path: str) -> bytes:
+    def read(self, path: str) -> str:
+        """The file's content as UTF-8 text."""
+        return self.read_bytes(path).decode()
+
+    def read_bytes(self, path: str) -> bytes:
         """The file's bytes."""
         return self._t.request("GET", f"{self._base}/{file_path(path)}").body
-
-    def read_text(self, path: str, encoding: str = "utf-8") -> str:
-        return self.read(path).decode(encoding)
 
     def list(self, path: str = "") -> list[t.FileEntry]:
         """The entries of a directory (the root by default), sorted by name."""
@@ -165,7 +166,7 @@ class Sandbox:
         if wait_seconds is not None:
             body["wait_seconds"] = wait_seconds
         wait = (wait_seconds if wait_seconds is not None else 30) + 30
-        return self._t.json("POST", f"/sandboxes/{seg(self.id)}/preview", json=body,
+        return self._t.json("POST", f"/sandboxes/{seg(self.id)}/preview", json=body, safe=True,
                             timeout=max(self._t.timeout, wait))
 
     def publish(self, *, idempotency_key: str | None = None) -> t.Release:

@@ -10,7 +10,7 @@ __all__ = [
     "Org", "Workspace", "Project", "APIKey", "SandboxData", "Process", "Preview",
     "ExecResult", "FileEntry", "FileListing", "UploadResult", "Release", "Build",
     "Provenance", "FileDigest", "Deployment", "HistoryEntry", "Event", "Template",
-    "Host", "HostTransition", "HostHealth", "HostUsage", "SSHTarget", "Database",
+    "Host", "PortalPassword", "HostTransition", "HostHealth", "HostUsage", "SSHTarget", "Database",
     "DatabaseCredentials", "DatabaseLink", "Bucket", "BucketCredentials", "BucketLink",
     "PresignedURL", "Domain", "DNSRecord", "Branding", "OwnerBranding", "Page",
     "RoutesResync", "CronJob", "CronTarget", "CronHTTP", "CronRun", "FieldError",
@@ -228,6 +228,10 @@ class Host(TypedDict):
     usage: HostUsage
     created_at: str
     updated_at: str
+
+
+class PortalPassword(TypedDict):
+    password: str
 
 
 class SSHTarget(TypedDict):

@@ -71,11 +71,12 @@ class TestStaticLoop(unittest.TestCase):
         sbx = b.sandboxes.create(project_id=prj["id"], template_id="static-html")
         self.assertIsInstance(sbx, Sandbox)
         self.assertEqual(sbx.status, "running")
-        self.assertEqual(b.sandboxes.get(sbx.id).id, sbx.id)
+        self.assertEqual(b.sandboxes.retrieve(sbx.id).id, sbx.id)
 
         # Files: write, read, list, upload a directory as a tar, remove.
         sbx.files.write("index.html", page("<h1>version one</h1>"))
-        self.assertIn(b"version one", sbx.files.read("index.html"))
+        self.assertIn("version one", sbx.files.read("index.html"))
+        self.assertIn(b"version one", sbx.files.read_bytes("index.html"))
         with tempfile.TemporaryDirectory() as d:
             os.makedirs(os.path.join(d, "assets"))
             with open(os.path.join(d, "assets", "app.js"), "w") as f:
@@ -155,12 +156,15 @@ class TestDockerDeploy(unittest.TestCase):
         host = b.docker_deploy.wait_active(host, timeout=180)
         self.assertEqual(host["state"], "active")
         self.assertEqual([h["id"] for h in b.docker_deploy.hosts(workspace_id=ws["id"])], [host["id"]])
-        self.assertEqual(b.docker_deploy.host(host["id"])["id"], host["id"])
+        self.assertEqual(b.docker_deploy.retrieve_host(host["id"])["id"], host["id"])
+        self.assertGreaterEqual(len(b.docker_deploy.set_portal_password(host["id"])["password"]), 8)
+        self.assertEqual(b.docker_deploy.set_portal_password(host["id"], "a long password")["password"],
+                         "a long password")
 
         with tempfile.TemporaryDirectory() as d:
             with open(os.path.join(d, "index.html"), "w") as f:
                 f.write(page("<h1>on the workspace's own host</h1>"))
-            rel = b.releases.create(project_id=prj["id"], files=d)
+            rel = b.releases.create(project_id=prj["id"], dir=d)
         self.assertEqual(rel["build"].get("template_id"), "static-html")
         dep = b.deployments.create(project_id=prj["id"], release_id=rel["id"], deployment_product="docker_deploy",
                                    metadata={"docker_deploy_template_id": "static-html"})
@@ -169,7 +173,7 @@ class TestDockerDeploy(unittest.TestCase):
         status, body = web_get(dep["url"])
         self.assertEqual(status, 200, body)
         self.assertIn(b"own host", body)
-        self.assertEqual(b.docker_deploy.host(host["id"])["usage"]["containers"], 1)
+        self.assertEqual(b.docker_deploy.retrieve_host(host["id"])["usage"]["containers"], 1)
 
 
 class TestDatabase(unittest.TestCase):
@@ -220,7 +224,7 @@ class TestBucket(unittest.TestCase):
         self.assertEqual((status, body), (200, b"uploaded with a presigned URL"))
         # A changed URL is refused by the endpoint.
         self.assertEqual(web_get(get["url"].replace("hello.txt", "other.txt"))[0], 403)
-        self.assertEqual(b.buckets.get(bkt["id"]).get("objects"), 1)
+        self.assertEqual(b.buckets.retrieve(bkt["id"]).get("objects"), 1)
 
 
 class TestErrors(unittest.TestCase):
@@ -239,12 +243,12 @@ class TestErrors(unittest.TestCase):
         self.assertEqual((cm.exception.status, cm.exception.code), (422, "missing_name"))
 
         with self.assertRaises(BerthError) as cm:
-            b.projects.get("prj_01m000000000000000000000x0")
+            b.projects.retrieve("prj_01m000000000000000000000x0")
         self.assertEqual((cm.exception.status, cm.exception.code), (404, "not_found"))
 
         assert P is not None
         with self.assertRaises(BerthError) as cm, Berth(api_key="sk_wrong", base_url=P.api_url) as wrong:
-            wrong.orgs.get("org_x")
+            wrong.orgs.retrieve("org_x")
         self.assertEqual((cm.exception.status, cm.exception.code), (401, "unauthorized"))
 
         key = "reuse-" + uuid.uuid4().hex
@@ -258,9 +262,9 @@ class TestErrors(unittest.TestCase):
         self.addCleanup(b.close)
         ids = [t["id"] for t in b.templates.list()]
         self.assertIn("static-html", ids)
-        self.assertEqual(b.templates.get("express-api")["port"], 3000)
+        self.assertEqual(b.templates.retrieve("express-api")["port"], 3000)
         with self.assertRaises(BerthError) as cm:
-            b.templates.get("nope")
+            b.templates.retrieve("nope")
         self.assertEqual(cm.exception.code, "template_not_found")
 
 
@@ -282,7 +286,7 @@ class TestAsync(unittest.TestCase):
                 sbx = await b.sandboxes.create(project_id=prj["id"], template_id="static-html")
                 self.assertIsInstance(sbx, AsyncSandbox)
                 await sbx.files.write("index.html", page("<h1>async one</h1>"))
-                self.assertIn(b"async one", await sbx.files.read("index.html"))
+                self.assertIn("async one", await sbx.files.read("index.html"))
                 self.assertIn("index.html", [e["name"] for e in await sbx.files.list()])
                 out: list[str] = []
                 res = await sbx.commands.run("cat index.html | wc -c", on_stdout=out.append)
@@ -312,7 +316,7 @@ class TestAsync(unittest.TestCase):
                 self.assertIn("deployment.rollback", [e["type"] for e in streamed])
 
                 with self.assertRaises(BerthError) as cm:
-                    await b.orgs.get("org_01m000000000000000000000x0")
+                    await b.orgs.retrieve("org_01m000000000000000000000x0")
                 self.assertEqual((cm.exception.status, cm.exception.code), (404, "not_found"))
 
         asyncio.run(main())

@@ -32,15 +32,15 @@ class TestSurface(unittest.TestCase):
         self.addCleanup(b.close)
         org, ws, prj = tenant(b, "Surface Co")
         self.assertTrue(b.health()["ok"])
-        self.assertEqual(b.orgs.get(org["id"])["id"], org["id"])
+        self.assertEqual(b.orgs.retrieve(org["id"])["id"], org["id"])
         self.assertEqual([w["id"] for w in b.workspaces.list(org_id=org["id"])], [ws["id"]])
-        self.assertEqual(b.workspaces.get(ws["id"])["org_id"], org["id"])
+        self.assertEqual(b.workspaces.retrieve(ws["id"])["org_id"], org["id"])
 
         # A scoped viewer key reads and may not write.
         key = b.api_keys.create(org_id=org["id"], project_id=prj["id"], role="viewer", name="viewer")
         assert tp.P is not None
         with Berth(api_key=key["secret"], base_url=tp.P.api_url) as viewer:
-            self.assertEqual(viewer.projects.get(prj["id"])["id"], prj["id"])
+            self.assertEqual(viewer.projects.retrieve(prj["id"])["id"], prj["id"])
             with self.assertRaises(BerthError) as cm:
                 viewer.sandboxes.create(project_id=prj["id"], template_id="static-html")
             self.assertEqual((cm.exception.status, cm.exception.code), (403, "forbidden"))
@@ -49,8 +49,8 @@ class TestSurface(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             with open(os.path.join(d, "index.html"), "w") as f:
                 f.write(page("<h1>surface</h1>"))
-            rel = b.releases.create(project_id=prj["id"], files=d, external_id="rel-ext")
-        self.assertEqual(b.releases.get(rel["id"])["sha256"], rel["sha256"])
+            rel = b.releases.create(project_id=prj["id"], dir=d, external_id="rel-ext")
+        self.assertEqual(b.releases.retrieve(rel["id"])["sha256"], rel["sha256"])
         self.assertEqual([r["id"] for r in b.releases.list(project_id=prj["id"], external_id="rel-ext")], [rel["id"]])
         dep = b.deployments.wait_ready(b.deployments.create(project_id=prj["id"], release_id=rel["id"]), timeout=180)
         self.assertEqual([x["id"] for x in b.deployments.list(project_id=prj["id"])], [dep["id"]])
@@ -76,14 +76,14 @@ class TestSurface(unittest.TestCase):
         # Cron: an HTTP job, changed, triggered, its runs.
         job = b.cron_jobs.create(project_id=prj["id"], deployment_id=dep["id"], schedule="0 3 * * *",
                                  target={"http": {"path": "/"}}, name="nightly")
-        self.assertEqual(b.cron_jobs.get(job["id"])["name"], "nightly")
+        self.assertEqual(b.cron_jobs.retrieve(job["id"])["name"], "nightly")
         self.assertEqual([j["id"] for j in b.cron_jobs.list(project_id=prj["id"])], [job["id"]])
         job = b.cron_jobs.update(job["id"], schedule="*/30 * * * *", timezone="Europe/Berlin")
         self.assertEqual((job["schedule"], job["timezone"]), ("*/30 * * * *", "Europe/Berlin"))
         run = b.cron_jobs.trigger(job["id"])
         self.assertEqual(run["trigger"], "manual")
         def finished() -> CronRun | None:
-            r = b.cron_jobs.get_run(job["id"], run["id"])
+            r = b.cron_jobs.retrieve_run(job["id"], run["id"])
             return r if r["status"] not in ("scheduled", "running") else None
         done = eventually(60, "the run finished", finished)
         self.assertEqual(done["status"], "succeeded", done)
@@ -95,7 +95,7 @@ class TestSurface(unittest.TestCase):
         dom = b.domains.create(hostname=f"{uuid.uuid4().hex[:8]}.example.com", deployment_id=dep["id"])
         self.assertEqual(dom["status"], "pending_verification")
         self.assertTrue(any(r["type"] == "TXT" for r in dom["records"]))
-        self.assertEqual(b.domains.get(dom["id"])["hostname"], dom["hostname"])
+        self.assertEqual(b.domains.retrieve(dom["id"])["hostname"], dom["hostname"])
         self.assertIn(dom["id"], [x["id"] for x in b.domains.list(org_id=org["id"])])
         with self.assertRaises(BerthError) as cm:
             b.domains.verify(dom["id"])
@@ -105,20 +105,20 @@ class TestSurface(unittest.TestCase):
         # Branding and the edge's pages.
         br = b.orgs.set_branding(org["id"], {"product_name": "Clinic IQ", "primary_color": "#123456"})
         self.assertEqual(br["set"]["product_name"], "Clinic IQ")
-        self.assertEqual(b.workspaces.branding(ws["id"])["effective"]["product_name"], "Clinic IQ")
+        self.assertEqual(b.workspaces.get_branding(ws["id"])["effective"]["product_name"], "Clinic IQ")
         b.workspaces.set_branding(ws["id"], {"product_name": "Dr Smith"})
-        self.assertEqual(b.workspaces.branding(ws["id"])["effective"]["product_name"], "Dr Smith")
-        self.assertEqual(b.orgs.branding(org["id"])["set"]["primary_color"], "#123456")
+        self.assertEqual(b.workspaces.get_branding(ws["id"])["effective"]["product_name"], "Dr Smith")
+        self.assertEqual(b.orgs.get_branding(org["id"])["set"]["primary_color"], "#123456")
         tpl = "<html><body><h1>{{.Heading}}</h1><p>gone</p></body></html>"
-        pg = b.orgs.put_page(org["id"], "not-found", tpl)
+        pg = b.orgs.set_page(org["id"], "not-found", tpl)
         self.assertEqual(pg["kind"], "not-found")
-        self.assertEqual(b.orgs.page(org["id"], "not-found"), tpl)
+        self.assertEqual(b.orgs.get_page(org["id"], "not-found"), tpl)
         b.orgs.delete_page(org["id"], "not-found")
-        b.workspaces.put_page(ws["id"], "loading", tpl)
-        self.assertEqual(b.workspaces.page(ws["id"], "loading"), tpl)
+        b.workspaces.set_page(ws["id"], "loading", tpl)
+        self.assertEqual(b.workspaces.get_page(ws["id"], "loading"), tpl)
         b.workspaces.delete_page(ws["id"], "loading")
         with self.assertRaises(BerthError) as cm:
-            b.orgs.put_page(org["id"], "not-found", "<script>alert(1)</script>")
+            b.orgs.set_page(org["id"], "not-found", "<script>alert(1)</script>")
         self.assertEqual(cm.exception.code, "unsafe_page")
         self.assertGreaterEqual(b.routes.resync()["hostnames"], 1)
 
@@ -141,14 +141,18 @@ class TestSurface(unittest.TestCase):
         # Pause, resume, delete.
         paused = b.deployments.pause(dep["id"])
         self.assertEqual(paused["desired_state"], "paused")
-        with self.assertRaises(DeploymentFailed):
+        with self.assertRaises(DeploymentFailed) as failed:
             b.deployments.wait_ready(dep["id"], timeout=30)
+        self.assertEqual((failed.exception.status, failed.exception.code), (None, "deployment_paused"))
+        self.assertEqual(b.deployments.wait_status(dep["id"], "paused", timeout=60)["status"], "paused")
         b.deployments.resume(dep["id"])
         dep = b.deployments.wait_ready(dep["id"], timeout=120)
         self.assertIn(b"surface", web_get(dep["url"])[1])
         gone = b.deployments.delete(dep["id"])
         self.assertEqual(gone["desired_state"], "deleted")
-        eventually(60, "deleted", lambda: b.deployments.get(dep["id"])["status"] == "deleted")
+        seen: list[str] = []
+        b.deployments.wait_status(dep["id"], "deleted", timeout=60, on_event=lambda e: seen.append(e["type"]))
+        self.assertIn("deployment.deleted", seen)
         with self.assertRaises(BerthError) as cm:
             b.deployments.rollback(dep["id"])
         self.assertEqual(cm.exception.code, "deployment_deleted")
@@ -159,7 +163,7 @@ class TestSurface(unittest.TestCase):
         _, _, prj = tenant(b, "Redis Co")
         db = b.databases.create(project_id=prj["id"], name="cache", engine="redis")
         db = b.databases.wait_healthy(db["id"], timeout=180)
-        self.assertEqual(b.databases.get(db["id"])["engine"], "redis")
+        self.assertEqual(b.databases.retrieve(db["id"])["engine"], "redis")
         rotated = b.databases.rotate_credentials(db["id"])
         self.assertIn("credentials", rotated)
         self.assertEqual(b.databases.reveal_credentials(db["id"])["password"], rotated["credentials"]["password"])
@@ -172,7 +176,7 @@ class TestSurface(unittest.TestCase):
         self.assertEqual(b.databases.links(db["id"]), [])
         self.assertIsNone(b.databases.delete(db["id"], purge=True))
         with self.assertRaises(BerthError) as cm:
-            b.databases.get(db["id"])
+            b.databases.retrieve(db["id"])
         self.assertEqual(cm.exception.status, 404)
 
 

@@ -82,8 +82,8 @@ class TransportTest(Loopback):
     def test_connections_are_kept_alive_and_a_stale_one_is_replaced(self) -> None:
         dep = {"id": "dep_1"}
         b, s = self.serve([(200, dep, {}), (200, dep, {"X-Close-Silently": "1"}), (202, dep, {})])
-        b.deployments.get("dep_1")
-        b.deployments.get("dep_1")
+        b.deployments.retrieve("dep_1")
+        b.deployments.retrieve("dep_1")
         # The server closed the kept-alive connection: the rollback goes on a
         # new one, once.
         self.assertEqual(b.deployments.rollback("dep_1"), dep)
@@ -113,7 +113,7 @@ class TransportTest(Loopback):
         busy: tuple[int, object, dict[str, str]] = (503, {"code": "busy", "detail": "try later", "status": 503}, {})
         b, s = self.serve([busy] * 10, max_retries=2)
         with self.assertRaises(BerthError) as cm:
-            b.sandboxes.get("sbx_1")
+            b.sandboxes.retrieve("sbx_1")
         self.assertEqual((cm.exception.status, cm.exception.code), (503, "busy"))
         self.assertEqual(len(s.requests), 3)
 
@@ -129,7 +129,7 @@ class TransportTest(Loopback):
         b, s = self.serve([(200, sbx, {}),
                            (429, {"code": "rate_limited", "detail": "slow down", "status": 429}, {"Retry-After": "0"}),
                            (200, {"exit_code": 0, "stdout": "", "stderr": ""}, {})])
-        self.assertEqual(b.sandboxes.get("sbx_1").commands.run("true")["exit_code"], 0)
+        self.assertEqual(b.sandboxes.retrieve("sbx_1").commands.run("true")["exit_code"], 0)
         self.assertEqual([r[1] for r in s.requests], ["/api/v1/sandboxes/sbx_1"] + ["/api/v1/sandboxes/sbx_1/exec"] * 2)
 
     def test_problem_json_becomes_berth_error(self) -> None:
@@ -137,7 +137,7 @@ class TransportTest(Loopback):
                    "detail": "use expose", "errors": [{"field": "services.web.ports", "detail": "use expose"}]}
         b, _ = self.serve([(422, problem, {})])
         with self.assertRaises(BerthError) as cm:
-            b.orgs.get("org_1")
+            b.orgs.retrieve("org_1")
         e = cm.exception
         self.assertEqual((e.status, e.code, e.detail, e.title), (422, "compose_ports", "use expose", "Unprocessable Entity"))
         self.assertEqual(e.errors, problem["errors"])
@@ -146,7 +146,7 @@ class TransportTest(Loopback):
     def test_an_answer_that_is_not_a_problem(self) -> None:
         b, _ = self.serve([(404, b"<html>no</html>", {"Content-Type": "text/html"})])
         with self.assertRaises(BerthError) as cm:
-            b.orgs.get("org_1")
+            b.orgs.retrieve("org_1")
         self.assertEqual((cm.exception.status, cm.exception.code, cm.exception.detail), (404, "http_404", "<html>no</html>"))
 
     def test_user_agent_is_neutral_by_default_and_configurable(self) -> None:
@@ -172,9 +172,9 @@ class TransportTest(Loopback):
     def test_file_paths_are_escaped_per_segment(self) -> None:
         b, s = self.serve([(200, {"id": "sbx_1"}, {}), (204, b"", {}),
                            (200, b"data", {"Content-Type": "application/octet-stream"})])
-        f = b.sandboxes.get("sbx_1").files
+        f = b.sandboxes.retrieve("sbx_1").files
         f.write("/dir with space/a#b.txt", b"x")
-        self.assertEqual(f.read("q?.txt"), b"data")
+        self.assertEqual(f.read_bytes("q?.txt"), b"data")
         self.assertEqual(s.requests[1][1], "/api/v1/sandboxes/sbx_1/files/dir%20with%20space/a%23b.txt")
         self.assertEqual(s.requests[1][2]["Content-Type"], "application/octet-stream")
         self.assertEqual(s.requests[2][1], "/api/v1/sandboxes/sbx_1/files/q%3F.txt")
@@ -195,6 +195,10 @@ class TransportTest(Loopback):
         try:
             os.environ["BERTH_API_KEY"] = "sk_env"
             os.environ["BERTH_API_URL"] = "http://127.0.0.1:7700/"
+            self.assertEqual(Berth().base_url, "http://127.0.0.1:7700/api/v1")
+            self.assertEqual(AsyncBerth(base_url="https://api.example.com/v9/api/v1").base_url,
+                             "https://api.example.com/v9/api/v1")
+            del os.environ["BERTH_API_URL"]
             self.assertEqual(Berth().base_url, "http://127.0.0.1:7700/api/v1")
             del os.environ["BERTH_API_KEY"]
             with self.assertRaises(ValueError):
@@ -234,8 +238,8 @@ class AsyncTransportTest(Loopback):
 
         async def main() -> None:
             async with AsyncBerth(api_key="sk_test", base_url=url, backoff=0.01) as b:
-                await b.deployments.get("dep_1")
-                await b.deployments.get("dep_1")
+                await b.deployments.retrieve("dep_1")
+                await b.deployments.retrieve("dep_1")
                 self.assertEqual(await b.deployments.rollback("dep_1"), dep)
                 with self.assertRaises(BerthError) as cm:
                     await b.deployments.rollback("dep_1")
@@ -261,9 +265,9 @@ class AsyncTransportTest(Loopback):
                 self.assertEqual((cm.exception.status, cm.exception.code, cm.exception.errors),
                                  (422, "missing_name", problem["errors"]))
                 self.assertEqual([o["id"] async for o in b.orgs.list()], ["a"])
-                sbx = await b.sandboxes.get("sbx_1")
+                sbx = await b.sandboxes.retrieve("sbx_1")
                 await sbx.files.write("a b/c.txt", "x")
-                self.assertEqual(await sbx.files.read("q?.txt"), b"data")
+                self.assertEqual(await sbx.files.read("q?.txt"), "data")
 
         self.run_async(main())
         self.assertEqual(s.requests[4][1], "/api/v1/sandboxes/sbx_1/files/a%20b/c.txt")
@@ -279,7 +283,7 @@ class AsyncTransportTest(Loopback):
         async def main() -> None:
             b = AsyncBerth(api_key="k", base_url=f"http://127.0.0.1:{port}", backoff=0.01, max_retries=1)
             with self.assertRaises(BerthConnectionError):
-                await b.deployments.get("dep_1")
+                await b.deployments.retrieve("dep_1")
 
         self.run_async(main())
 
