@@ -174,6 +174,12 @@ class Sandboxes(_Resource):
     async def retrieve(self, id: str) -> AsyncSandbox:
         return AsyncSandbox(self._t, await self._t.json("GET", f"/sandboxes/{seg(id)}"))
 
+    def connect(self, id: str) -> AsyncSandbox:
+        """A handle on a sandbox whose id you kept, without a request: its
+        files, commands, preview and publish work at once; its record
+        (``data``) holds only the id until ``refresh()``."""
+        return AsyncSandbox(self._t, cast(t.SandboxData, {"id": id}))
+
     async def list(self, *, project_id: str | None = None, external_id: str | None = None,
              page_size: int | None = None) -> AsyncIterator[AsyncSandbox]:
         async for d in self._pages("/sandboxes", _body(project_id=project_id, external_id=external_id, limit=page_size)):

@@ -173,6 +173,12 @@ class Sandboxes(_Resource):
     def retrieve(self, id: str) -> Sandbox:
         return Sandbox(self._t, self._t.json("GET", f"/sandboxes/{seg(id)}"))
 
+    def connect(self, id: str) -> Sandbox:
+        """A handle on a sandbox whose id you kept, without a request: its
+        files, commands, preview and publish work at once; its record
+        (``data``) holds only the id until ``refresh()``."""
+        return Sandbox(self._t, cast(t.SandboxData, {"id": id}))
+
     def list(self, *, project_id: str | None = None, external_id: str | None = None,
              page_size: int | None = None) -> Iterator[Sandbox]:
         for d in self._pages("/sandboxes", _body(project_id=project_id, external_id=external_id, limit=page_size)):

@@ -157,11 +157,13 @@ class Sandbox:
         return self
 
     def preview(self, *, port: int | None = None, wait_seconds: int | None = None) -> t.Preview:
-        """Points the preview URL at a port (the current one by default) and
+        """Points the preview URL at a port (the one it serves by default) and
         waits up to ``wait_seconds`` (API default 30) until a request
         through the edge reaches the app: ``ready`` says whether it did, and
         ``url`` is the URL the server gave."""
-        port = port or self.data.get("preview_port") or self.data["ports"][0]
+        port = port or self.data.get("preview_port") or next(iter(self.data.get("ports") or []), None)
+        if not port:
+            raise TypeError("preview needs port= (this handle has not read the sandbox's record)")
         body: dict[str, Any] = {"port": port}
         if wait_seconds is not None:
             body["wait_seconds"] = wait_seconds
