@@ -11,9 +11,11 @@ script makes.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
+import tokenize
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PAIRS = {"berth/_async_client.py": "berth/client.py", "berth/_async_sandbox.py": "berth/sandbox.py"}
@@ -38,13 +40,53 @@ RULES: list[tuple[str, str]] = [
 ]
 
 
+def _bracket_of_rows(text: str) -> dict[int, tuple[int, int]]:
+    """For each row (1-based) that starts inside brackets: the innermost
+    bracket open at its start, as (row, col)."""
+    out: dict[int, tuple[int, int]] = {}
+    stack: list[tuple[int, int]] = []
+    last_row = 0
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.start[0] > last_row:
+            for r in range(last_row + 1, tok.start[0] + 1):
+                if stack:
+                    out[r] = stack[-1]
+            last_row = tok.end[0]
+        if tok.type == tokenize.OP and tok.string in "([{":
+            stack.append(tok.start)
+        elif tok.type == tokenize.OP and tok.string in ")]}":
+            stack.pop()
+    return out
+
+
+def _apply(rules: list[tuple[str, str]], text: str, src_path: str) -> str:
+    for pattern, repl in rules:
+        text = re.sub(pattern, repl.replace("{src}", os.path.basename(src_path)), text)
+    return text
+
+
+def _realign(text: str, src_path: str) -> str:
+    """Moves each continuation line aligned to its bracket by as much as the
+    rules take out before that bracket, so that it stays aligned."""
+    lines = text.split("\n")
+    shift: dict[int, int] = {}
+    for r, (b, c) in sorted(_bracket_of_rows(text).items()):
+        line = lines[r - 1]
+        if not line.strip() or len(line) - len(line.lstrip(" ")) != c + 1:
+            continue
+        before = lines[b - 1][:c]
+        k = len(before) - len(_apply(RULES[1:], before, src_path)) + shift.get(b, 0)
+        if 0 < k <= c:
+            shift[r] = k
+            lines[r - 1] = line[k:]
+    return "\n".join(lines)
+
+
 def generate(src_path: str) -> str:
     """The synchronous module made from the asyncio one at src_path."""
     with open(os.path.join(HERE, src_path)) as f:
         text = f.read()
-    for pattern, repl in RULES:
-        text = re.sub(pattern, repl.replace("{src}", os.path.basename(src_path)), text)
-    return text
+    return _apply(RULES, _realign(text, src_path), src_path)
 
 
 def main() -> int:

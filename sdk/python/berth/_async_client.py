@@ -67,7 +67,7 @@ class Orgs(_Resource):
     """Orgs: the customers of the platform."""
 
     async def create(self, *, name: str, slug: str | None = None, external_id: str | None = None,
-               idempotency_key: str | None = None) -> t.Org:
+                     idempotency_key: str | None = None) -> t.Org:
         """Creates an org (the platform key only)."""
         return await self._create("/orgs", _body(name=name, slug=slug, external_id=external_id), idempotency_key)
 
@@ -101,9 +101,9 @@ class Workspaces(_Resource):
     """Workspaces: a client or team inside an org."""
 
     async def create(self, *, org_id: str, name: str, slug: str | None = None, external_id: str | None = None,
-               idempotency_key: str | None = None) -> t.Workspace:
+                     idempotency_key: str | None = None) -> t.Workspace:
         return await self._create("/workspaces", _body(org_id=org_id, name=name, slug=slug, external_id=external_id),
-                            idempotency_key)
+                                  idempotency_key)
 
     async def retrieve(self, id: str) -> t.Workspace:
         return await self._t.json("GET", f"/workspaces/{seg(id)}")
@@ -133,9 +133,9 @@ class Projects(_Resource):
     """Projects: one app each."""
 
     async def create(self, *, workspace_id: str, name: str, slug: str | None = None, external_id: str | None = None,
-               idempotency_key: str | None = None) -> t.Project:
+                     idempotency_key: str | None = None) -> t.Project:
         return await self._create("/projects", _body(workspace_id=workspace_id, name=name, slug=slug,
-                                               external_id=external_id), idempotency_key)
+                                                     external_id=external_id), idempotency_key)
 
     async def retrieve(self, id: str) -> t.Project:
         return await self._t.json("GET", f"/projects/{seg(id)}")
@@ -150,25 +150,25 @@ class APIKeys(_Resource):
     """Scoped API keys."""
 
     async def create(self, *, org_id: str, role: Literal["admin", "deployer", "viewer"], name: str | None = None,
-               workspace_id: str | None = None, project_id: str | None = None,
-               idempotency_key: str | None = None) -> t.APIKey:
+                     workspace_id: str | None = None, project_id: str | None = None,
+                     idempotency_key: str | None = None) -> t.APIKey:
         """Creates a key; its ``secret`` is in this answer only."""
         return await self._create("/api-keys", _body(name=name, org_id=org_id, workspace_id=workspace_id,
-                                               project_id=project_id, role=role), idempotency_key)
+                                                     project_id=project_id, role=role), idempotency_key)
 
 
 class Sandboxes(_Resource):
     """Sandboxes: editable containers with a preview URL."""
 
     async def create(self, *, project_id: str, template_id: str, env: Mapping[str, str] | None = None,
-               ports: list[int] | None = None, external_id: str | None = None, wait: bool = True,
-               idempotency_key: str | None = None) -> AsyncSandbox:
+                     ports: list[int] | None = None, external_id: str | None = None, wait: bool = True,
+                     idempotency_key: str | None = None) -> AsyncSandbox:
         """Creates a sandbox; unless wait=False the API waits up to 20 s for
         it to leave ``pending``."""
         data = await self._create("/sandboxes", _body(project_id=project_id, template_id=template_id,
-                                                env=dict(env) if env is not None else None, ports=ports,
-                                                external_id=external_id), idempotency_key,
-                            query=None if wait else {"wait": "false"})
+                                                      env=dict(env) if env is not None else None, ports=ports,
+                                                      external_id=external_id), idempotency_key,
+                                  query=None if wait else {"wait": "false"})
         return AsyncSandbox(self._t, data)
 
     async def retrieve(self, id: str) -> AsyncSandbox:
@@ -181,7 +181,7 @@ class Sandboxes(_Resource):
         return AsyncSandbox(self._t, cast(t.SandboxData, {"id": id}))
 
     async def list(self, *, project_id: str | None = None, external_id: str | None = None,
-             page_size: int | None = None) -> AsyncIterator[AsyncSandbox]:
+                   page_size: int | None = None) -> AsyncIterator[AsyncSandbox]:
         async for d in self._pages("/sandboxes", _body(project_id=project_id, external_id=external_id, limit=page_size)):
             yield AsyncSandbox(self._t, d)
 
@@ -201,7 +201,7 @@ class Releases(_Resource):
         q = _body(project_id=project_id, template_id=template_id, port=port, command=command,
                   external_id=external_id)
         return await self._t.json("POST", "/releases", query=q, body=tar, content_type="application/x-tar",
-                            idempotency_key=idempotency_key or new_idempotency_key(), timeout=max(self._t.timeout, 300))
+                                  idempotency_key=idempotency_key or new_idempotency_key(), timeout=max(self._t.timeout, 300))
 
     async def retrieve(self, id: str) -> t.Release:
         return await self._t.json("GET", f"/releases/{seg(id)}")
@@ -311,9 +311,9 @@ class Deployments(_Resource):
         self._events = events
 
     async def create(self, *, project_id: str, release_id: str,
-               deployment_product: Literal["standard", "docker_deploy"] | None = None,
-               env: Mapping[str, str] | None = None, metadata: Mapping[str, str] | None = None,
-               external_id: str | None = None, idempotency_key: str | None = None) -> t.Deployment:
+                     deployment_product: Literal["standard", "docker_deploy"] | None = None,
+                     env: Mapping[str, str] | None = None, metadata: Mapping[str, str] | None = None,
+                     external_id: str | None = None, idempotency_key: str | None = None) -> t.Deployment:
         """Deploys a release; the rollout goes on in the background (see wait_ready)."""
         return await self._create("/deployments", _body(
             project_id=project_id, release_id=release_id, deployment_product=deployment_product,
@@ -387,11 +387,11 @@ class DockerDeploy(_Resource):
         self._events = events
 
     async def ensure(self, *, workspace_id: str, ssh: t.SSHTarget | None = None,
-               idempotency_key: str | None = None) -> t.Host:
+                     idempotency_key: str | None = None) -> t.Host:
         """Makes the workspace's host, or returns it (retrying it when it failed)."""
         return await self._create("/docker-deploy/hosts/ensure",
-                            _body(workspace_id=workspace_id, ssh=dict(ssh) if ssh is not None else None),
-                            idempotency_key)
+                                  _body(workspace_id=workspace_id, ssh=dict(ssh) if ssh is not None else None),
+                                  idempotency_key)
 
     def hosts(self, *, workspace_id: str | None = None, page_size: int | None = None) -> AsyncIterator[t.Host]:
         return self._pages("/docker-deploy/hosts", _body(workspace_id=workspace_id, limit=page_size))
@@ -438,10 +438,10 @@ class Databases(_Resource):
         self._events = events
 
     async def create(self, *, project_id: str, name: str, engine: Literal["postgres", "mysql", "redis"] | None = None,
-               external_id: str | None = None, idempotency_key: str | None = None) -> t.Database:
+                     external_id: str | None = None, idempotency_key: str | None = None) -> t.Database:
         """Creates a data service; its ``credentials`` are in this answer only."""
         return await self._create("/databases", _body(project_id=project_id, engine=engine, name=name,
-                                                external_id=external_id), idempotency_key)
+                                                      external_id=external_id), idempotency_key)
 
     async def retrieve(self, id: str) -> t.Database:
         return await self._t.json("GET", f"/databases/{seg(id)}")
@@ -454,7 +454,7 @@ class Databases(_Resource):
         """Deletes it; returns None when it is gone, or the service (``deleting``)
         when removal takes longer than the API waits."""
         r = await self._t.request("DELETE", f"/databases/{seg(id)}", query={"purge": purge} if purge else None,
-                            timeout=max(self._t.timeout, 60))
+                                  timeout=max(self._t.timeout, 60))
         return r.json() if r.status == 202 else None
 
     async def reveal_credentials(self, id: str) -> t.DatabaseCredentials:
@@ -464,10 +464,10 @@ class Databases(_Resource):
         return await self._t.json("POST", f"/databases/{seg(id)}/credentials/rotate", timeout=max(self._t.timeout, 60))
 
     async def link(self, id: str, *, sandbox_id: str | None = None, deployment_id: str | None = None,
-             idempotency_key: str | None = None) -> t.DatabaseLink:
+                   idempotency_key: str | None = None) -> t.DatabaseLink:
         """Gives a sandbox or deployment the service's variables."""
         return await self._create(f"/databases/{seg(id)}/links", _body(sandbox_id=sandbox_id, deployment_id=deployment_id),
-                            idempotency_key)
+                                  idempotency_key)
 
     async def links(self, id: str) -> builtins.list[t.DatabaseLink]:
         return cast(builtins.list[t.DatabaseLink], (await self._t.json("GET", f"/databases/{seg(id)}/links"))["data"])
@@ -495,10 +495,10 @@ class Buckets(_Resource):
     """S3 buckets with their own keys and presigned URLs."""
 
     async def create(self, *, project_id: str, name: str, external_id: str | None = None,
-               idempotency_key: str | None = None) -> t.Bucket:
+                     idempotency_key: str | None = None) -> t.Bucket:
         """Creates a bucket; its ``credentials`` are in this answer only."""
         return await self._create("/buckets", _body(project_id=project_id, name=name, external_id=external_id),
-                            idempotency_key)
+                                  idempotency_key)
 
     async def retrieve(self, id: str) -> t.Bucket:
         return await self._t.json("GET", f"/buckets/{seg(id)}")
@@ -515,16 +515,16 @@ class Buckets(_Resource):
         return await self._t.json("POST", f"/buckets/{seg(id)}/credentials/rotate")
 
     async def presign(self, id: str, *, key: str, method: Literal["GET", "PUT"] = "GET", expires_in: int = 3600,
-                content_type: str | None = None) -> t.PresignedURL:
+                      content_type: str | None = None) -> t.PresignedURL:
         """A presigned URL for a GET or PUT of one object; a PUT must send
         the answer's ``headers``."""
         return await self._t.json("POST", f"/buckets/{seg(id)}/presign", safe=True,
                                   json=_body(key=key, method=method, expires_in=expires_in, content_type=content_type))
 
     async def link(self, id: str, *, sandbox_id: str | None = None, deployment_id: str | None = None,
-             idempotency_key: str | None = None) -> t.BucketLink:
+                   idempotency_key: str | None = None) -> t.BucketLink:
         return await self._create(f"/buckets/{seg(id)}/links", _body(sandbox_id=sandbox_id, deployment_id=deployment_id),
-                            idempotency_key)
+                                  idempotency_key)
 
     async def links(self, id: str) -> builtins.list[t.BucketLink]:
         return cast(builtins.list[t.BucketLink], (await self._t.json("GET", f"/buckets/{seg(id)}/links"))["data"])
@@ -537,9 +537,9 @@ class CronJobs(_Resource):
     """Cron jobs against a deployment: an HTTP request or a command."""
 
     async def create(self, *, project_id: str, deployment_id: str, schedule: str, target: t.CronTarget,
-               name: str | None = None, timezone: str | None = None, enabled: bool | None = None,
-               concurrency: Literal["forbid", "allow"] | None = None, timeout_s: int | None = None,
-               idempotency_key: str | None = None) -> t.CronJob:
+                     name: str | None = None, timezone: str | None = None, enabled: bool | None = None,
+                     concurrency: Literal["forbid", "allow"] | None = None, timeout_s: int | None = None,
+                     idempotency_key: str | None = None) -> t.CronJob:
         return await self._create("/cron-jobs", _body(
             project_id=project_id, deployment_id=deployment_id, name=name, schedule=schedule, timezone=timezone,
             target=dict(target), enabled=enabled, concurrency=concurrency, timeout_s=timeout_s), idempotency_key)
@@ -551,9 +551,9 @@ class CronJobs(_Resource):
         return self._pages("/cron-jobs", _body(project_id=project_id, limit=page_size))
 
     async def update(self, id: str, *, deployment_id: str | None = None, name: str | None = None,
-               schedule: str | None = None, timezone: str | None = None, target: t.CronTarget | None = None,
-               enabled: bool | None = None, concurrency: Literal["forbid", "allow"] | None = None,
-               timeout_s: int | None = None) -> t.CronJob:
+                     schedule: str | None = None, timezone: str | None = None, target: t.CronTarget | None = None,
+                     enabled: bool | None = None, concurrency: Literal["forbid", "allow"] | None = None,
+                     timeout_s: int | None = None) -> t.CronJob:
         """Changes the given fields; ``target`` is replaced whole."""
         return await self._t.json("PATCH", f"/cron-jobs/{seg(id)}", json=_body(
             deployment_id=deployment_id, name=name, schedule=schedule, timezone=timezone,
@@ -582,11 +582,11 @@ class Domains(_Resource):
     """Custom domains of an org, a workspace or one deployment."""
 
     async def create(self, *, hostname: str, org_id: str | None = None, workspace_id: str | None = None,
-               deployment_id: str | None = None, idempotency_key: str | None = None) -> t.Domain:
+                     deployment_id: str | None = None, idempotency_key: str | None = None) -> t.Domain:
         """Adds a hostname (one of org_id, workspace_id, deployment_id);
         ``records`` says what to create at the DNS host."""
         return await self._create("/domains", _body(hostname=hostname, org_id=org_id, workspace_id=workspace_id,
-                                              deployment_id=deployment_id), idempotency_key)
+                                                    deployment_id=deployment_id), idempotency_key)
 
     async def retrieve(self, id: str) -> t.Domain:
         return await self._t.json("GET", f"/domains/{seg(id)}")
@@ -627,7 +627,7 @@ class AsyncBerth:
         if not api_key:
             raise ValueError("no API key: pass api_key= or set BERTH_API_KEY")
         self._t = AsyncTransport(base_url, api_key, user_agent=user_agent, timeout=timeout, max_retries=max_retries,
-                            backoff=backoff, ssl_context=ssl_context)
+                                 backoff=backoff, ssl_context=ssl_context)
         self.base_url = self._t.base_url
         self.events = Events(self._t)
         self.orgs = Orgs(self._t)

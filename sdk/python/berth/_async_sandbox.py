@@ -32,7 +32,7 @@ class AsyncFiles:
         """Writes one file (parent directories are made); str is sent as UTF-8."""
         body = data.encode() if isinstance(data, str) else data
         await self._t.request("PUT", f"{self._base}/{file_path(path)}", body=body,
-                        content_type="application/octet-stream", timeout=max(self._t.timeout, 300))
+                              content_type="application/octet-stream", timeout=max(self._t.timeout, 300))
 
     async def read(self, path: str) -> str:
         """The file's content as UTF-8 text."""
@@ -55,7 +55,7 @@ class AsyncFiles:
     async def upload_tar(self, tar: bytes) -> t.UploadResult:
         """Extracts a tar over /workspace (nothing else is deleted)."""
         return await self._t.json("PUT", self._base, body=tar, content_type="application/x-tar",
-                            timeout=max(self._t.timeout, 300))
+                                  timeout=max(self._t.timeout, 300))
 
     async def upload_dir(self, directory: str | os.PathLike[str]) -> t.UploadResult:
         """Uploads a local directory's files as one tar (without .git and
@@ -71,8 +71,8 @@ class AsyncCommands:
         self._path = f"/sandboxes/{seg(sandbox_id)}/exec"
 
     async def run(self, cmd: str, *, cwd: str | None = None, env: Mapping[str, str] | None = None,
-            timeout: int | None = None, on_stdout: OutputCallback | None = None,
-            on_stderr: OutputCallback | None = None) -> t.ExecResult:
+                  timeout: int | None = None, on_stdout: OutputCallback | None = None,
+                  on_stderr: OutputCallback | None = None) -> t.ExecResult:
         """Runs a command and returns when it ends, with its exit code and
         output (a non-zero exit is not an error: check ``exit_code``).
 
@@ -170,13 +170,13 @@ class AsyncSandbox:
             body["wait_seconds"] = wait_seconds
         wait = (wait_seconds if wait_seconds is not None else 30) + 30
         return await self._t.json("POST", f"/sandboxes/{seg(self.id)}/preview", json=body, safe=True,
-                            timeout=max(self._t.timeout, wait))
+                                  timeout=max(self._t.timeout, wait))
 
     async def publish(self, *, idempotency_key: str | None = None) -> t.Release:
         """Freezes the sandbox's files into an immutable release."""
         return await self._t.json("POST", f"/sandboxes/{seg(self.id)}/publish",
-                            idempotency_key=idempotency_key or new_idempotency_key(),
-                            timeout=max(self._t.timeout, 300))
+                                  idempotency_key=idempotency_key or new_idempotency_key(),
+                                  timeout=max(self._t.timeout, 300))
 
     def __repr__(self) -> str:
         return f"Sandbox(id={self.id!r}, status={self.status!r}, preview_url={self.preview_url!r})"

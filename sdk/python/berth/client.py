@@ -189,8 +189,8 @@ class Releases(_Resource):
     """Releases: immutable artifacts."""
 
     def create(self, *, project_id: str, dir: str | os.PathLike[str] | None = None, tar: bytes | None = None,
-                     template_id: str | None = None, port: int | None = None, command: str | None = None,
-                     external_id: str | None = None, idempotency_key: str | None = None) -> t.Release:
+               template_id: str | None = None, port: int | None = None, command: str | None = None,
+               external_id: str | None = None, idempotency_key: str | None = None) -> t.Release:
         """Uploads an app's files as a release: a directory (``dir``, packed
         without .git and node_modules) or the bytes of a tar (``tar``)."""
         if (dir is None) == (tar is None):
@@ -257,7 +257,7 @@ class Events(_Resource):
                     pass
 
     def wait_for(self, resource_id: str, get: Callable[[], T], done: Callable[[T], bool], *,
-                       timeout: float, on_event: Callable[[t.Event], Any] | None = None) -> T:
+                 timeout: float, on_event: Callable[[t.Event], Any] | None = None) -> T:
         """Waits until done(get()) holds, following the resource's events
         (server-sent events): get() is called once, then again after each
         event, which on_event also receives. done may raise to give up.
@@ -265,7 +265,7 @@ class Events(_Resource):
         deadline = time.monotonic() + timeout
         after = self.last_seq(resource_id)
         s = self._t.stream("/events", {"resource_id": resource_id, "after": after},
-                                 read_timeout=min(timeout, _STREAM_READ_TIMEOUT))
+                           read_timeout=min(timeout, _STREAM_READ_TIMEOUT))
         try:
             # The stream is open before the first look: no change is missed.
             state = get()
@@ -297,7 +297,7 @@ class Events(_Resource):
                     raise WaitTimeout(f"{resource_id} did not get there in {timeout:g}s")
                 s.close()
                 s = self._t.stream("/events", {"resource_id": resource_id, "after": after},
-                                         read_timeout=min(remaining, _STREAM_READ_TIMEOUT))
+                                   read_timeout=min(remaining, _STREAM_READ_TIMEOUT))
         finally:
             s.close()
 
@@ -343,7 +343,7 @@ class Deployments(_Resource):
         return self._t.json("POST", f"/deployments/{seg(id)}/rollback", json=_body(release_id=release_id))
 
     def wait_ready(self, deployment: str | t.Deployment, *, timeout: float = 900.0,
-                         on_event: Callable[[t.Event], Any] | None = None) -> t.Deployment:
+                   on_event: Callable[[t.Event], Any] | None = None) -> t.Deployment:
         """Waits until the deployment serves the release it was last pointed
         at (``ready`` and ``serving_release_id == release_id``), following its
         events. Raises DeploymentFailed (``deployment_failed``, or
@@ -363,10 +363,10 @@ class Deployments(_Resource):
             return False
 
         return self._events.wait_for(dep_id, lambda: self.retrieve(dep_id), done, timeout=timeout,
-                                           on_event=on_event)
+                                     on_event=on_event)
 
     def wait_status(self, deployment: str | t.Deployment, status: str, *, timeout: float = 900.0,
-                          on_event: Callable[[t.Event], Any] | None = None) -> t.Deployment:
+                    on_event: Callable[[t.Event], Any] | None = None) -> t.Deployment:
         """Waits until the deployment's ``status`` is status (``paused``,
         ``deleted``…), following its events."""
         dep_id = _id(deployment)
@@ -375,7 +375,7 @@ class Deployments(_Resource):
             return d["status"] == status
 
         return self._events.wait_for(dep_id, lambda: self.retrieve(dep_id), done, timeout=timeout,
-                                           on_event=on_event)
+                                     on_event=on_event)
 
 
 class DockerDeploy(_Resource):
@@ -401,10 +401,10 @@ class DockerDeploy(_Resource):
     def set_portal_password(self, host_id: str, password: str | None = None) -> t.PortalPassword:
         """Sets the portal's password, or generates one; answers the password in effect."""
         return self._t.json("POST", f"/docker-deploy/hosts/{seg(host_id)}/portal-password",
-                                  json=_body(password=password))
+                            json=_body(password=password))
 
     def wait_active(self, host: str | t.Host, *, timeout: float = 300.0,
-                          on_event: Callable[[t.Event], Any] | None = None) -> t.Host:
+                    on_event: Callable[[t.Event], Any] | None = None) -> t.Host:
         """Waits until the host is ``active``, following its events; raises
         WaitFailed ``host_failed`` when it fails, WaitTimeout after ``timeout``."""
         host_id = _id(host)
@@ -415,7 +415,7 @@ class DockerDeploy(_Resource):
             return h["state"] == "active"
 
         return self._events.wait_for(host_id, lambda: self.retrieve_host(host_id), done, timeout=timeout,
-                                           on_event=on_event)
+                                     on_event=on_event)
 
 
 class Templates(_Resource):
@@ -475,7 +475,7 @@ class Databases(_Resource):
         self._t.request("DELETE", f"/databases/{seg(id)}/links/{seg(target_id)}")
 
     def wait_healthy(self, database: str | t.Database, *, timeout: float = 300.0,
-                           on_event: Callable[[t.Event], Any] | None = None) -> t.Database:
+                     on_event: Callable[[t.Event], Any] | None = None) -> t.Database:
         """Waits until a real login to the service succeeded (``healthy``),
         following its events; raises WaitFailed ``database_failed`` when it
         ``failed``, WaitTimeout after ``timeout``."""
@@ -487,7 +487,7 @@ class Databases(_Resource):
             return d["status"] == "healthy"
 
         return self._events.wait_for(db_id, lambda: self.retrieve(db_id), done, timeout=timeout,
-                                           on_event=on_event)
+                                     on_event=on_event)
 
 
 class Buckets(_Resource):
@@ -518,7 +518,7 @@ class Buckets(_Resource):
         """A presigned URL for a GET or PUT of one object; a PUT must send
         the answer's ``headers``."""
         return self._t.json("POST", f"/buckets/{seg(id)}/presign", safe=True,
-                                  json=_body(key=key, method=method, expires_in=expires_in, content_type=content_type))
+                            json=_body(key=key, method=method, expires_in=expires_in, content_type=content_type))
 
     def link(self, id: str, *, sandbox_id: str | None = None, deployment_id: str | None = None,
              idempotency_key: str | None = None) -> t.BucketLink:
