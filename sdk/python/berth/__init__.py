@@ -20,6 +20,6 @@ from .sandbox import Commands, Files, Sandbox
 
 __all__ = [
     "AsyncBerth", "AsyncCommands", "AsyncFiles", "AsyncSandbox", "Berth", "BerthConnectionError", "BerthError",
-    "Commands", "DEFAULT_USER_AGENT", "DeploymentFailed", "Files", "Sandbox", "WaitFailed", "WaitTimeout", "tar_directory",
-    "__version__",
+    "Commands", "DEFAULT_USER_AGENT", "DeploymentFailed", "Files", "Sandbox", "WaitFailed", "WaitTimeout",
+    "tar_directory", "__version__",
 ]

@@ -120,7 +120,8 @@ class Workspaces(_Resource):
 
     async def set_page(self, id: str, kind: PageKind, html: str | bytes) -> t.Page:
         data = html.encode() if isinstance(html, str) else html
-        return await self._t.json("PUT", f"/workspaces/{seg(id)}/pages/{seg(kind)}", body=data, content_type="text/html")
+        return await self._t.json("PUT", f"/workspaces/{seg(id)}/pages/{seg(kind)}", body=data,
+                                  content_type="text/html")
 
     async def get_page(self, id: str, kind: PageKind) -> str:
         return (await self._t.request("GET", f"/workspaces/{seg(id)}/pages/{seg(kind)}")).body.decode()
@@ -182,7 +183,8 @@ class Sandboxes(_Resource):
 
     async def list(self, *, project_id: str | None = None, external_id: str | None = None,
                    page_size: int | None = None) -> AsyncIterator[AsyncSandbox]:
-        async for d in self._pages("/sandboxes", _body(project_id=project_id, external_id=external_id, limit=page_size)):
+        q = _body(project_id=project_id, external_id=external_id, limit=page_size)
+        async for d in self._pages("/sandboxes", q):
             yield AsyncSandbox(self._t, d)
 
 
@@ -201,7 +203,8 @@ class Releases(_Resource):
         q = _body(project_id=project_id, template_id=template_id, port=port, command=command,
                   external_id=external_id)
         return await self._t.json("POST", "/releases", query=q, body=tar, content_type="application/x-tar",
-                                  idempotency_key=idempotency_key or new_idempotency_key(), timeout=max(self._t.timeout, 300))
+                                  idempotency_key=idempotency_key or new_idempotency_key(),
+                                  timeout=max(self._t.timeout, 300))
 
     async def retrieve(self, id: str) -> t.Release:
         return await self._t.json("GET", f"/releases/{seg(id)}")
@@ -466,8 +469,8 @@ class Databases(_Resource):
     async def link(self, id: str, *, sandbox_id: str | None = None, deployment_id: str | None = None,
                    idempotency_key: str | None = None) -> t.DatabaseLink:
         """Gives a sandbox or deployment the service's variables."""
-        return await self._create(f"/databases/{seg(id)}/links", _body(sandbox_id=sandbox_id, deployment_id=deployment_id),
-                                  idempotency_key)
+        target = _body(sandbox_id=sandbox_id, deployment_id=deployment_id)
+        return await self._create(f"/databases/{seg(id)}/links", target, idempotency_key)
 
     async def links(self, id: str) -> builtins.list[t.DatabaseLink]:
         return cast(builtins.list[t.DatabaseLink], (await self._t.json("GET", f"/databases/{seg(id)}/links"))["data"])
@@ -523,8 +526,8 @@ class Buckets(_Resource):
 
     async def link(self, id: str, *, sandbox_id: str | None = None, deployment_id: str | None = None,
                    idempotency_key: str | None = None) -> t.BucketLink:
-        return await self._create(f"/buckets/{seg(id)}/links", _body(sandbox_id=sandbox_id, deployment_id=deployment_id),
-                                  idempotency_key)
+        target = _body(sandbox_id=sandbox_id, deployment_id=deployment_id)
+        return await self._create(f"/buckets/{seg(id)}/links", target, idempotency_key)
 
     async def links(self, id: str) -> builtins.list[t.BucketLink]:
         return cast(builtins.list[t.BucketLink], (await self._t.json("GET", f"/buckets/{seg(id)}/links"))["data"])

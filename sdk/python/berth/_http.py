@@ -179,7 +179,8 @@ class Transport:
                 data = resp.read()
             except (OSError, http.client.HTTPException) as e:
                 conn.close()
-                stale = reused and isinstance(e, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError))
+                stale = reused and isinstance(e, (http.client.RemoteDisconnected, BrokenPipeError,
+                                                  ConnectionResetError))
                 if stale and attempt == 0:
                     # A kept-alive connection the server closed while it was
                     # idle: try again at once on a new one.

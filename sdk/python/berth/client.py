@@ -119,7 +119,8 @@ class Workspaces(_Resource):
 
     def set_page(self, id: str, kind: PageKind, html: str | bytes) -> t.Page:
         data = html.encode() if isinstance(html, str) else html
-        return self._t.json("PUT", f"/workspaces/{seg(id)}/pages/{seg(kind)}", body=data, content_type="text/html")
+        return self._t.json("PUT", f"/workspaces/{seg(id)}/pages/{seg(kind)}", body=data,
+                            content_type="text/html")
 
     def get_page(self, id: str, kind: PageKind) -> str:
         return self._t.request("GET", f"/workspaces/{seg(id)}/pages/{seg(kind)}").body.decode()
@@ -181,7 +182,8 @@ class Sandboxes(_Resource):
 
     def list(self, *, project_id: str | None = None, external_id: str | None = None,
              page_size: int | None = None) -> Iterator[Sandbox]:
-        for d in self._pages("/sandboxes", _body(project_id=project_id, external_id=external_id, limit=page_size)):
+        q = _body(project_id=project_id, external_id=external_id, limit=page_size)
+        for d in self._pages("/sandboxes", q):
             yield Sandbox(self._t, d)
 
 
@@ -200,7 +202,8 @@ class Releases(_Resource):
         q = _body(project_id=project_id, template_id=template_id, port=port, command=command,
                   external_id=external_id)
         return self._t.json("POST", "/releases", query=q, body=tar, content_type="application/x-tar",
-                            idempotency_key=idempotency_key or new_idempotency_key(), timeout=max(self._t.timeout, 300))
+                            idempotency_key=idempotency_key or new_idempotency_key(),
+                            timeout=max(self._t.timeout, 300))
 
     def retrieve(self, id: str) -> t.Release:
         return self._t.json("GET", f"/releases/{seg(id)}")
@@ -465,8 +468,8 @@ class Databases(_Resource):
     def link(self, id: str, *, sandbox_id: str | None = None, deployment_id: str | None = None,
              idempotency_key: str | None = None) -> t.DatabaseLink:
         """Gives a sandbox or deployment the service's variables."""
-        return self._create(f"/databases/{seg(id)}/links", _body(sandbox_id=sandbox_id, deployment_id=deployment_id),
-                            idempotency_key)
+        target = _body(sandbox_id=sandbox_id, deployment_id=deployment_id)
+        return self._create(f"/databases/{seg(id)}/links", target, idempotency_key)
 
     def links(self, id: str) -> builtins.list[t.DatabaseLink]:
         return cast(builtins.list[t.DatabaseLink], self._t.json("GET", f"/databases/{seg(id)}/links")["data"])
@@ -522,8 +525,8 @@ class Buckets(_Resource):
 
     def link(self, id: str, *, sandbox_id: str | None = None, deployment_id: str | None = None,
              idempotency_key: str | None = None) -> t.BucketLink:
-        return self._create(f"/buckets/{seg(id)}/links", _body(sandbox_id=sandbox_id, deployment_id=deployment_id),
-                            idempotency_key)
+        target = _body(sandbox_id=sandbox_id, deployment_id=deployment_id)
+        return self._create(f"/buckets/{seg(id)}/links", target, idempotency_key)
 
     def links(self, id: str) -> builtins.list[t.BucketLink]:
         return cast(builtins.list[t.BucketLink], self._t.json("GET", f"/buckets/{seg(id)}/links")["data"])

@@ -139,7 +139,8 @@ class TransportTest(Loopback):
         with self.assertRaises(BerthError) as cm:
             b.orgs.retrieve("org_1")
         e = cm.exception
-        self.assertEqual((e.status, e.code, e.detail, e.title), (422, "compose_ports", "use expose", "Unprocessable Entity"))
+        self.assertEqual((e.status, e.code, e.detail, e.title),
+                         (422, "compose_ports", "use expose", "Unprocessable Entity"))
         self.assertEqual(e.errors, problem["errors"])
         self.assertEqual(str(e), "compose_ports: use expose")
 
@@ -147,7 +148,8 @@ class TransportTest(Loopback):
         b, _ = self.serve([(404, b"<html>no</html>", {"Content-Type": "text/html"})])
         with self.assertRaises(BerthError) as cm:
             b.orgs.retrieve("org_1")
-        self.assertEqual((cm.exception.status, cm.exception.code, cm.exception.detail), (404, "http_404", "<html>no</html>"))
+        self.assertEqual((cm.exception.status, cm.exception.code, cm.exception.detail),
+                         (404, "http_404", "<html>no</html>"))
 
     def test_user_agent_is_neutral_by_default_and_configurable(self) -> None:
         b, s = self.serve([(200, {"ok": True}, {})])
