@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/berth
 ARGS    ?=
 
-.PHONY: build deps images up test vet bench clean
+.PHONY: build deps images up test vet bench clean sdk-py-test
 
 build:
 	$(GO) build -o $(BIN) ./cmd/berth
@@ -28,6 +28,11 @@ vet:
 test: images vet
 	$(GO) test -race -count=1 -timeout 25m ./...
 	BERTH_ENGINE_RESTART=1 $(GO) test -count=1 -timeout 10m -run '^TestEngineRestart$$' ./e2e
+	bash sdk/python/test.sh
+
+# The Python SDK against a real berth up (standard library only).
+sdk-py-test: images
+	bash sdk/python/test.sh
 
 # The core loop's figures and the edge against nginx (BENCHMARKS.md has
 # the others, each with its command).

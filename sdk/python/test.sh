@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Tests the Python SDK against a real `berth up`, which the tests start
+# themselves from bin/berth (built here when missing or older than the Go
+# sources). Then checks the types with mypy, when it is installed, and
+# that the package installs offline with
+# `pip install --no-build-isolation`, when a Python with setuptools and
+# wheel is at hand (Debian's python3-setuptools and python3-wheel).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin="$root/bin/berth"
+if [ ! -x "$bin" ] || [ -n "$(find "$root/cmd" "$root/internal" "$root/client" "$root/go.mod" -newer "$bin" \( -name '*.go' -o -name go.mod \) -print -quit 2>/dev/null)" ]; then
+  make -C "$root" build
+fi
+py=${PYTHON:-python3}
+export BERTH_BIN="$bin"
+cd "$here"
+"$py" -m unittest discover -s tests -t . -v "$@"
+
+# The types, with mypy --strict (pyproject.toml), when it is installed.
+if "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy --version >/dev/null 2>&1; then
+  "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy --no-incremental berth
+  "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy --no-incremental --no-warn-return-any tests bench.py gen_sync.py
+else
+  echo "type check skipped: no mypy (apt-get install python3-mypy)"
+fi
+
+# The install: a wheel built by setuptools with no download.
+inst=${INSTALL_PYTHON:-/usr/bin/python3}
+if "$inst" -c 'import setuptools, wheel, venv' 2>/dev/null; then
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp" "$here/build" "$here/berth.egg-info"' EXIT
+  "$inst" -m venv --system-site-packages "$tmp/venv"
+  "$tmp/venv/bin/pip" install -q --no-build-isolation --no-index "$here"
+  (cd "$tmp" && "$tmp/venv/bin/python" -c '
+import os, berth
+assert berth.__file__.startswith(os.getcwd()), berth.__file__
+assert os.path.exists(os.path.join(os.path.dirname(berth.__file__), "py.typed"))
+print("installed:", berth.__file__)')
+else
+  echo "install check skipped: $inst has no setuptools and wheel (apt-get install python3-setuptools python3-wheel)"
+fi
