@@ -9,6 +9,9 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server) # the ssh provisioner's test server
 [ -x /usr/bin/chromium ] || need+=(chromium) # the portal's browser test
+# The Python SDK's type check and offline install check (sdk/python/test.sh).
+/usr/bin/python3 -m mypy --version >/dev/null 2>&1 || need+=(python3-mypy)
+/usr/bin/python3 -c 'import setuptools, wheel, venv' 2>/dev/null || need+=(python3-setuptools python3-wheel python3-venv)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing: ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Tests the Python SDK against a real `berth up`, which the tests start
 # themselves from bin/berth (built here when missing or older than the Go
-# sources). Then checks the types with mypy, when it is installed, and
-# that the package installs offline with
-# `pip install --no-build-isolation`, when a Python with setuptools and
-# wheel is at hand (Debian's python3-setuptools and python3-wheel).
+# sources). Then checks the types with mypy and that the package installs
+# offline with `pip install --no-build-isolation` (Debian's python3-mypy,
+# python3-setuptools and python3-wheel, which make test installs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -17,12 +16,13 @@ export BERTH_BIN="$bin"
 cd "$here"
 "$py" -m unittest discover -s tests -t . -v "$@"
 
-# The types, with mypy --strict (pyproject.toml), when it is installed.
+# The types, with mypy --strict (pyproject.toml).
 if "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy --version >/dev/null 2>&1; then
   "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy --no-incremental berth
   "${MYPY_PYTHON:-/usr/bin/python3}" -m mypy --no-incremental --no-warn-return-any tests bench.py gen_sync.py
 else
-  echo "type check skipped: no mypy (apt-get install python3-mypy)"
+  echo "no mypy: install python3-mypy (make test does)" >&2
+  exit 1
 fi
 
 # The install: a wheel built by setuptools with no download.
@@ -38,5 +38,6 @@ assert berth.__file__.startswith(os.getcwd()), berth.__file__
 assert os.path.exists(os.path.join(os.path.dirname(berth.__file__), "py.typed"))
 print("installed:", berth.__file__)')
 else
-  echo "install check skipped: $inst has no setuptools and wheel (apt-get install python3-setuptools python3-wheel)"
+  echo "$inst has no setuptools and wheel: install python3-setuptools python3-wheel (make test does)" >&2
+  exit 1
 fi
