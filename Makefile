@@ -5,13 +5,17 @@ GO      ?= go
 BIN     := bin/berth
 ARGS    ?=
 
-.PHONY: build deps images up test vet bench clean sdk-py-test
+.PHONY: build deps test-deps images up test vet bench clean sdk-py-test
 
 build:
 	$(GO) build -o $(BIN) ./cmd/berth
 
 deps:
 	bash scripts/ensure-deps.sh
+
+# What only the tests need (make up installs none of it).
+test-deps: deps
+	bash scripts/ensure-test-deps.sh
 
 images: deps build
 	$(BIN) images build
@@ -25,13 +29,13 @@ vet:
 
 # The engine-restart test stops every container on the engine, so it runs
 # alone, after the suite.
-test: images vet
+test: test-deps images vet
 	$(GO) test -race -count=1 -timeout 25m ./...
 	BERTH_ENGINE_RESTART=1 $(GO) test -count=1 -timeout 10m -run '^TestEngineRestart$$' ./e2e
 	bash sdk/python/test.sh
 
 # The Python SDK against a real berth up (standard library only).
-sdk-py-test: images
+sdk-py-test: test-deps images
 	bash sdk/python/test.sh
 
 # The core loop's figures and the edge against nginx (BENCHMARKS.md has

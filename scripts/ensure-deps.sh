@@ -7,11 +7,6 @@ set -euo pipefail
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
-[ -x /usr/sbin/sshd ] || need+=(openssh-server) # the ssh provisioner's test server
-[ -x /usr/bin/chromium ] || need+=(chromium) # the portal's browser test
-# The Python SDK's type check and offline install check (sdk/python/test.sh).
-/usr/bin/python3 -m mypy --version >/dev/null 2>&1 || need+=(python3-mypy)
-/usr/bin/python3 -c 'import setuptools, wheel, venv' 2>/dev/null || need+=(python3-setuptools python3-wheel python3-venv)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing: ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then
@@ -40,10 +35,4 @@ if ! docker info >/dev/null 2>&1; then
     tail -n 30 "$log" >&2
     exit 1
   fi
-fi
-
-# Pebble, the ACME server the edge's TLS test gets certificates from.
-if ! command -v pebble >/dev/null 2>&1 && [ ! -x "$(go env GOPATH)/bin/pebble" ]; then
-  echo "installing pebble"
-  go install github.com/letsencrypt/pebble/v2/cmd/pebble@v2.10.1
 fi
