@@ -101,6 +101,13 @@ func (c *Client) CreateAPIKey(ctx context.Context, in CreateAPIKey) (*APIKey, er
 	return &out, c.json(ctx, http.MethodPost, "/api-keys", in, &out)
 }
 
+// Self shows the key the client calls with: its role and scope, without
+// its secret.
+func (c *Client) Self(ctx context.Context) (*APIKey, error) {
+	var out APIKey
+	return &out, c.json(ctx, http.MethodGet, "/api-keys/self", nil, &out)
+}
+
 // CreateSandbox creates a sandbox and waits briefly for it to run.
 func (c *Client) CreateSandbox(ctx context.Context, in CreateSandbox) (*Sandbox, error) {
 	var out Sandbox
