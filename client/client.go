@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Client calls the public API with one key.
@@ -153,6 +154,16 @@ func (c *Client) ListFiles(ctx context.Context, id, path string) ([]FileEntry, e
 	return out.Entries, err
 }
 
+// UploadFiles extracts a tar over a sandbox's /workspace (nothing else is
+// deleted) and returns how many files it held.
+func (c *Client) UploadFiles(ctx context.Context, id string, tar io.Reader) (int, error) {
+	var out struct {
+		Files int `json:"files"`
+	}
+	err := c.Do(ctx, http.MethodPut, "/sandboxes/"+url.PathEscape(id)+"/files", tar, "application/x-tar", &out)
+	return out.Files, err
+}
+
 // DeleteFile deletes a file or directory of a sandbox.
 func (c *Client) DeleteFile(ctx context.Context, id, path string) error {
 	return c.Do(ctx, http.MethodDelete, "/sandboxes/"+id+"/files/"+filePath(path), nil, "", nil)
@@ -171,10 +182,19 @@ func (c *Client) StartProcess(ctx context.Context, id string, in Exec) (*Process
 	return &out, c.json(ctx, http.MethodPost, "/sandboxes/"+id+"/exec", in, &out)
 }
 
-// Preview points the sandbox URL at a port and waits until it serves.
+// Preview points the sandbox URL at a port and waits up to 30 s until it
+// serves.
 func (c *Client) Preview(ctx context.Context, id string, port int) (*Preview, error) {
 	var out Preview
 	return &out, c.json(ctx, http.MethodPost, "/sandboxes/"+id+"/preview", map[string]int{"port": port}, &out)
+}
+
+// PreviewWait is Preview waiting up to wait (whole seconds, at most 2
+// minutes; 0 answers at once) instead of 30 s.
+func (c *Client) PreviewWait(ctx context.Context, id string, port int, wait time.Duration) (*Preview, error) {
+	var out Preview
+	in := map[string]int{"port": port, "wait_seconds": int(wait / time.Second)}
+	return &out, c.json(ctx, http.MethodPost, "/sandboxes/"+id+"/preview", in, &out)
 }
 
 // Publish freezes a sandbox's files into a release.
