@@ -1,0 +1,257 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	mcpsdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/berth-dev/berth/client"
+	"github.com/berth-dev/berth/internal/mcp"
+)
+
+// The tests in this file drive Berth as an AI agent does: through the MCP
+// tools, with the official Go SDK's client over both transports (`berth
+// mcp` on stdio, and /mcp on the API listener of `berth up`), and with the
+// official MCP inspector from npm.
+
+// bearerTransport adds an API key to every request.
+type bearerTransport struct{ key string }
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// mcpHTTP connects to /mcp of the platform with a key.
+func (p *platform) mcpHTTP(t *testing.T, key string) *mcpsdk.ClientSession {
+	t.Helper()
+	c := mcpsdk.NewClient(&mcpsdk.Implementation{Name: "e2e", Version: "1"}, nil)
+	cs, err := c.Connect(t.Context(), &mcpsdk.StreamableClientTransport{Endpoint: p.apiURL + "/mcp",
+		HTTPClient: &http.Client{Transport: bearerTransport{key}}, MaxRetries: -1}, nil)
+	if err != nil {
+		t.Fatalf("connecting to /mcp: %v", err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+// mcpStdio starts `berth mcp` with a key and connects to it.
+func (p *platform) mcpStdio(t *testing.T, key string) *mcpsdk.ClientSession {
+	t.Helper()
+	cmd := exec.Command(berthBin, "mcp")
+	cmd.Env = append(os.Environ(), "BERTH_CONFIG="+filepath.Join(t.TempDir(), "none.json"), "BERTH_API_URL="+p.apiURL, "BERTH_API_KEY="+key)
+	cmd.Stderr = os.Stderr
+	c := mcpsdk.NewClient(&mcpsdk.Implementation{Name: "e2e", Version: "1"}, nil)
+	cs, err := c.Connect(t.Context(), &mcpsdk.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatalf("starting berth mcp: %v", err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+// callTool calls a tool and decodes its structured answer into out; it
+// returns the problem of a tool error.
+func callTool(t *testing.T, cs *mcpsdk.ClientSession, name string, args map[string]any, out any) *mcp.Problem {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	res, err := cs.CallTool(ctx, &mcpsdk.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if res.IsError {
+		text := res.Content[0].(*mcpsdk.TextContent).Text
+		var p mcp.Problem
+		if err := json.Unmarshal([]byte(text), &p); err != nil || p.Code == "" {
+			t.Fatalf("%s: a tool error that is not a problem: %q", name, text)
+		}
+		return &p
+	}
+	if out != nil {
+		b, _ := json.Marshal(res.StructuredContent)
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s: decoding %s: %v", name, b, err)
+		}
+	}
+	return nil
+}
+
+func mustTool(t *testing.T, cs *mcpsdk.ClientSession, name string, args map[string]any, out any) {
+	t.Helper()
+	if p := callTool(t, cs, name, args, out); p != nil {
+		t.Fatalf("%s: %s", name, p)
+	}
+}
+
+// TestMCPLoop runs the whole loop through the tools over both transports,
+// each with a key of one workspace: project, sandbox, files, preview,
+// publish, deploy, ready, promote, rollback; with bad input answered as a
+// problem, and a project key that sees nothing of another project.
+func TestMCPLoop(t *testing.T) {
+	p := start(t)
+	ctx := t.Context()
+	o, ws, other := p.tenant(t, "Clinic IQ")
+	k, err := p.api.CreateAPIKey(ctx, client.CreateAPIKey{Name: "agent", OrgID: o.ID, WorkspaceID: ws.ID, Role: "deployer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range []struct {
+		name    string
+		connect func(*testing.T, string) *mcpsdk.ClientSession
+	}{{"http", p.mcpHTTP}, {"stdio", p.mcpStdio}} {
+		t.Run(tr.name, func(t *testing.T) {
+			cs := tr.connect(t, k.Secret)
+			var who mcp.Identity
+			mustTool(t, cs, "whoami", nil, &who)
+			if who.Scope != "workspace" || who.WorkspaceID != ws.ID || who.Role != "deployer" {
+				t.Fatalf("whoami: %+v", who)
+			}
+			var tpls mcp.Templates
+			mustTool(t, cs, "list_templates", nil, &tpls)
+			if len(tpls.Templates) < 5 {
+				t.Fatalf("list_templates: %+v", tpls)
+			}
+
+			var pr client.Project
+			mustTool(t, cs, "create_project", map[string]any{"workspace_id": ws.ID, "name": "Agent site " + tr.name}, &pr)
+			var sb client.Sandbox
+			mustTool(t, cs, "create_sandbox", map[string]any{"project_id": pr.ID, "template_id": "static-html"}, &sb)
+			if sb.Status != "running" || !strings.HasPrefix(sb.ID, "sbx_") || sb.PreviewURL == "" {
+				t.Fatalf("create_sandbox: %+v", sb)
+			}
+			var wrote mcp.WrittenFiles
+			mustTool(t, cs, "write_files", map[string]any{"sandbox_id": sb.ID, "files": []map[string]any{
+				{"path": "index.html", "content": `<link rel="stylesheet" href="css/site.css"><h1>Release one</h1>`},
+				{"path": "/css/site.css", "content": "aDEgeyBjb2xvcjogdGVhbCB9", "encoding": "base64"},
+			}}, &wrote)
+			if wrote.Written != 2 {
+				t.Fatalf("write_files: %+v", wrote)
+			}
+			var css mcp.FileContent
+			mustTool(t, cs, "read_file", map[string]any{"sandbox_id": sb.ID, "path": "css/site.css"}, &css)
+			if css.Content != "h1 { color: teal }" || css.Encoding != "utf-8" {
+				t.Fatalf("read_file: %+v", css)
+			}
+			var ls mcp.Listing
+			mustTool(t, cs, "list_files", map[string]any{"sandbox_id": sb.ID}, &ls)
+			types := map[string]string{}
+			for _, e := range ls.Entries {
+				types[e.Name] = e.Type
+			}
+			if types["index.html"] != "file" || types["css"] != "dir" {
+				t.Fatalf("list_files: %+v", ls)
+			}
+			var ex mcp.ExecOutput
+			mustTool(t, cs, "exec", map[string]any{"sandbox_id": sb.ID, "command": "wc -c < index.html; exit 3"}, &ex)
+			if ex.ExitCode == nil || *ex.ExitCode != 3 || strings.TrimSpace(ex.Stdout) == "" {
+				t.Fatalf("exec: %+v", ex)
+			}
+
+			// Bad input comes back as the API's problem.
+			if pb := callTool(t, cs, "preview", map[string]any{"sandbox_id": sb.ID, "port": 9999}, nil); pb == nil || pb.Code != "port_not_exposed" || pb.Status != 422 {
+				t.Fatalf("preview of a port not published: %+v", pb)
+			}
+			if pb := callTool(t, cs, "write_files", map[string]any{"sandbox_id": sb.ID, "files": []map[string]any{{"path": "../etc/passwd", "content": "x"}}}, nil); pb == nil || !strings.HasPrefix(pb.Code, "artifact_") {
+				t.Fatalf("a file outside /workspace: %+v", pb)
+			}
+			var prev client.Preview
+			mustTool(t, cs, "preview", map[string]any{"sandbox_id": sb.ID}, &prev)
+			if !prev.Ready || prev.URL != sb.PreviewURL {
+				t.Fatalf("preview: %+v", prev)
+			}
+			if code, body, _ := p.get(t, prev.URL); code != 200 || !strings.Contains(body, "Release one") {
+				t.Fatalf("the preview serves %d %q", code, body)
+			}
+
+			var rel1 mcp.Release // index.html, css/site.css and the starter style.css
+			mustTool(t, cs, "publish", map[string]any{"sandbox_id": sb.ID}, &rel1)
+			if !strings.HasPrefix(rel1.ID, "rel_") || rel1.Files != 3 || !strings.HasPrefix(rel1.Digest, "sha256:") {
+				t.Fatalf("publish: %+v", rel1)
+			}
+			var dep mcp.Deployment
+			mustTool(t, cs, "deploy", map[string]any{"project_id": pr.ID, "release_id": rel1.ID}, &dep)
+			if !strings.HasPrefix(dep.ID, "dep_") || dep.URL == "" {
+				t.Fatalf("deploy: %+v", dep)
+			}
+			ready := func(release string) mcp.Deployment {
+				t.Helper()
+				var d mcp.Deployment
+				mustTool(t, cs, "deployment_status", map[string]any{"deployment_id": dep.ID, "wait_seconds": 120}, &d)
+				if d.Status != "ready" || !d.Ready || d.ServingReleaseID != release {
+					var evs mcp.Events
+					callTool(t, cs, "deployment_logs", map[string]any{"deployment_id": dep.ID}, &evs)
+					t.Fatalf("deployment_status: %+v\nevents: %+v", d, evs)
+				}
+				return d
+			}
+			ready(rel1.ID)
+			if code, body, _ := p.get(t, dep.URL); code != 200 || !strings.Contains(body, "Release one") {
+				t.Fatalf("the deployment serves %d %q", code, body)
+			}
+
+			// A second release promotes; rollback brings the first back.
+			mustTool(t, cs, "write_files", map[string]any{"sandbox_id": sb.ID, "files": []map[string]any{{"path": "index.html", "content": "<h1>Release two</h1>"}}}, nil)
+			var rel2 mcp.Release
+			mustTool(t, cs, "publish", map[string]any{"sandbox_id": sb.ID}, &rel2)
+			mustTool(t, cs, "deploy", map[string]any{"project_id": pr.ID, "release_id": rel2.ID}, nil)
+			ready(rel2.ID)
+			if _, body, _ := p.get(t, dep.URL); !strings.Contains(body, "Release two") {
+				t.Fatalf("after promote: %q", body)
+			}
+			var rb mcp.Deployment
+			mustTool(t, cs, "rollback", map[string]any{"deployment_id": dep.ID}, &rb)
+			if rb.ReleaseID != rel1.ID {
+				t.Fatalf("rollback: %+v", rb)
+			}
+			ready(rel1.ID)
+			if _, body, _ := p.get(t, dep.URL); !strings.Contains(body, "Release one") {
+				t.Fatalf("after rollback: %q", body)
+			}
+			var evs mcp.Events
+			mustTool(t, cs, "deployment_logs", map[string]any{"deployment_id": dep.ID}, &evs)
+			kinds := map[string]bool{}
+			for _, e := range evs.Events {
+				kinds[e.Type] = true
+			}
+			if !kinds["deployment.building"] || !kinds["deployment.ready"] || !kinds["deployment.rollback"] || evs.After == 0 {
+				t.Fatalf("deployment_logs: %+v", evs)
+			}
+
+			// A key of this project alone sees nothing of another.
+			pk, err := p.api.CreateAPIKey(ctx, client.CreateAPIKey{Name: "project", OrgID: o.ID, ProjectID: pr.ID, Role: "deployer"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			scoped := tr.connect(t, pk.Secret)
+			var ps mcp.Projects
+			mustTool(t, scoped, "list_projects", nil, &ps)
+			if len(ps.Projects) != 1 || ps.Projects[0].ID != pr.ID {
+				t.Fatalf("a project key lists %+v", ps.Projects)
+			}
+			if pb := callTool(t, scoped, "create_sandbox", map[string]any{"project_id": other.ID, "template_id": "static-html"}, nil); pb == nil || pb.Code != "project_not_found" {
+				t.Fatalf("a project key made a sandbox in another project: %+v", pb)
+			}
+			var mine mcp.Deployment
+			mustTool(t, scoped, "deployment_status", map[string]any{"deployment_id": dep.ID}, &mine)
+			if mine.URL != dep.URL {
+				t.Fatalf("its own deployment: %+v", mine)
+			}
+		})
+	}
+	// Each transport's project reached the other's? Neither key saw the
+	// other tenant's project: the first project of the tenant is still
+	// without a sandbox.
+	if list, err := p.api.ListSandboxes(ctx, client.ListOptions{ProjectID: other.ID}); err != nil || len(list.Data) != 0 {
+		t.Fatalf("the other project has sandboxes: %+v %v", list, err)
+	}
+}
