@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -253,5 +254,124 @@ func TestMCPLoop(t *testing.T) {
 	// without a sandbox.
 	if list, err := p.api.ListSandboxes(ctx, client.ListOptions{ProjectID: other.ID}); err != nil || len(list.Data) != 0 {
 		t.Fatalf("the other project has sandboxes: %+v %v", list, err)
+	}
+}
+
+// inspectorVersion is the MCP inspector the interoperability test runs.
+const inspectorVersion = "0.21.2"
+
+// inspector installs the official MCP inspector from npm under bin/ (once)
+// and returns its command.
+func inspector(t *testing.T) string {
+	t.Helper()
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		t.Skip("npm is missing; `make test` installs Node.js and npm (scripts/ensure-deps.sh)")
+	}
+	dir, err := filepath.Abs(filepath.Join("..", "bin", "mcp-inspector-"+inspectorVersion))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "node_modules", ".bin", "mcp-inspector")
+	if _, err := os.Stat(bin); err == nil {
+		return bin
+	}
+	// Installed beside and renamed into place, so that a test run cut
+	// short never leaves half an install to be trusted.
+	tmp := dir + ".tmp-" + strconv.Itoa(os.Getpid())
+	os.RemoveAll(tmp)
+	defer os.RemoveAll(tmp)
+	install := exec.Command(npm, "install", "--prefix", tmp, "--no-audit", "--no-fund", "--loglevel=error",
+		"@modelcontextprotocol/inspector@"+inspectorVersion)
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("npm install @modelcontextprotocol/inspector@%s: %v\n%s", inspectorVersion, err, out)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, statErr := os.Stat(bin); statErr != nil {
+			t.Fatalf("installing the inspector: %v", err)
+		}
+	}
+	return bin
+}
+
+// runInspector runs the inspector's CLI mode and decodes its JSON output.
+func runInspector(t *testing.T, bin string, out any, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--cli"}, args...)...)
+	b, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("mcp-inspector %s: %v\n%s\n%s", strings.Join(args, " "), err, b, stderr)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("mcp-inspector %s printed %q: %v", strings.Join(args, " "), b, err)
+	}
+}
+
+// TestMCPInspector checks the tools with a client Berth did not write: the
+// official MCP inspector's CLI lists them and calls one, over /mcp with a
+// bearer key, and over stdio through `berth mcp`.
+func TestMCPInspector(t *testing.T) {
+	bin := inspector(t)
+	p := start(t)
+	o, ws, pr := p.tenant(t, "Clinic IQ")
+	k, err := p.api.CreateAPIKey(t.Context(), client.CreateAPIKey{Name: "inspector", OrgID: o.ID, ProjectID: pr.ID, Role: "viewer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range []struct {
+		name string
+		args []string
+	}{
+		{"http", []string{p.apiURL + "/mcp", "--transport", "http", "--header", "Authorization: Bearer " + k.Secret}},
+		{"stdio", []string{"-e", "BERTH_CONFIG=" + filepath.Join(t.TempDir(), "none.json"), "-e", "BERTH_API_URL=" + p.apiURL,
+			"-e", "BERTH_API_KEY=" + k.Secret, berthBin, "mcp"}},
+	} {
+		t.Run(tr.name, func(t *testing.T) {
+			var list struct {
+				Tools []struct {
+					Name        string         `json:"name"`
+					Description string         `json:"description"`
+					InputSchema map[string]any `json:"inputSchema"`
+				} `json:"tools"`
+			}
+			runInspector(t, bin, &list, append(tr.args, "--method", "tools/list")...)
+			names := map[string]bool{}
+			for _, tl := range list.Tools {
+				names[tl.Name] = tl.Description != "" && tl.InputSchema["type"] == "object"
+			}
+			for _, want := range []string{"whoami", "create_sandbox", "write_files", "deploy", "rollback", "deployment_status"} {
+				if !names[want] {
+					t.Errorf("tools/list has no %s with a description and a schema: %+v", want, list.Tools)
+				}
+			}
+
+			var res struct {
+				IsError           bool         `json:"isError"`
+				StructuredContent mcp.Identity `json:"structuredContent"`
+			}
+			runInspector(t, bin, &res, append(tr.args, "--method", "tools/call", "--tool-name", "whoami")...)
+			if id := res.StructuredContent; res.IsError || id.Scope != "project" || id.ProjectID != pr.ID || id.WorkspaceID != ws.ID || id.Role != "viewer" {
+				t.Errorf("whoami: %+v", res)
+			}
+
+			var bad struct {
+				IsError bool `json:"isError"`
+				Content []struct {
+					Text string `json:"text"`
+				} `json:"content"`
+			}
+			runInspector(t, bin, &bad, append(tr.args, "--method", "tools/call", "--tool-name", "create_project",
+				"--tool-arg", "workspace_id="+ws.ID, "name=Nope")...)
+			var pb mcp.Problem
+			if !bad.IsError || len(bad.Content) != 1 || json.Unmarshal([]byte(bad.Content[0].Text), &pb) != nil || pb.Code != "forbidden" {
+				t.Errorf("a viewer key creating a project: %+v", bad)
+			}
+		})
 	}
 }

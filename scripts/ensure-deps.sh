@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what Berth needs on this machine when it is missing:
 # a Docker engine (Debian's docker.io) and debootstrap for the local base
-# images. Safe to run again: it does nothing when everything is there.
+# images, and what the tests use (sshd, chromium, Node.js and npm, Pebble).
+# Safe to run again: it does nothing when everything is there.
 set -euo pipefail
 
 need=()
@@ -9,6 +10,7 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server) # the ssh provisioner's test server
 [ -x /usr/bin/chromium ] || need+=(chromium) # the portal's browser test
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm) # the MCP inspector's interoperability test
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing: ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then
