@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -374,4 +375,126 @@ func TestMCPInspector(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMCPServices calls the tools beyond the core loop against a real
+// deployment: buckets with presigned URLs that work, a database, a cron
+// job, a custom domain and a Docker Deploy host; secrets never reach the
+// model.
+func TestMCPServices(t *testing.T) {
+	p := start(t)
+	ctx := t.Context()
+	_, ws, pr := p.tenant(t, "Clinic IQ")
+	sb, err := p.api.CreateSandbox(ctx, client.CreateSandbox{ProjectID: pr.ID, TemplateID: "static-html"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := p.api.Publish(ctx, sb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep, err := p.api.Deploy(ctx, client.CreateDeployment{ProjectID: pr.ID, ReleaseID: rel.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := p.mcpHTTP(t, adminKey)
+	var d mcp.Deployment
+	mustTool(t, cs, "deployment_status", map[string]any{"deployment_id": dep.ID, "wait_seconds": 120}, &d)
+	if !d.Ready {
+		t.Fatalf("deployment: %+v", d)
+	}
+	// secretFree checks that v holds no password, key or address of this
+	// machine; the names of the variables a link gives may say SECRET.
+	secretFree := func(what string, v any) {
+		t.Helper()
+		var m map[string]any
+		b, _ := json.Marshal(v)
+		json.Unmarshal(b, &m)
+		delete(m, "env_names")
+		b, _ = json.Marshal(m)
+		for _, s := range []string{"password", "secret", "postgres://", "127.0.0.1"} {
+			if strings.Contains(strings.ToLower(string(b)), s) {
+				t.Errorf("%s shows %q: %s", what, s, b)
+			}
+		}
+	}
+
+	// A bucket, an upload and a download through presigned URLs.
+	var b mcp.Bucket
+	mustTool(t, cs, "create_bucket", map[string]any{"project_id": pr.ID, "name": "uploads"}, &b)
+	if !strings.HasPrefix(b.ID, "bkt_") || b.Endpoint == "" || !slices.Contains(b.EnvNames, "S3_BUCKET") {
+		t.Fatalf("create_bucket: %+v", b)
+	}
+	secretFree("create_bucket", b)
+	var put client.PresignedURL
+	mustTool(t, cs, "presign", map[string]any{"bucket_id": b.ID, "key": "notes/a.txt", "method": "PUT", "content_type": "text/plain"}, &put)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, put.URL, strings.NewReader("hello from a model"))
+	for k, v := range put.Headers {
+		req.Header.Set(k, v)
+	}
+	if resp, err := p.web.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("PUT to the presigned URL: %v %v", resp, err)
+	}
+	var get client.PresignedURL
+	mustTool(t, cs, "presign", map[string]any{"bucket_id": b.ID, "key": "notes/a.txt", "method": "GET"}, &get)
+	if code, body, _ := p.get(t, get.URL); code != 200 || body != "hello from a model" {
+		t.Fatalf("GET of the presigned URL: %d %q", code, body)
+	}
+	if pb := callTool(t, cs, "presign", map[string]any{"bucket_id": b.ID, "key": "a", "method": "DELETE"}, nil); pb == nil || pb.Code != "invalid_arguments" {
+		t.Fatalf("presign DELETE: %+v", pb)
+	}
+	var bl mcp.Link
+	mustTool(t, cs, "link_bucket", map[string]any{"bucket_id": b.ID, "sandbox_id": sb.ID}, &bl)
+	if bl.SandboxID != sb.ID || !slices.Contains(bl.EnvNames, "S3_BUCKET") {
+		t.Fatalf("link_bucket: %+v", bl)
+	}
+
+	// A database, linked to the deployment.
+	var db mcp.Database
+	mustTool(t, cs, "create_database", map[string]any{"project_id": pr.ID, "name": "main"}, &db)
+	if !strings.HasPrefix(db.ID, "db_") || db.Engine != "postgres" || !slices.Contains(db.EnvNames, "DATABASE_URL") {
+		t.Fatalf("create_database: %+v", db)
+	}
+	secretFree("create_database", db)
+	if pb := callTool(t, cs, "create_database", map[string]any{"project_id": pr.ID, "name": "main", "engine": "redis"}, nil); pb == nil || pb.Code != "name_taken" {
+		t.Fatalf("a second database named main: %+v", pb)
+	}
+	var dl mcp.Link
+	mustTool(t, cs, "link_database", map[string]any{"database_id": db.ID, "deployment_id": dep.ID}, &dl)
+	if dl.DeploymentID != dep.ID || !slices.Contains(dl.EnvNames, "DATABASE_URL") {
+		t.Fatalf("link_database: %+v", dl)
+	}
+
+	// A cron job of the deployment.
+	var job mcp.CronJob
+	mustTool(t, cs, "create_cron_job", map[string]any{"deployment_id": dep.ID, "schedule": "*/5 * * * *", "path": "/", "name": "ping"}, &job)
+	if !strings.HasPrefix(job.ID, "cron_") || job.ProjectID != pr.ID || job.Status != "active" || job.NextRunAt == nil {
+		t.Fatalf("create_cron_job: %+v", job)
+	}
+	if pb := callTool(t, cs, "create_cron_job", map[string]any{"deployment_id": dep.ID, "schedule": "every day", "path": "/"}, nil); pb == nil || pb.Code != "invalid_schedule" {
+		t.Fatalf("a bad schedule: %+v", pb)
+	}
+
+	// A custom domain whose record is not there yet.
+	var dom mcp.Domain
+	mustTool(t, cs, "add_domain", map[string]any{"hostname": "www.clinic-site.example", "deployment_id": dep.ID}, &dom)
+	if !strings.HasPrefix(dom.ID, "dom_") || dom.Status != "pending_verification" || len(dom.Records) == 0 {
+		t.Fatalf("add_domain: %+v", dom)
+	}
+	if pb := callTool(t, cs, "verify_domain", map[string]any{"domain_id": dom.ID}, nil); pb == nil || pb.Code != "dns_not_verified" || !strings.Contains(pb.Detail, "_berth-challenge") {
+		t.Fatalf("verify_domain without its record: %+v", pb)
+	}
+
+	// The workspace's Docker Deploy host, asked for and listed.
+	var h mcp.Host
+	mustTool(t, cs, "docker_deploy_ensure", map[string]any{"workspace_id": ws.ID}, &h)
+	if !strings.HasPrefix(h.ID, "host_") || h.WorkspaceID != ws.ID {
+		t.Fatalf("docker_deploy_ensure: %+v", h)
+	}
+	var hs mcp.Hosts
+	mustTool(t, cs, "docker_deploy_hosts", map[string]any{"workspace_id": ws.ID}, &hs)
+	if len(hs.Hosts) != 1 || hs.Hosts[0].ID != h.ID {
+		t.Fatalf("docker_deploy_hosts: %+v", hs)
+	}
+	secretFree("docker_deploy_hosts", hs)
 }

@@ -13,7 +13,7 @@ type Deployment struct {
 	ProjectID    string `json:"project_id"`
 	Product      string `json:"deployment_product"`
 	URL          string `json:"url" jsonschema:"the stable URL; it never changes"`
-	Status       string `json:"status" jsonschema:"pending, waiting, building, starting, ready or failed; paused or deleted when asked"`
+	Status       string `json:"status" jsonschema:"pending, building, starting, ready or failed; paused or deleted when asked"`
 	StatusReason string `json:"status_reason,omitempty" jsonschema:"why it failed, and what to change"`
 	// Ready is true once the release asked for serves at the URL.
 	Ready            bool                  `json:"ready"`

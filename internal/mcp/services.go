@@ -16,7 +16,7 @@ type Database struct {
 	ProjectID    string `json:"project_id"`
 	Name         string `json:"name"`
 	Engine       string `json:"engine"`
-	Status       string `json:"status" jsonschema:"pending, starting, ready or failed"`
+	Status       string `json:"status" jsonschema:"provisioning, healthy (a real login worked), unhealthy or failed"`
 	StatusReason string `json:"status_reason,omitempty"`
 	// EnvNames are the variables a linked sandbox or deployment gets.
 	EnvNames []string `json:"env_names,omitempty" jsonschema:"the variables link_database gives an app (DATABASE_URL and the like)"`
@@ -60,7 +60,7 @@ type Domain struct {
 	ID           string             `json:"id"`
 	Hostname     string             `json:"hostname"`
 	Level        string             `json:"level" jsonschema:"org, workspace or deployment"`
-	Status       string             `json:"status" jsonschema:"pending_verification, verified or failed"`
+	Status       string             `json:"status" jsonschema:"pending_verification, verified, certificate_issued or failed"`
 	StatusReason string             `json:"status_reason,omitempty"`
 	Records      []client.DNSRecord `json:"records" jsonschema:"the DNS records to create: a TXT proving control, and where traffic goes"`
 	URL          string             `json:"url,omitempty" jsonschema:"where the app answers once verified"`
