@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
@@ -25,7 +26,9 @@ The same tools answer over streamable HTTP at /mcp on berth up's API listener.`,
 			if err != nil {
 				return err
 			}
-			srv := mcp.NewServer(func(*sdk.CallToolRequest) (*client.Client, error) { return c, nil })
+			// stdout is the protocol's: messages for a person go to stderr.
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			srv := mcp.NewServer(func(*sdk.CallToolRequest) (*client.Client, error) { return c, nil }, log)
 			err = srv.Run(cmd.Context(), &sdk.StdioTransport{})
 			if err != nil && !errors.Is(err, cmd.Context().Err()) {
 				return fmt.Errorf("serving MCP on stdio: %w", err)

@@ -49,7 +49,7 @@ func Handler(cfg HTTPConfig) http.Handler {
 			return nil, &Problem{Status: http.StatusUnauthorized, Code: "unauthorized", Detail: "send an API key as \"Authorization: Bearer <key>\""}
 		}
 		return clientOf(key), nil
-	})
+	}, log)
 	// The localhost protection of the SDK guards servers that trust any
 	// local caller against DNS rebinding; every request here needs a key,
 	// as the REST API beside it does, and a proxy in front may send any

@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -34,11 +35,15 @@ Ids are prefixed: org_, ws_, prj_, sbx_, rel_, dep_, db_, bkt_, cron_, dom_, hos
 A failed call returns a JSON error with a stable "code" and a "detail" that says what to fix.`
 
 // NewServer returns the MCP server with Berth's tools; each call uses the
-// client clientFor returns for it.
-func NewServer(clientFor ClientFunc) *sdk.Server {
+// client clientFor returns for it. Failures the caller is not told about
+// in full (the API unreachable) go to log (nil: discarded).
+func NewServer(clientFor ClientFunc, log *slog.Logger) *sdk.Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	s := sdk.NewServer(&sdk.Implementation{Name: "berth", Title: "Berth", Version: version()},
 		&sdk.ServerOptions{Instructions: instructions, Capabilities: &sdk.ServerCapabilities{}})
-	t := &toolset{server: s, clientFor: clientFor}
+	t := &toolset{server: s, clientFor: clientFor, log: log}
 	t.tenants()
 	t.sandboxes()
 	t.deployments()
@@ -68,6 +73,7 @@ func version() string {
 type toolset struct {
 	server    *sdk.Server
 	clientFor ClientFunc
+	log       *slog.Logger
 }
 
 // spec describes a tool: a name, a one-line description written for a
@@ -105,7 +111,11 @@ func add[In, Out any](t *toolset, s spec, fn func(ctx context.Context, c *client
 		}
 		out, err := fn(ctx, c, in)
 		if err != nil {
-			return nil, zero, toolError(err)
+			p := toolError(err)
+			if p.Code == "api_unreachable" {
+				t.log.Warn("an MCP tool could not reach the API", "tool", s.name, "err", err)
+			}
+			return nil, zero, p
 		}
 		return nil, out, nil
 	})
@@ -154,7 +164,7 @@ func (p *Problem) Error() string {
 // toolError turns an error of a tool into a Problem a model can act on.
 // A transport failure is told without the API's address: the caller of
 // /mcp should not learn where the API listens inside.
-func toolError(err error) error {
+func toolError(err error) *Problem {
 	var p *client.Problem
 	var own *Problem
 	switch {
