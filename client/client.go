@@ -1,5 +1,17 @@
 // Package client is the Go client of Berth's public API, used by the
-// CLI, the portal and the tests.
+// CLI, the portal, the MCP server and the tests.
+//
+// Every operation of api/openapi.yaml has a method. Errors the API
+// answers are *Problem, with the answer's status, the problem's stable
+// code and its detail:
+//
+//	var p *client.Problem
+//	if errors.As(err, &p) && p.Code == "port_not_exposed" { … }
+//
+// Lists come a page at a time (ListProjects) or whole, as iterators that
+// fetch the pages as the loop goes (Projects). Calls that create send an
+// Idempotency-Key, and busy answers (429, 503), other server errors and
+// network errors are sent again when that is safe; see Do.
 package client
 
 import (
