@@ -158,6 +158,18 @@ func TestMCPLoop(t *testing.T) {
 			if ex.ExitCode == nil || *ex.ExitCode != 3 || strings.TrimSpace(ex.Stdout) == "" {
 				t.Fatalf("exec: %+v", ex)
 			}
+			var bg mcp.ExecOutput
+			mustTool(t, cs, "exec", map[string]any{"sandbox_id": sb.ID, "command": "echo started", "background": true}, &bg)
+			if !strings.HasPrefix(bg.ProcessID, "proc_") || bg.LogFile != "/tmp/"+bg.ProcessID+".log" || bg.ExitCode != nil {
+				t.Fatalf("exec in the background: %+v", bg)
+			}
+			var raw mcp.FileContent
+			mustTool(t, cs, "write_files", map[string]any{"sandbox_id": sb.ID, "files": []map[string]any{{"path": "bin/raw.bin", "content": "//5vaw==", "encoding": "base64"}}}, nil)
+			mustTool(t, cs, "read_file", map[string]any{"sandbox_id": sb.ID, "path": "bin/raw.bin"}, &raw)
+			if raw.Encoding != "base64" || raw.Content != "//5vaw==" || raw.Size != 4 {
+				t.Fatalf("read_file of bytes: %+v", raw)
+			}
+			mustTool(t, cs, "exec", map[string]any{"sandbox_id": sb.ID, "command": "rm -r bin"}, nil)
 
 			// Bad input comes back as the API's problem.
 			if pb := callTool(t, cs, "preview", map[string]any{"sandbox_id": sb.ID, "port": 9999}, nil); pb == nil || pb.Code != "port_not_exposed" || pb.Status != 422 {

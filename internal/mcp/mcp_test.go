@@ -169,6 +169,11 @@ func TestMCPKeysAndProblems(t *testing.T) {
 	if who.Scope != "platform" || who.Role != "admin" || !strings.HasPrefix(who.KeyID, "key_") {
 		t.Errorf("whoami: %+v", who)
 	}
+	var wss mcp.Workspaces
+	mustCall(t, admin, "list_workspaces", map[string]any{"org_id": org.ID}, &wss)
+	if len(wss.Workspaces) != 1 || wss.Workspaces[0].ID != ws.ID || wss.More {
+		t.Errorf("list_workspaces: %+v", wss)
+	}
 	var a, b client.Project
 	mustCall(t, admin, "create_project", map[string]any{"workspace_id": ws.ID, "name": "Site A"}, &a)
 	mustCall(t, admin, "create_project", map[string]any{"workspace_id": ws.ID, "name": "Site B"}, &b)

@@ -103,8 +103,16 @@ func add[In, Out any](t *toolset, s spec, fn func(ctx context.Context, c *client
 		s.input(in)
 		tool.InputSchema = in
 	}
-	sdk.AddTool(t.server, tool, func(ctx context.Context, req *sdk.CallToolRequest, in In) (*sdk.CallToolResult, Out, error) {
+	sdk.AddTool(t.server, tool, func(ctx context.Context, req *sdk.CallToolRequest, in In) (_ *sdk.CallToolResult, _ Out, err error) {
 		var zero Out
+		// A bug here must not kill `berth mcp` nor show a stack to the
+		// model: it is an internal error, logged for the operator.
+		defer func() {
+			if v := recover(); v != nil {
+				t.log.Error("an MCP tool panicked", "tool", s.name, "panic", v, "stack", string(debug.Stack()))
+				err = &Problem{Status: http.StatusInternalServerError, Code: "internal_error", Detail: "the tool failed on Berth's side"}
+			}
+		}()
 		c, err := t.clientFor(req)
 		if err != nil {
 			return nil, zero, toolError(err)
