@@ -76,6 +76,20 @@ func Handler(cfg HTTPConfig) http.Handler {
 	})
 }
 
+// Beside serves the tools at /mcp and passes every other request to api
+// as it came. It is no ServeMux on purpose: a mux cleans a path with dot
+// segments and redirects, where the API refuses it (400 path_escape).
+func Beside(api http.Handler, cfg HTTPConfig) http.Handler {
+	tools := Handler(cfg)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/mcp" {
+			tools.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
 // bearer is the key of an Authorization header.
 func bearer(h http.Header) (string, bool) {
 	key, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer ")

@@ -52,11 +52,10 @@ func start(t *testing.T) *server {
 		Prefix: secret[:12], Role: store.RoleAdmin, CreatedAt: time.Now().UTC()}); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	ts := httptest.NewServer(mux)
+	var h http.Handler
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(ts.Close)
-	mux.Handle("/mcp", mcp.Handler(mcp.HTTPConfig{APIURL: ts.URL, Log: logtest.New(t)}))
-	mux.Handle("/", api.New(st, control.New(control.Config{Store: st}), logtest.New(t)))
+	h = mcp.Beside(api.New(st, control.New(control.Config{Store: st}), logtest.New(t)), mcp.HTTPConfig{APIURL: ts.URL, Log: logtest.New(t)})
 	return &server{url: ts.URL, api: client.New(ts.URL, secret), platform: secret}
 }
 
@@ -236,5 +235,19 @@ func TestMCPHTTPAuth(t *testing.T) {
 		if resp.StatusCode != 401 || p.Code != "unauthorized" || resp.Header.Get("Content-Type") != "application/problem+json" || resp.Header.Get("WWW-Authenticate") == "" {
 			t.Errorf("key %q: %d %+v %v", key, resp.StatusCode, p, resp.Header)
 		}
+	}
+}
+
+// TestBesideLeavesTheAPIAlone checks that /mcp beside the API changes
+// nothing of the API's own answers: a path with dot segments is refused,
+// not cleaned and redirected.
+func TestBesideLeavesTheAPIAlone(t *testing.T) {
+	s := start(t)
+	err := s.api.WriteFile(t.Context(), "sbx_1", "../etc/passwd", []byte("x"))
+	if p, ok := err.(*client.Problem); !ok || p.Code != "path_escape" {
+		t.Fatalf("a path with ..: %v", err)
+	}
+	if err := s.api.Health(t.Context()); err != nil {
+		t.Fatalf("healthz: %v", err)
 	}
 }

@@ -286,16 +286,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	edgeSrv := serve("edge", edgeLn, edgeHandler)
 	// The MCP tools answer beside the API and call it like any client,
-	// with each request's own key. Not a ServeMux: it would clean paths
-	// and redirect before the API refuses dot segments itself.
-	mcpSrv := mcp.Handler(mcp.HTTPConfig{APIURL: info.APIURL, HTTP: loopbackClient(), Log: logFor("mcp")})
-	apiHTTP := serve("api", apiLn, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/mcp" {
-			mcpSrv.ServeHTTP(w, r)
-			return
-		}
-		apiSrv.ServeHTTP(w, r)
-	}))
+	// with each request's own key.
+	apiHTTP := serve("api", apiLn, mcp.Beside(apiSrv, mcp.HTTPConfig{APIURL: info.APIURL, HTTP: loopbackClient(), Log: logFor("mcp")}))
 	resolverSrv := serve("route resolver", resolverLn, resolve.Handler(ctl.Routes.Resolver(), hex.EncodeToString(resolverKey), logFor("resolver")))
 	followCtx, stopFollow := context.WithCancel(ctx)
 	followDone := make(chan struct{})
