@@ -23,14 +23,17 @@ images: deps build
 up: images
 	$(BIN) up $(ARGS)
 
+# client/ is a module of its own: ./... of the root does not reach it.
 vet:
 	$(GO) vet ./...
+	cd client && $(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 # The engine-restart test stops every container on the engine, so it runs
 # alone, after the suite.
 test: test-deps images vet
 	$(GO) test -race -count=1 -timeout 25m ./...
+	cd client && $(GO) test -race -count=1 ./...
 	BERTH_ENGINE_RESTART=1 $(GO) test -count=1 -timeout 10m -run '^TestEngineRestart$$' ./e2e
 	bash sdk/python/test.sh
 

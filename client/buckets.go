@@ -90,7 +90,7 @@ type CreateBucketLink struct {
 // CreateBucket creates a bucket; the answer carries its keys, this once.
 func (c *Client) CreateBucket(ctx context.Context, in CreateBucket) (*Bucket, error) {
 	var out Bucket
-	return &out, c.json(ctx, http.MethodPost, "/buckets", in, &out)
+	return &out, c.create(ctx, "/buckets", in, &out)
 }
 
 // GetBucket shows a bucket, with what it holds.
@@ -139,7 +139,7 @@ func (c *Client) PresignBucket(ctx context.Context, id string, in PresignBucket)
 // LinkBucket links a bucket to a sandbox or deployment.
 func (c *Client) LinkBucket(ctx context.Context, id string, in CreateBucketLink) (*BucketLink, error) {
 	var out BucketLink
-	return &out, c.json(ctx, http.MethodPost, "/buckets/"+url.PathEscape(id)+"/links", in, &out)
+	return &out, c.create(ctx, "/buckets/"+url.PathEscape(id)+"/links", in, &out)
 }
 
 // BucketLinks lists a bucket's links.

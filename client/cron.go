@@ -106,7 +106,7 @@ type CronRun struct {
 // CreateCronJob creates a cron job.
 func (c *Client) CreateCronJob(ctx context.Context, in CreateCronJob) (*CronJob, error) {
 	var out CronJob
-	return &out, c.json(ctx, http.MethodPost, "/cron-jobs", in, &out)
+	return &out, c.create(ctx, "/cron-jobs", in, &out)
 }
 
 // GetCronJob shows a cron job.
@@ -140,12 +140,14 @@ func (c *Client) DeleteCronJob(ctx context.Context, id string) error {
 // it within a second or so. Follow it with CronRun.
 func (c *Client) TriggerCronJob(ctx context.Context, id string) (*CronRun, error) {
 	var out CronRun
-	return &out, c.json(ctx, http.MethodPost, "/cron-jobs/"+url.PathEscape(id)+"/trigger", nil, &out)
+	return &out, c.create(ctx, "/cron-jobs/"+url.PathEscape(id)+"/trigger", nil, &out)
 }
 
-// RunCronJob is TriggerCronJob.
+// RunCronJob is TriggerCronJob, by its other name (POST
+// /cron-jobs/{id}/run).
 func (c *Client) RunCronJob(ctx context.Context, id string) (*CronRun, error) {
-	return c.TriggerCronJob(ctx, id)
+	var out CronRun
+	return &out, c.create(ctx, "/cron-jobs/"+url.PathEscape(id)+"/run", nil, &out)
 }
 
 // CronRuns lists a job's runs, oldest first.

@@ -82,7 +82,7 @@ type CreateDatabaseLink struct {
 // credentials, this once.
 func (c *Client) CreateDatabase(ctx context.Context, in CreateDatabase) (*Database, error) {
 	var out Database
-	return &out, c.json(ctx, http.MethodPost, "/databases", in, &out)
+	return &out, c.create(ctx, "/databases", in, &out)
 }
 
 // GetDatabase shows a data service.
@@ -127,7 +127,7 @@ func (c *Client) RotateCredentials(ctx context.Context, id string) (*Database, e
 // LinkDatabase links a data service to a sandbox or deployment.
 func (c *Client) LinkDatabase(ctx context.Context, id string, in CreateDatabaseLink) (*DatabaseLink, error) {
 	var out DatabaseLink
-	return &out, c.json(ctx, http.MethodPost, "/databases/"+url.PathEscape(id)+"/links", in, &out)
+	return &out, c.create(ctx, "/databases/"+url.PathEscape(id)+"/links", in, &out)
 }
 
 // DatabaseLinks lists a data service's links.

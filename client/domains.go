@@ -69,7 +69,7 @@ type OwnerBranding struct {
 // lists the DNS records to create.
 func (c *Client) CreateDomain(ctx context.Context, in CreateDomain) (*Domain, error) {
 	var out Domain
-	return &out, c.json(ctx, http.MethodPost, "/domains", in, &out)
+	return &out, c.create(ctx, "/domains", in, &out)
 }
 
 // VerifyDomain checks a domain's TXT record now.

@@ -81,7 +81,7 @@ type SSHTarget struct {
 // host's state with GetHost or its events.
 func (c *Client) EnsureHost(ctx context.Context, in EnsureHost) (*Host, error) {
 	var out Host
-	return &out, c.json(ctx, http.MethodPost, "/docker-deploy/hosts/ensure", in, &out)
+	return &out, c.create(ctx, "/docker-deploy/hosts/ensure", in, &out)
 }
 
 // GetHost shows a Docker Deploy host.

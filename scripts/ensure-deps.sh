@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what Berth needs on this machine when it is missing:
 # a Docker engine (Debian's docker.io) and debootstrap for the local base
-# images. Safe to run again: it does nothing when everything is there.
+# images; what only the tests use is scripts/ensure-test-deps.sh. Safe to
+# run again: it does nothing when everything is there.
 set -euo pipefail
 
 need=()

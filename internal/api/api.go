@@ -83,6 +83,7 @@ func (s *Server) routes() {
 	h("GET /api/v1/projects", s.listProjects)
 	h("GET /api/v1/projects/{id}", s.getProject)
 	idem("POST /api/v1/api-keys", s.createAPIKey)
+	h("GET /api/v1/api-keys/self", s.selfAPIKey)
 
 	idem("POST /api/v1/sandboxes", s.createSandbox)
 	h("GET /api/v1/sandboxes", s.listSandboxes)

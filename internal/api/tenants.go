@@ -320,5 +320,14 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, p *princip
 	return nil
 }
 
+// selfAPIKey shows the key the request is made with: its role and scope,
+// never its secret. It is how a client learns what it may do.
+func (s *Server) selfAPIKey(w http.ResponseWriter, r *http.Request, p *principal) error {
+	k := p.key
+	writeJSON(w, http.StatusOK, client.APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, OrgID: k.OrgID,
+		WorkspaceID: k.WorkspaceID, ProjectID: k.ProjectID, Role: k.Role, CreatedAt: k.CreatedAt})
+	return nil
+}
+
 // NewSecret returns a new API key secret.
 func NewSecret() string { return "sk_" + id.Random(40) }

@@ -31,6 +31,7 @@ import (
 	"github.com/berth-dev/berth/internal/edge"
 	"github.com/berth-dev/berth/internal/id"
 	"github.com/berth-dev/berth/internal/images"
+	"github.com/berth-dev/berth/internal/mcp"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/sqlite"
@@ -284,7 +285,9 @@ func Run(ctx context.Context, cfg Config) error {
 		info.ManagedNames = tlsEdge.managedSummary(managedTLS, cfg.Domain)
 	}
 	edgeSrv := serve("edge", edgeLn, edgeHandler)
-	apiHTTP := serve("api", apiLn, apiSrv)
+	// The MCP tools answer beside the API and call it like any client,
+	// with each request's own key.
+	apiHTTP := serve("api", apiLn, mcp.Beside(apiSrv, mcp.HTTPConfig{APIURL: info.APIURL, HTTP: loopbackClient(), Log: logFor("mcp")}))
 	resolverSrv := serve("route resolver", resolverLn, resolve.Handler(ctl.Routes.Resolver(), hex.EncodeToString(resolverKey), logFor("resolver")))
 	followCtx, stopFollow := context.WithCancel(ctx)
 	followDone := make(chan struct{})
@@ -319,6 +322,12 @@ func Run(ctx context.Context, cfg Config) error {
 	edgeSrv.Shutdown(shutdown)
 	stopTLS(shutdown)
 	return err
+}
+
+// loopbackClient is the HTTP client the MCP tools reach the API with, on
+// this machine: no proxy from the environment, connections kept.
+func loopbackClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: time.Minute}}
 }
 
 // loopback turns a listener's address into one a local client can dial.

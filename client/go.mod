@@ -1,0 +1,3 @@
+module github.com/berth-dev/berth/client
+
+go 1.26.0
