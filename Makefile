@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/berth
 ARGS    ?=
 
-.PHONY: build deps images up test vet bench clean
+.PHONY: build deps images up test vet bench clean sdk-ts-gen sdk-ts-test
 
 build:
 	$(GO) build -o $(BIN) ./cmd/berth
@@ -28,6 +28,17 @@ vet:
 test: images vet
 	$(GO) test -race -count=1 -timeout 25m ./...
 	BERTH_ENGINE_RESTART=1 $(GO) test -count=1 -timeout 10m -run '^TestEngineRestart$$' ./e2e
+	bash sdk/typescript/test.sh
+
+# The TypeScript SDK's types, generated from api/openapi.yaml by the
+# openapi-typescript pinned in sdk/typescript/package-lock.json.
+sdk-ts-gen:
+	cd sdk/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent gen
+
+# The TypeScript SDK: build, check the generated types, test against a
+# real `berth up` of a fresh bin/berth.
+sdk-ts-test:
+	bash sdk/typescript/test.sh
 
 # The core loop's figures and the edge against nginx (BENCHMARKS.md has
 # the others, each with its command).

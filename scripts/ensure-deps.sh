@@ -9,6 +9,7 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server) # the ssh provisioner's test server
 [ -x /usr/bin/chromium ] || need+=(chromium) # the portal's browser test
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm) # the TypeScript SDK's build and tests
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing: ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then
