@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/berth
 ARGS    ?=
 
-.PHONY: build deps images up test vet bench clean sdk-ts-gen sdk-ts-test
+.PHONY: build deps images up test vet bench clean sdk-ts-gen sdk-ts-test sdk-ts-bench
 
 build:
 	$(GO) build -o $(BIN) ./cmd/berth
@@ -39,6 +39,10 @@ sdk-ts-gen:
 # real `berth up` of a fresh bin/berth.
 sdk-ts-test:
 	bash sdk/typescript/test.sh
+
+# The SDK's overhead per call against raw fetch (BENCHMARKS.md).
+sdk-ts-bench: build
+	cd sdk/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build:test && BERTH_BIN=$(CURDIR)/$(BIN) npm run --silent bench
 
 # The core loop's figures and the edge against nginx (BENCHMARKS.md has
 # the others, each with its command).
