@@ -94,11 +94,13 @@ export class Transport {
     const { maxRetries, baseDelayMs, maxDelayMs } = this.opts.retry;
     for (let attempt = 0; ; attempt++) {
       const timeout = AbortSignal.timeout(c.timeoutMs ?? this.opts.timeoutMs);
-      const signal = c.signal ? anySignal([c.signal, timeout]) : timeout;
+      const combined = c.signal ? anySignal([c.signal, timeout]) : undefined;
+      const signal = combined?.signal ?? timeout;
       let res: Response;
       try {
         res = await this.opts.fetch(url, { method: c.method, headers, body: body as BodyInit | undefined, signal });
       } catch (err) {
+        combined?.release();
         if (c.signal?.aborted) throw c.signal.reason ?? err;
         const code = networkCode(err);
         // A refused connection never reached the server: safe to send again.
@@ -108,7 +110,16 @@ export class Transport {
         }
         throw new BerthError({ status: 0, code: code === "TimeoutError" ? "timeout" : "network_error", detail: errMessage(err), operation: c.op, cause: err });
       }
-      if (res.ok) return (await read(res, c.as)) as T;
+      if (res.ok) {
+        // A streamed response keeps the caller's signal until it ends.
+        if (c.as === "response") return res as T;
+        try {
+          return (await read(res, c.as)) as T;
+        } finally {
+          combined?.release();
+        }
+      }
+      combined?.release();
       const retryable = res.status === 429 || (res.status >= 500 && safe);
       if (retryable && attempt < maxRetries) {
         await res.body?.cancel().catch(() => {});
@@ -199,15 +210,19 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** anySignal aborts when any of signals does (AbortSignal.any needs Node 20). */
-export function anySignal(signals: AbortSignal[]): AbortSignal {
+/**
+ * anySignal aborts when any of signals does (AbortSignal.any needs Node 20).
+ * release takes its listeners off the signals, which may live long.
+ */
+export function anySignal(signals: AbortSignal[]): { signal: AbortSignal; release: () => void } {
   const ctl = new AbortController();
+  const off = new AbortController();
   for (const s of signals) {
     if (s.aborted) {
       ctl.abort(s.reason);
       break;
     }
-    s.addEventListener("abort", () => ctl.abort(s.reason), { once: true, signal: ctl.signal });
+    s.addEventListener("abort", () => ctl.abort(s.reason), { once: true, signal: off.signal });
   }
-  return ctl.signal;
+  return { signal: ctl.signal, release: () => off.abort() };
 }

@@ -1,5 +1,5 @@
 import type { components, operations } from "./schema.js";
-import { Transport, type Query, type RetryOptions, anySignal } from "./http.js";
+import { Transport, type Query, type RetryOptions, anySignal, sleep } from "./http.js";
 import { BerthError } from "./errors.js";
 import { Paginator } from "./pages.js";
 import { Sandbox } from "./sandbox.js";
@@ -366,9 +366,12 @@ export class Events extends Resource {
   async *stream(q: { resourceId: string; after?: number; signal?: AbortSignal }): AsyncGenerator<S["Event"]> {
     let after = q.after;
     for (let failures = 0; ; ) {
-      let res: Response;
       try {
-        res = await this.t.call<Response>({ op: "listEvents", method: "GET", path: "/events", query: { resource_id: q.resourceId, after }, accept: "text/event-stream", as: "response", timeoutMs: 2 ** 31 - 1, signal: q.signal });
+        const res = await this.t.call<Response>({ op: "listEvents", method: "GET", path: "/events", query: { resource_id: q.resourceId, after }, accept: "text/event-stream", as: "response", timeoutMs: 2 ** 31 - 1, signal: q.signal });
+        if (!res.headers.get("content-type")?.startsWith("text/event-stream")) {
+          await res.body?.cancel().catch(() => {});
+          throw new BerthError({ status: res.status, code: "not_an_event_stream", detail: `GET /events answered ${res.headers.get("content-type")}, not text/event-stream: is a proxy in the way?`, operation: "listEvents" });
+        }
         for await (const m of readSSE(res.body!)) {
           failures = 0;
           if (!m.data) continue;
@@ -376,13 +379,14 @@ export class Events extends Resource {
           after = e.seq;
           yield e;
         }
+        // The server closed the stream (a restart, a proxy's idle timeout): reconnect.
+        await sleep(500 + Math.random() * 500, q.signal);
       } catch (err) {
         if (q.signal?.aborted) throw q.signal.reason ?? err;
-        if (err instanceof BerthError && err.status >= 400 && err.status < 500) throw err;
+        if (err instanceof BerthError && err.status >= 400) throw err;
         if (++failures > 5) throw err;
+        await sleep(Math.random() * Math.min(5_000, 250 * 2 ** failures), q.signal);
       }
-      if (q.signal?.aborted) return;
-      await new Promise((r) => setTimeout(r, Math.random() * 250 * failures));
     }
   }
 
@@ -395,7 +399,8 @@ export class Events extends Resource {
     const ctl = new AbortController();
     const timeoutMs = opts.timeoutMs ?? 15 * 60_000;
     const timer = setTimeout(() => ctl.abort(new BerthError({ status: 0, code: "timeout", detail: `${resourceId} did not get there in ${timeoutMs} ms`, operation: "wait" })), timeoutMs);
-    const signal = opts.signal ? anySignal([opts.signal, ctl.signal]) : ctl.signal;
+    const combined = opts.signal ? anySignal([opts.signal, ctl.signal]) : undefined;
+    const signal = combined?.signal ?? ctl.signal;
     try {
       // The last event before the first check: the stream starts after it,
       // so nothing that happens after the check is missed.
@@ -413,6 +418,7 @@ export class Events extends Resource {
       throw signal.aborted ? signal.reason : err;
     } finally {
       clearTimeout(timer);
+      combined?.release();
       ctl.abort();
     }
   }

@@ -26,7 +26,7 @@ async function serve(answers: { status: number; headers?: Record<string, string>
   });
   await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
-  return { url, seen, close: () => new Promise<void>((r) => srv.close(() => r())) };
+  return { url, seen, close: () => new Promise<void>((r) => (srv.closeAllConnections(), srv.close(() => r()))) };
 }
 
 const busy = { status: 503, body: { type: "about:blank", title: "Service Unavailable", status: 503, code: "unavailable", detail: "try again" } };
