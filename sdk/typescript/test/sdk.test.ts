@@ -254,3 +254,38 @@ test("templates, api keys and the health check", { skip }, async () => {
   assert.equal((await scoped.projects.retrieve(prj.id)).id, prj.id);
   await assert.rejects(scoped.orgs.create({ name: "nope" }), { status: 403, code: "forbidden" });
 });
+
+test("waitReady throws deployment_failed with the reason; pause and resume follow the events", { skip }, async () => {
+  const { prj } = await tenant("failing");
+  const dir = mkdtempSync(join(tmpdir(), "tssdk-fail-"));
+  writeFileSync(join(dir, "index.html"), "<h1>ok</h1>");
+  const good = await berth.releases.create({ projectId: prj.id, dir });
+  writeFileSync(join(dir, "Dockerfile"), "FROM berth/nginx:bookworm\nRUN echo the build breaks here && exit 7\n");
+  const bad = await berth.releases.create({ projectId: prj.id, dir, port: 8080 });
+  rmSync(dir, { recursive: true });
+
+  const dep = await berth.deployments.create({ projectId: prj.id, releaseId: good.id });
+  await berth.deployments.waitReady(dep.id, { timeoutMs: 180_000 });
+  await berth.deployments.create({ projectId: prj.id, releaseId: bad.id });
+  const err = await berth.deployments.waitReady(dep.id, { timeoutMs: 180_000 }).catch((e: unknown) => e);
+  assert.ok(err instanceof BerthError, String(err));
+  assert.equal(err.code, "deployment_failed");
+  assert.ok(err.detail.length > 0);
+  // The previous release keeps serving.
+  const d = await berth.deployments.retrieve(dep.id);
+  assert.equal(d.serving_release_id, good.id);
+  assert.match((await web(d.url)).body, /ok/);
+
+  await berth.deployments.rollback(dep.id, { releaseId: good.id });
+  await berth.deployments.waitReady(dep.id, { timeoutMs: 120_000 });
+  await berth.deployments.pause(dep.id);
+  assert.equal((await berth.deployments.waitStatus(dep.id, "paused", { timeoutMs: 60_000 })).desired_state, "paused");
+  await assert.rejects(berth.deployments.waitReady(dep.id, { timeoutMs: 10_000 }), { code: "deployment_paused" });
+  await berth.deployments.resume(dep.id);
+  assert.equal((await berth.deployments.waitReady(dep.id, { timeoutMs: 120_000 })).serving_release_id, good.id);
+
+  const ac = new AbortController();
+  const waiting = berth.deployments.waitStatus(dep.id, "deleted", { signal: ac.signal });
+  setTimeout(() => ac.abort(new Error("gave up")), 200);
+  await assert.rejects(waiting, /gave up/);
+});
