@@ -115,6 +115,11 @@ export class Transport {
         if (c.as === "response") return res as T;
         try {
           return (await read(res, c.as)) as T;
+        } catch (err) {
+          if (c.signal?.aborted) throw c.signal.reason ?? err;
+          if (err instanceof SyntaxError) throw new BerthError({ status: res.status, code: "invalid_response", detail: `the answer is not JSON: ${err.message}`, operation: c.op, cause: err });
+          const code = networkCode(err);
+          throw new BerthError({ status: 0, code: code === "TimeoutError" ? "timeout" : "network_error", detail: errMessage(err), operation: c.op, cause: err });
         } finally {
           combined?.release();
         }
