@@ -289,3 +289,59 @@ test("waitReady throws deployment_failed with the reason; pause and resume follo
   setTimeout(() => ac.abort(new Error("gave up")), 200);
   await assert.rejects(waiting, /gave up/);
 });
+
+test("the rest of the API: cron jobs, domains, branding, pages, links, lists", { skip }, async () => {
+  const { org, ws, prj } = await tenant("rest");
+  const dir = mkdtempSync(join(tmpdir(), "tssdk-rest-"));
+  writeFileSync(join(dir, "index.html"), "<h1>rest</h1>");
+  const rel = await berth.releases.create({ projectId: prj.id, dir, externalId: "r1" });
+  rmSync(dir, { recursive: true });
+  assert.deepEqual((await berth.releases.list({ projectId: prj.id, externalId: "r1" }).toArray()).map((r) => r.id), [rel.id]);
+  assert.equal((await berth.releases.retrieve(rel.id)).sha256, rel.sha256);
+  const dep = await berth.deployments.create({ projectId: prj.id, releaseId: rel.id });
+  await berth.deployments.waitReady(dep.id, { timeoutMs: 180_000 });
+  assert.deepEqual((await berth.deployments.list({ projectId: prj.id }).toArray()).map((d) => d.id), [dep.id]);
+
+  const job = await berth.cronJobs.create({ projectId: prj.id, deploymentId: dep.id, schedule: "0 3 * * *", target: { http: { method: "GET", path: "/" } } });
+  assert.equal(job.timezone, "UTC");
+  const run = await berth.cronJobs.trigger(job.id);
+  const done = await eventually(30_000, "the manual run to finish", async () => {
+    const r = await berth.cronJobs.retrieveRun(job.id, run.id);
+    return r.status === "succeeded" || r.status === "failed" ? r : undefined;
+  });
+  assert.equal(done.status, "succeeded", done.reason);
+  assert.equal(done.http_status, 200);
+  assert.ok((await berth.cronJobs.runs(job.id).toArray()).some((r) => r.id === run.id));
+  assert.equal((await berth.cronJobs.update(job.id, { enabled: false })).enabled, false);
+  assert.equal((await berth.cronJobs.list({ projectId: prj.id }).toArray()).length, 1);
+  await berth.cronJobs.delete(job.id);
+  await assert.rejects(berth.cronJobs.retrieve(job.id), { status: 404 });
+
+  const dom = await berth.domains.create({ hostname: `www.${org.slug}-example.test`, deploymentId: dep.id });
+  assert.equal(dom.status, "pending_verification");
+  assert.ok(dom.records.some((r) => r.type === "TXT"));
+  assert.equal((await berth.domains.retrieve(dom.id)).hostname, dom.hostname);
+  assert.ok((await berth.domains.list({ orgId: org.id }).toArray()).some((d) => d.id === dom.id));
+  await berth.domains.delete(dom.id);
+
+  const b = await berth.orgs.setBranding(org.id, { productName: "Clinic IQ", primaryColor: "#0a7" });
+  assert.equal(b.set.product_name, "Clinic IQ");
+  assert.equal((await berth.workspaces.getBranding(ws.id)).effective.product_name, "Clinic IQ");
+  const page = await berth.workspaces.setPage(ws.id, "not-found", "<h1>{{.Title}}</h1><p>nothing here</p>");
+  assert.equal(page.kind, "not-found");
+  assert.match(await berth.workspaces.getPage(ws.id, "not-found"), /nothing here/);
+  await berth.workspaces.deletePage(ws.id, "not-found");
+  await assert.rejects(berth.workspaces.getPage(ws.id, "not-found"), { status: 404, code: "page_not_found" });
+
+  const bucket = await berth.buckets.create({ projectId: prj.id, name: "files" });
+  const bl = await berth.buckets.link(bucket.id, { deploymentId: dep.id });
+  assert.ok(bl.env_names.length > 0);
+  assert.deepEqual((await berth.buckets.links(bucket.id).toArray()).map((l) => l.deployment_id), [dep.id]);
+  await berth.buckets.unlink(bucket.id, dep.id);
+  await berth.buckets.delete(bucket.id);
+  assert.equal((await berth.buckets.list({ projectId: prj.id }).toArray()).length, 0);
+
+  const resync = await berth.routes.resync();
+  assert.ok(resync.hostnames > 0);
+  assert.ok((await berth.orgs.retrieve(org.id)).id === org.id && (await berth.workspaces.list({ orgId: org.id }).toArray()).length === 1);
+});
