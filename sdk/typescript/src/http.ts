@@ -93,38 +93,58 @@ export class Transport {
     const url = this.url(c.path, c.query);
     const { maxRetries, baseDelayMs, maxDelayMs } = this.opts.retry;
     for (let attempt = 0; ; attempt++) {
-      const timeout = AbortSignal.timeout(c.timeoutMs ?? this.opts.timeoutMs);
-      const combined = c.signal ? anySignal([c.signal, timeout]) : undefined;
-      const signal = combined?.signal ?? timeout;
+      // A timer of our own, not AbortSignal.timeout: Node 18 can collect
+      // that signal while fetch waits on it, and the call then never ends.
+      const ms = c.timeoutMs ?? this.opts.timeoutMs;
+      const ctl = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        ctl.abort(new DOMException(`no answer in ${ms} ms`, "TimeoutError"));
+      }, ms);
+      const onAbort = () => ctl.abort(c.signal!.reason);
+      if (c.signal?.aborted) onAbort();
+      else c.signal?.addEventListener("abort", onAbort, { once: true });
+      const release = () => {
+        clearTimeout(timer);
+        c.signal?.removeEventListener("abort", onAbort);
+      };
+      // Node 18's fetch has been seen not to settle when aborted while it
+      // connects: the deadline is kept here too, whatever fetch does.
+      const aborted = new Promise<never>((_, reject) => ctl.signal.addEventListener("abort", () => reject(ctl.signal.reason), { once: true }));
+      aborted.catch(() => {});
+      const failure = (err: unknown) =>
+        new BerthError({ status: 0, code: timedOut ? "timeout" : "network_error", detail: timedOut ? `no answer in ${ms} ms` : errMessage(err), operation: c.op, cause: err });
       let res: Response;
       try {
-        res = await this.opts.fetch(url, { method: c.method, headers, body: body as BodyInit | undefined, signal });
+        res = await Promise.race([this.opts.fetch(url, { method: c.method, headers, body: body as BodyInit | undefined, signal: ctl.signal }), aborted]);
       } catch (err) {
-        combined?.release();
+        release();
         if (c.signal?.aborted) throw c.signal.reason ?? err;
-        const code = networkCode(err);
         // A refused connection never reached the server: safe to send again.
-        if (attempt < maxRetries && (safe || code === "ECONNREFUSED")) {
+        if (attempt < maxRetries && (safe || networkCode(err) === "ECONNREFUSED")) {
           await sleep(backoff(attempt, baseDelayMs, maxDelayMs), c.signal);
           continue;
         }
-        throw new BerthError({ status: 0, code: code === "TimeoutError" ? "timeout" : "network_error", detail: errMessage(err), operation: c.op, cause: err });
+        throw failure(err);
       }
       if (res.ok) {
-        // A streamed response keeps the caller's signal until it ends.
-        if (c.as === "response") return res as T;
+        if (c.as === "response") {
+          // A stream has no deadline; the caller's signal still ends it.
+          clearTimeout(timer);
+          return res as T;
+        }
         try {
-          return (await read(res, c.as)) as T;
+          return (await Promise.race([read(res, c.as), aborted])) as T;
         } catch (err) {
           if (c.signal?.aborted) throw c.signal.reason ?? err;
           if (err instanceof SyntaxError) throw new BerthError({ status: res.status, code: "invalid_response", detail: `the answer is not JSON: ${err.message}`, operation: c.op, cause: err });
-          const code = networkCode(err);
-          throw new BerthError({ status: 0, code: code === "TimeoutError" ? "timeout" : "network_error", detail: errMessage(err), operation: c.op, cause: err });
+          throw failure(err);
         } finally {
-          combined?.release();
+          release();
         }
       }
-      combined?.release();
+      release();
       const retryable = res.status === 429 || (res.status >= 500 && safe);
       if (retryable && attempt < maxRetries) {
         await res.body?.cancel().catch(() => {});
@@ -190,8 +210,7 @@ function retryAfterMs(h: string | null): number | undefined {
 }
 
 function networkCode(err: unknown): string {
-  const e = err as { name?: string; code?: string; cause?: { code?: string } };
-  if (e?.name === "TimeoutError") return "TimeoutError";
+  const e = err as { code?: string; cause?: { code?: string } };
   return e?.cause?.code ?? e?.code ?? "";
 }
 
