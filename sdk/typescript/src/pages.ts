@@ -3,8 +3,9 @@ import type { Transport, Query } from "./http.js";
 /**
  * Paginator iterates over every item of a list endpoint, fetching the next
  * page (`next_cursor`) as it goes: `for await (const p of berth.projects.list())`.
+ * Awaiting it gives every item in an array, as toArray does.
  */
-export class Paginator<T> implements AsyncIterable<T> {
+export class Paginator<T> implements AsyncIterable<T>, PromiseLike<T[]> {
   constructor(
     private readonly t: Transport,
     private readonly op: string,
@@ -33,6 +34,10 @@ export class Paginator<T> implements AsyncIterable<T> {
       yield* p.data;
       cursor = p.nextCursor;
     } while (cursor);
+  }
+
+  then<R1 = T[], R2 = never>(onfulfilled?: ((v: T[]) => R1 | PromiseLike<R1>) | null, onrejected?: ((e: unknown) => R2 | PromiseLike<R2>) | null): Promise<R1 | R2> {
+    return this.toArray().then(onfulfilled, onrejected);
   }
 
   /** toArray collects every item of every page. */

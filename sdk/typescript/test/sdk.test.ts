@@ -181,7 +181,7 @@ test("Docker Deploy: a workspace's host, and a docker_deploy deployment on it", 
   assert.equal(again.id, host.id);
   const active = await berth.dockerDeploy.waitActive(host.id, { timeoutMs: 120_000 });
   assert.equal(active.state, "active");
-  const hosts = await berth.dockerDeploy.hosts({ workspaceId: ws.id }).toArray();
+  const hosts = await berth.dockerDeploy.hosts({ workspaceId: ws.id }); // awaiting a list gives every item
   assert.deepEqual(hosts.map((h) => h.id), [host.id]);
 
   const dir = mkdtempSync(join(tmpdir(), "tssdk-dd-"));
