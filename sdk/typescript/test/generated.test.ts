@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,4 +33,22 @@ test("every operation of the API has an SDK method", () => {
     .join("\n");
   const missing = ops.filter((op) => !src.includes(`"${op}"`));
   assert.deepEqual(missing, [], "operations without an SDK method");
+});
+
+test("the TypeScript of docs/sdk.md type-checks against the SDK", () => {
+  const md = readFileSync(resolve(pkg, "../../docs/sdk.md"), "utf8");
+  const code = [...md.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).join("\n");
+  const body = code.split("\n").filter((l) => !l.startsWith("import "));
+  const dir = mkdtempSync(join(pkg, ".doccheck-"));
+  try {
+    writeFileSync(join(dir, "main.ts"), `import { Berth, BerthError } from "../src/index.js";\nexport async function main() {\n${body.join("\n")}\n}\n`);
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ extends: "../tsconfig.json", compilerOptions: { noEmit: true, rootDir: ".." }, include: ["main.ts"] }));
+    try {
+      execFileSync(process.execPath, [join(pkg, "node_modules/typescript/bin/tsc"), "-p", dir], { stdio: "pipe" });
+    } catch (e) {
+      assert.fail(`docs/sdk.md does not type-check:\n${(e as { stdout?: Buffer }).stdout ?? e}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
