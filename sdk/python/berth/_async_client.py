@@ -157,6 +157,10 @@ class APIKeys(_Resource):
         return await self._create("/api-keys", _body(name=name, org_id=org_id, workspace_id=workspace_id,
                                                      project_id=project_id, role=role), idempotency_key)
 
+    async def current(self) -> t.APIKey:
+        """The key this client calls with: its role and scope, never its secret."""
+        return await self._t.json("GET", "/api-keys/self")
+
 
 class Sandboxes(_Resource):
     """Sandboxes: editable containers with a preview URL."""

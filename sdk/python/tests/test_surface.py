@@ -41,6 +41,9 @@ class TestSurface(unittest.TestCase):
         assert tp.P is not None
         with Berth(api_key=key["secret"], base_url=tp.P.api_url) as viewer:
             self.assertEqual(viewer.projects.retrieve(prj["id"])["id"], prj["id"])
+            me = viewer.api_keys.current()
+            self.assertEqual((me["id"], me["role"], me.get("project_id")), (key["id"], "viewer", prj["id"]))
+            self.assertNotIn("secret", me)
             with self.assertRaises(BerthError) as cm:
                 viewer.sandboxes.create(project_id=prj["id"], template_id="static-html")
             self.assertEqual((cm.exception.status, cm.exception.code), (403, "forbidden"))

@@ -216,6 +216,10 @@ export class ApiKeys extends Resource {
   create(input: Camel<S["CreateAPIKey"]>, opts?: CreateOptions): Promise<S["APIKey"]> {
     return this.post("createAPIKey", "/api-keys", input, opts);
   }
+  /** self is the key the client calls with: its role and scope, never its secret. */
+  self(opts?: CallOptions): Promise<S["APIKey"]> {
+    return this.one("getSelfAPIKey", "/api-keys/self", opts);
+  }
 }
 
 /** Sandboxes: editable containers with a files volume and a preview URL. */

@@ -176,6 +176,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api-keys/self": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show the key of this request
+         * @description The key the request is made with: its role and scope (`org_id`,
+         *     `workspace_id`, `project_id`; none of them for a platform key), never its
+         *     secret. Any valid key may ask.
+         */
+        get: operations["getSelfAPIKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sandboxes": {
         parameters: {
             query?: never;
@@ -2830,6 +2852,27 @@ export interface operations {
             413: components["responses"]["BodyTooLarge"];
             /** @description `invalid_role`, `missing_org_id`, `org_not_found`, `workspace_not_found`, `project_not_found`. */
             422: components["responses"]["Unprocessable"];
+        };
+    };
+    getSelfAPIKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key, without its secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIKey"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
         };
     };
     listSandboxes: {

@@ -252,6 +252,9 @@ test("templates, api keys and the health check", { skip }, async () => {
   assert.ok(key.secret);
   const scoped = new Berth({ apiKey: key.secret!, baseUrl: p.apiURL });
   assert.equal((await scoped.projects.retrieve(prj.id)).id, prj.id);
+  const me = await scoped.apiKeys.self();
+  assert.deepEqual([me.id, me.role, me.project_id], [key.id, "deployer", prj.id]);
+  assert.equal(me.secret, undefined);
   await assert.rejects(scoped.orgs.create({ name: "nope" }), { status: 403, code: "forbidden" });
 });
 
