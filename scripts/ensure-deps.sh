@@ -4,20 +4,12 @@
 # images; what only the tests use is scripts/ensure-test-deps.sh. Safe to
 # run again: it does nothing when everything is there.
 set -euo pipefail
+. "$(dirname "$0")/apt-install.sh"
 
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
-if [ "${#need[@]}" -gt 0 ]; then
-  echo "installing: ${need[*]}"
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "need root to install ${need[*]}: run as root or install them yourself" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+apt_install "what Berth runs on" ${need[@]+"${need[@]}"}
 
 if ! docker info >/dev/null 2>&1; then
   echo "starting dockerd"
