@@ -323,7 +323,7 @@ func whoamiCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			scope := "everything"
+			scope := "platform"
 			switch {
 			case k.ProjectID != "":
 				scope = "project " + k.ProjectID
