@@ -63,6 +63,9 @@ func bucketsListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if done, err := jsonList(cmd, list); done || err != nil {
+				return err
+			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tS3 NAME\tOBJECTS\tSIZE\tKEYS\tPROJECT")
 			for _, b := range list {

@@ -166,3 +166,16 @@ func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
 	}
 	return out, nil
 }
+
+// jsonList prints items as a JSON array when -o json asks for it, and
+// says whether it did: the lists that draw their own tables start so.
+func jsonList[T any](cmd *cobra.Command, items []T) (bool, error) {
+	asJSON, err := jsonOutput(cmd)
+	if err != nil || !asJSON {
+		return false, err
+	}
+	if items == nil {
+		items = []T{}
+	}
+	return true, printJSON(cmd.OutOrStdout(), items)
+}

@@ -200,9 +200,41 @@ func TestCLIJSONOutput(t *testing.T) {
 		t.Errorf("deployments show (text): exit %d, stdout %q", r.code, r.stdout)
 	}
 
-	// An empty list is [], not null.
-	if r := berth(t, "sandboxes", "list", "--project", pr.ID, "-o", "json"); r.code != 0 || strings.TrimSpace(r.stdout) != "[]" {
-		t.Errorf("sandboxes list of none: exit %d, stdout %q", r.code, r.stdout)
+	// An empty list is [], not null, in the lists that draw their own
+	// tables too.
+	for _, args := range [][]string{{"sandboxes", "list"}, {"db", "list"}, {"buckets", "list"}, {"cron", "list"}} {
+		args = append(args, "--project", pr.ID, "-o", "json")
+		if r := berth(t, args...); r.code != 0 || strings.TrimSpace(r.stdout) != "[]" {
+			t.Errorf("berth %s: exit %d, stdout %q, want []", strings.Join(args, " "), r.code, r.stdout)
+		}
+	}
+
+	sbx := berthJSON[client.Sandbox](t, "sandboxes", "create", "--project", pr.ID, "--template", "static-html", "--env", "GREETING=hi", "--no-wait", "-o", "json")
+	if !strings.HasPrefix(sbx.ID, "sbx_") || sbx.ProjectID != pr.ID || len(sbx.EnvNames) != 1 || sbx.EnvNames[0] != "GREETING" {
+		t.Fatalf("sandboxes create -o json: %+v", sbx)
+	}
+	sbxs := berthJSON[[]client.Sandbox](t, "sandboxes", "list", "--project", pr.ID, "-o", "json")
+	if len(sbxs) != 1 || sbxs[0].ID != sbx.ID {
+		t.Errorf("sandboxes list: %+v", sbxs)
+	}
+	// Follow it with show until it runs, so that the test ends with
+	// nothing half made.
+	deadline = time.Now().Add(2 * time.Minute)
+	for {
+		s := berthJSON[client.Sandbox](t, "sandboxes", "show", sbx.ID, "-o", "json")
+		if s.ID != sbx.ID {
+			t.Fatalf("sandboxes show %s: %+v", sbx.ID, s)
+		}
+		if s.Status != "pending" {
+			if s.Status != "running" {
+				t.Errorf("sandbox %s: %s", s.Status, s.StatusReason)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sandbox %s still pending after 2m", sbx.ID)
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
 }
 

@@ -115,6 +115,9 @@ func cronListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if done, err := jsonList(cmd, jobs); done || err != nil {
+				return err
+			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tSCHEDULE\tZONE\tTARGET\tNEXT RUN\tDEPLOYMENT")
 			for _, j := range jobs {
@@ -147,6 +150,9 @@ func cronRunsCmd() *cobra.Command {
 			}
 			runs, err := c.CronRuns(cmd.Context(), args[0])
 			if err != nil {
+				return err
+			}
+			if done, err := jsonList(cmd, runs); done || err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)

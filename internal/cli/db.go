@@ -106,6 +106,9 @@ func dbListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if done, err := jsonList(cmd, dbs); done || err != nil {
+				return err
+			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tENGINE\tSTATUS\tVERSION\tSIZE\tPROJECT")
 			for _, db := range dbs {

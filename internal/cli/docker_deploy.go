@@ -127,6 +127,9 @@ func hostsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if done, err := jsonList(cmd, hosts); done || err != nil {
+				return err
+			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), hosts)
 			}
