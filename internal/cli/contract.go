@@ -16,17 +16,17 @@ import (
 
 // The exit codes scripts can rely on; docs/guide.md lists them.
 const (
-	exitOK        = 0
-	exitFailure   = 1 // anything else
-	exitUsage     = 2 // a wrong command line
-	exitNotFound  = 3 // the API answered 404
-	exitAuth      = 4 // not logged in, or the API answered 401 or 403
-	exitRefused   = 5 // the API refused the input: 400, 409 or 422
-	outputFlag    = "output"
-	outputJSON    = "json"
-	outputTable   = "table"
-	outputTextAlt = "text"
+	exitOK       = 0
+	exitFailure  = 1 // anything else
+	exitUsage    = 2 // a wrong command line
+	exitNotFound = 3 // the API answered 404
+	exitAuth     = 4 // not logged in, or the API answered 401 or 403
+	exitRefused  = 5 // the API refused the input: 400, 409 or 422
 )
+
+// outputFlag is the client commands' -o/--output: table (or text), the
+// default, or json.
+const outputFlag = "output"
 
 // usageError is a command line that cannot run as written.
 type usageError struct{ err error }
@@ -92,7 +92,7 @@ func markUsage(cmd *cobra.Command) {
 
 // addOutputFlag gives cmd and the commands under it -o/--output.
 func addOutputFlag(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringP(outputFlag, "o", outputTable, "output format: table (text) or json")
+	cmd.PersistentFlags().StringP(outputFlag, "o", "table", "output format: table (text) or json")
 }
 
 // jsonOutput says whether cmd was asked for JSON; an unknown format is a
@@ -103,9 +103,9 @@ func jsonOutput(cmd *cobra.Command) (bool, error) {
 		return false, nil
 	}
 	switch v := f.Value.String(); v {
-	case outputJSON:
+	case "json":
 		return true, nil
-	case outputTable, outputTextAlt, "":
+	case "table", "text", "":
 		return false, nil
 	default:
 		return false, usagef("unknown output format %q: use table or json", v)

@@ -261,6 +261,7 @@ func TestCLIExitCodes(t *testing.T) {
 		{"usage: unknown command", nil, []string{"frobnicate"}, exitUsage, "unknown command"},
 		{"usage: unknown flag", nil, []string{"orgs", "list", "--no-such-flag"}, exitUsage, "unknown flag"},
 		{"usage: arguments", nil, []string{"orgs", "show"}, exitUsage, "accepts 1 arg"},
+		{"usage: a missing flag", nil, []string{"db", "create", "main"}, exitUsage, "--project"},
 		{"usage: output format", nil, []string{"orgs", "list", "-o", "yaml"}, exitUsage, "unknown output format"},
 		{"404", nil, []string{"orgs", "show", "org_nosuchorg"}, exitNotFound, "(not_found)"},
 		{"401", map[string]string{"BERTH_API_KEY": "sk_wrongkey0000000000000000000000000000000"}, []string{"whoami"}, exitAuth, "error: "},

@@ -33,7 +33,7 @@ func dbCreateCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if in.ProjectID == "" {
-				return errors.New("give the project with --project ID")
+				return usagef("give the project with --project ID")
 			}
 			c, err := apiClient()
 			if err != nil {
