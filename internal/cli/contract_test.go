@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/client"
 	"github.com/berth-dev/berth/internal/logtest"
@@ -313,5 +316,44 @@ func TestCLIVersionAndWhoami(t *testing.T) {
 	r := berth(t, "whoami")
 	if r.code != 0 || !strings.Contains(r.stdout, "deployer") || !strings.Contains(r.stdout, "org "+org.ID) {
 		t.Errorf("whoami: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
+// TestCLIGroups checks the help's two groups and that every client command
+// under them takes -o json.
+func TestCLIGroups(t *testing.T) {
+	root := newRoot(io.Discard, io.Discard)
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Runnable() {
+			f := c.InheritedFlags().Lookup(outputFlag)
+			if f == nil {
+				f = c.Flags().Lookup(outputFlag)
+			}
+			if f == nil || f.Shorthand != "o" {
+				t.Errorf("%s has no -o/--output", c.CommandPath())
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	for _, c := range root.Commands() {
+		switch {
+		case c.Name() == "help" || c.Name() == "completion":
+		case serverRoles[c.Name()]:
+			if c.GroupID != "server" {
+				t.Errorf("%s is in group %q, want server", c.Name(), c.GroupID)
+			}
+		case c.GroupID != "client":
+			t.Errorf("%s is in group %q, want client", c.Name(), c.GroupID)
+		case c.Name() != "login":
+			walk(c)
+		}
+	}
+	for _, role := range []string{"up", "agent", "edge", "portal", "mcp"} {
+		if c, _, err := root.Find([]string{role}); err != nil || c.GroupID != "server" {
+			t.Errorf("berth %s: not a server role (%v)", role, err)
+		}
 	}
 }
