@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -50,7 +49,7 @@ func agentCmd() *cobra.Command {
 				return nil
 			}
 			if dir == "" {
-				return errors.New("give the agent's directory with --dir")
+				return usagef("give the agent's directory with --dir")
 			}
 			log, err := newLogger(cmd)
 			if err != nil {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -25,7 +24,7 @@ func bucketsCreateCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if in.ProjectID == "" {
-				return errors.New("give the project with --project ID")
+				return usagef("give the project with --project ID")
 			}
 			c, err := apiClient()
 			if err != nil {
@@ -61,6 +60,9 @@ func bucketsListCmd() *cobra.Command {
 			}
 			list, err := c.ListBuckets(cmd.Context(), projectID, externalID)
 			if err != nil {
+				return err
+			}
+			if done, err := jsonList(cmd, list); done || err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)

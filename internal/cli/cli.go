@@ -5,7 +5,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,19 +22,24 @@ import (
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := newRoot(os.Stdout, os.Stderr)
-	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
-		var p *client.Problem
-		if errors.As(err, &p) {
-			fmt.Fprintf(os.Stderr, "error: %s (%s)\n", p.Detail, p.Code)
-		} else {
-			fmt.Fprintf(os.Stderr, "error: %v\n", err)
-		}
-		return 1
-	}
-	return 0
+	return run(ctx, args, os.Stdout, os.Stderr)
 }
+
+// run runs the command tree with args and turns its error into the exit
+// code and the line on stderr that docs/guide.md documents.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	code, msg := exitCode(root.ExecuteContext(ctx))
+	if msg != "" {
+		fmt.Fprintln(stderr, msg)
+	}
+	return code
+}
+
+// serverRoles are the commands that run a part of Berth rather than call
+// its API.
+var serverRoles = map[string]bool{"up": true, "agent": true, "edge": true, "portal": true, "mcp": true, "s3-server": true, "images": true}
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
@@ -46,9 +50,24 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(upCmd(), imagesCmd(), loginCmd(), orgsCmd(), workspacesCmd(), projectsCmd(), deployCmd(), rollbackCmd())
+	root.AddGroup(
+		&cobra.Group{ID: "client", Title: "Client commands (they call the API; -o json prints what it returned):"},
+		&cobra.Group{ID: "server", Title: "Server roles:"},
+	)
+	root.AddCommand(upCmd(), imagesCmd(), loginCmd(), versionCmd(), whoamiCmd(), orgsCmd(), workspacesCmd(), projectsCmd(), sandboxesCmd(), releasesCmd(), deployCmd(), rollbackCmd())
 	root.AddCommand(extraCommands()...)
 	root.AddCommand(agentCmd())
+	for _, c := range root.Commands() {
+		if serverRoles[c.Name()] {
+			c.GroupID = "server"
+			continue
+		}
+		c.GroupID = "client"
+		if c.Name() != "login" {
+			addOutputFlag(c)
+		}
+	}
+	markUsage(root)
 	return root
 }
 
@@ -100,7 +119,7 @@ func saveConfig(c Config) error {
 func apiClient() (*client.Client, error) {
 	c := loadConfig()
 	if c.APIURL == "" || c.Key == "" {
-		return nil, errors.New("not logged in: run `berth up`, or `berth login --api URL --key KEY`")
+		return nil, errNotLoggedIn
 	}
 	return client.New(c.APIURL, c.Key), nil
 }
@@ -112,7 +131,7 @@ func loginCmd() *cobra.Command {
 		Short: "Save the API URL and key the CLI uses",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if c.APIURL == "" || c.Key == "" {
-				return errors.New("give both --api and --key")
+				return usagef("give both --api and --key")
 			}
 			c.APIURL = strings.TrimRight(c.APIURL, "/")
 			if err := saveConfig(c); err != nil {
@@ -154,6 +173,7 @@ func orgsCmd() *cobra.Command {
 	create.Flags().StringVar(&in.Slug, "slug", "", "slug used in URLs")
 	create.Flags().StringVar(&in.ExternalID, "external-id", "", "your own id for this org")
 	cmd.AddCommand(create)
+	cmd.AddCommand(orgReadCmds()...)
 	return cmd
 }
 
@@ -179,6 +199,7 @@ func workspacesCmd() *cobra.Command {
 	create.Flags().StringVar(&in.Slug, "slug", "", "slug")
 	create.Flags().StringVar(&in.ExternalID, "external-id", "", "your own id for this workspace")
 	cmd.AddCommand(create)
+	cmd.AddCommand(workspaceReadCmds()...)
 	return cmd
 }
 
@@ -204,5 +225,6 @@ func projectsCmd() *cobra.Command {
 	create.Flags().StringVar(&in.Slug, "slug", "", "slug used in the app's URL")
 	create.Flags().StringVar(&in.ExternalID, "external-id", "", "your own id for this project")
 	cmd.AddCommand(create)
+	cmd.AddCommand(projectReadCmds()...)
 	return cmd
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -32,31 +31,31 @@ func cronCreateCmd() *cobra.Command {
   berth cron create vacuum --project prj_… --deployment dep_… --schedule "0 3 * * *" --shell 'psql "$DATABASE_URL" -c vacuum'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if in.ProjectID == "" {
-				return errors.New("give the project with --project ID")
+				return usagef("give the project with --project ID")
 			}
 			if in.DeploymentID == "" {
-				return errors.New("give the deployment the job targets with --deployment ID")
+				return usagef("give the deployment the job targets with --deployment ID")
 			}
 			var argv []string
 			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
 				args, argv = args[:dash], args[dash:]
 			}
 			if len(args) > 1 {
-				return fmt.Errorf("one NAME at most, then the command after --: got %q", args)
+				return usagef("one NAME at most, then the command after --: got %q", args)
 			}
 			if len(args) == 1 {
 				in.Name = args[0]
 			}
 			if shell != "" {
 				if len(argv) > 0 {
-					return errors.New("give a command after -- or --shell, not both")
+					return usagef("give a command after -- or --shell, not both")
 				}
 				argv = []string{"sh", "-c", shell}
 			}
 			for _, h := range headers {
 				k, v, ok := strings.Cut(h, ":")
 				if !ok {
-					return fmt.Errorf("--header %q: want Name: value", h)
+					return usagef("--header %q: want Name: value", h)
 				}
 				if req.Headers == nil {
 					req.Headers = map[string]string{}
@@ -65,11 +64,11 @@ func cronCreateCmd() *cobra.Command {
 			}
 			switch {
 			case len(argv) > 0 && (req.Path != "" || len(req.Headers) > 0 || req.Body != ""):
-				return errors.New("give either --path (an HTTP request) or a command, not both")
+				return usagef("give either --path (an HTTP request) or a command, not both")
 			case len(argv) > 0:
 				in.Target.Command = argv
 			case req.Path == "":
-				return errors.New("give what the job runs: --path /… for an HTTP request, or a command after --")
+				return usagef("give what the job runs: --path /… for an HTTP request, or a command after --")
 			default:
 				in.Target.HTTP = &req
 			}
@@ -115,6 +114,9 @@ func cronListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if done, err := jsonList(cmd, jobs); done || err != nil {
+				return err
+			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tSCHEDULE\tZONE\tTARGET\tNEXT RUN\tDEPLOYMENT")
 			for _, j := range jobs {
@@ -147,6 +149,9 @@ func cronRunsCmd() *cobra.Command {
 			}
 			runs, err := c.CronRuns(cmd.Context(), args[0])
 			if err != nil {
+				return err
+			}
+			if done, err := jsonList(cmd, runs); done || err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)

@@ -33,7 +33,7 @@ func dbCreateCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if in.ProjectID == "" {
-				return errors.New("give the project with --project ID")
+				return usagef("give the project with --project ID")
 			}
 			c, err := apiClient()
 			if err != nil {
@@ -104,6 +104,9 @@ func dbListCmd() *cobra.Command {
 			}
 			dbs, err := c.ListDatabases(cmd.Context(), projectID)
 			if err != nil {
+				return err
+			}
+			if done, err := jsonList(cmd, dbs); done || err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)

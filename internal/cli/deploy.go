@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,11 +17,11 @@ import (
 func deployCmd() *cobra.Command {
 	var projectID, templateID string
 	var port int
-	var dockerDeploy bool
+	var dockerDeploy, detach bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "deploy [DIR]",
-		Short: "Publish a directory as a release and deploy it; prints the URL",
+		Short: "Publish a directory as a release and deploy it; prints the URL (-o json: the deployment)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
@@ -30,7 +29,7 @@ func deployCmd() *cobra.Command {
 				dir = args[0]
 			}
 			if projectID == "" {
-				return errors.New("give the project with --project ID")
+				return usagef("give the project with --project ID")
 			}
 			c, err := apiClient()
 			if err != nil {
@@ -67,15 +66,16 @@ func deployCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			p.step("deployment %s", d.ID)
 			if d.Status == "pending" && d.StatusReason != "" {
 				p.step("%s", d.StatusReason) // waiting for the workspace's Docker Deploy host
 			}
-			d, err = follow(ctx, c, d, p)
-			if err != nil {
-				return err
+			if !detach {
+				if d, err = follow(ctx, c, d, p); err != nil {
+					return err
+				}
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), d.URL)
-			return nil
+			return emitDeployment(cmd, d)
 		},
 	}
 	cmd.Flags().StringVar(&projectID, "project", "", "project id")
@@ -83,6 +83,7 @@ func deployCmd() *cobra.Command {
 	cmd.Flags().IntVar(&port, "port", 0, "port the app listens on (default: the template's)")
 	cmd.Flags().BoolVar(&dockerDeploy, "docker-deploy", false, "run it on the workspace's Docker Deploy host (waits for the host when it is not active)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 15*time.Minute, "how long to wait for the deployment")
+	cmd.Flags().BoolVar(&detach, "detach", false, "return once the deployment is accepted, without waiting for it to serve")
 	return cmd
 }
 
@@ -104,12 +105,18 @@ func rollbackCmd() *cobra.Command {
 			if d, err = follow(cmd.Context(), c, d, newProgress(cmd.ErrOrStderr())); err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), d.URL)
-			return nil
+			return emitDeployment(cmd, d)
 		},
 	}
 	cmd.Flags().StringVar(&releaseID, "release", "", "release to serve (default: the previous one)")
 	return cmd
+}
+
+// emitDeployment prints a deployment's URL, which scripts read from
+// stdout (the id is among the steps on stderr), or the deployment with
+// -o json.
+func emitDeployment(cmd *cobra.Command, d *client.Deployment) error {
+	return emit(cmd, d, func(w io.Writer) { fmt.Fprintln(w, d.URL) })
 }
 
 // follow shows a deployment's events until it is ready or failed.

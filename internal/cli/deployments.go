@@ -11,7 +11,8 @@ import (
 )
 
 func deploymentsCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "deployments", Aliases: []string{"deployment"}, Short: "Pause, resume or delete deployments"}
+	cmd := &cobra.Command{Use: "deployments", Aliases: []string{"deployment"}, Short: "List, show, pause, resume or delete deployments"}
+	cmd.AddCommand(deploymentReadCmds()...)
 	change := func(use, short, done string, call func(*client.Client, context.Context, string) (*client.Deployment, error)) *cobra.Command {
 		var wait time.Duration
 		c := &cobra.Command{

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -34,11 +33,11 @@ func ensureHostCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if in.WorkspaceID == "" {
-				return errors.New("give the workspace with --workspace ID")
+				return usagef("give the workspace with --workspace ID")
 			}
 			if in.SSH.Address != "" || keyFile != "" {
 				if in.SSH.Address == "" || in.SSH.User == "" || keyFile == "" {
-					return errors.New("an SSH server needs --ssh ADDRESS, --ssh-user USER and --ssh-key FILE")
+					return usagef("an SSH server needs --ssh ADDRESS, --ssh-user USER and --ssh-key FILE")
 				}
 				b, err := os.ReadFile(keyFile)
 				if err != nil {
@@ -125,6 +124,9 @@ func hostsCmd() *cobra.Command {
 			}
 			hosts, err := c.ListHosts(cmd.Context(), workspaceID)
 			if err != nil {
+				return err
+			}
+			if done, err := jsonList(cmd, hosts); done || err != nil {
 				return err
 			}
 			if asJSON {

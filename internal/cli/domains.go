@@ -92,7 +92,7 @@ func brandingCmd() *cobra.Command {
 	}
 	pick := func() error {
 		if (orgID == "") == (wsID == "") {
-			return fmt.Errorf("give one of --org and --workspace")
+			return usagef("give one of --org and --workspace")
 		}
 		return nil
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -33,7 +32,7 @@ func edgeCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if resolverURL == "" {
-				return errors.New("give the control plane's resolver with --resolver http://HOST:PORT")
+				return usagef("give the control plane's resolver with --resolver http://HOST:PORT")
 			}
 			key := os.Getenv("BERTH_RESOLVER_KEY")
 			if keyFile != "" {
@@ -44,7 +43,7 @@ func edgeCmd() *cobra.Command {
 				key = strings.TrimSpace(string(b))
 			}
 			if key == "" {
-				return errors.New("give the resolver's internal key with --resolver-key-file or $BERTH_RESOLVER_KEY")
+				return usagef("give the resolver's internal key with --resolver-key-file or $BERTH_RESOLVER_KEY")
 			}
 			log, err := newLogger(cmd)
 			if err != nil {
@@ -132,7 +131,7 @@ func pagesCmd() *cobra.Command {
 	}
 	pick := func() error {
 		if (orgID == "") == (wsID == "") {
-			return errors.New("give one of --org and --workspace")
+			return usagef("give one of --org and --workspace")
 		}
 		return nil
 	}

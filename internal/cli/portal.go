@@ -33,11 +33,11 @@ func portalCmd() *cobra.Command {
 			}
 			switch {
 			case apiURL == "":
-				return errors.New("give the API's URL with --api")
+				return usagef("give the API's URL with --api")
 			case key == "":
-				return errors.New("give a workspace-scoped API key with --key (or $BERTH_PORTAL_KEY)")
+				return usagef("give a workspace-scoped API key with --key (or $BERTH_PORTAL_KEY)")
 			case workspaceID == "":
-				return errors.New("give the workspace with --workspace ID")
+				return usagef("give the workspace with --workspace ID")
 			}
 			log, err := newLogger(cmd)
 			if err != nil {
