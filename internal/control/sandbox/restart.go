@@ -22,7 +22,7 @@ func (c *Service) RestartLinked(ctx context.Context, sid, why string) (done bool
 	if err != nil {
 		return false, err
 	}
-	if s.Status == store.SandboxStopped {
+	if held(s.Status) {
 		return true, nil
 	}
 	if s.HostID != "" {

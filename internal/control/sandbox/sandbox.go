@@ -118,6 +118,9 @@ func (c *Service) running(ctx context.Context, sid string) (*store.Sandbox, *age
 	if err != nil {
 		return nil, nil, err
 	}
+	if held(s.Status) {
+		return nil, nil, problem.Conflict("sandbox_not_running", "the sandbox is %s (%s)", s.Status, s.StatusReason)
+	}
 	if s.Status != store.SandboxRunning {
 		reason := s.StatusReason
 		if reason == "" {
@@ -132,12 +135,15 @@ func (c *Service) running(ctx context.Context, sid string) (*store.Sandbox, *age
 	return s, a, nil
 }
 
+// Reconcile brings a sandbox to what it should be: its container created
+// and running with its processes, unless a caller holds it stopped,
+// paused or deleted.
 func (c *Service) Reconcile(ctx context.Context, sid string) error {
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return err
 	}
-	if s.Status == store.SandboxStopped {
+	if held(s.Status) {
 		return nil
 	}
 	fail := func(format string, args ...any) error {
@@ -217,6 +223,9 @@ func (c *Service) Reconcile(ctx context.Context, sid string) error {
 	changed := s.ContainerID != info.ID || s.Status != store.SandboxRunning || !maps.Equal(s.Upstreams, info.Ports)
 	if !changed && !relaunched {
 		return nil // the periodic resync found everything as recorded
+	}
+	if cur, err := c.st.GetSandbox(ctx, sid); err != nil || held(cur.Status) {
+		return err // stopped, paused or deleted while this ran
 	}
 	s.ContainerID, s.Upstreams = info.ID, info.Ports
 	s.Status, s.StatusReason = store.SandboxRunning, ""
@@ -298,6 +307,12 @@ func (c *Service) RestartSandbox(ctx context.Context, sid string) (*store.Sandbo
 	if err != nil {
 		return nil, err
 	}
+	switch s.Status {
+	case store.SandboxDeleted:
+		return nil, invalidState(s, "restart", "create a new sandbox")
+	case store.SandboxPaused:
+		return nil, invalidState(s, "restart", "resume it with POST /sandboxes/"+s.ID+"/resume")
+	}
 	if s.HostID != "" {
 		a, err := c.agents.ForHost(ctx, s.HostID)
 		if err != nil {
@@ -374,7 +389,7 @@ func (c *Service) SandboxURL(ctx context.Context, s *store.Sandbox) string {
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // Pending lists the sandboxes the periodic resync reconciles: all but
-// the stopped ones.
+// the stopped, paused and deleted ones.
 func (c *Service) Pending(ctx context.Context) []string {
 	sbxs, err := store.ListAll(ctx, c.st.ListSandboxes)
 	if err != nil {
@@ -382,7 +397,7 @@ func (c *Service) Pending(ctx context.Context) []string {
 	}
 	var ids []string
 	for _, s := range sbxs {
-		if s.Status != store.SandboxStopped {
+		if !held(s.Status) {
 			ids = append(ids, s.ID)
 		}
 	}
