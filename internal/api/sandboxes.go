@@ -25,6 +25,9 @@ func (s *Server) sandboxView(r *http.Request, sb *store.Sandbox) client.Sandbox 
 	if v.EnvNames == nil {
 		v.EnvNames = []string{}
 	}
+	if v.Ports == nil {
+		v.Ports = []int{}
+	}
 	if procs, err := s.st.ListProcesses(r.Context(), sb.ID); err == nil {
 		for _, p := range procs {
 			v.Processes = append(v.Processes, client.Process{ID: p.ID, Command: p.Command, Cwd: p.Cwd})
