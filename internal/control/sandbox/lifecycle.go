@@ -166,7 +166,7 @@ func (c *Service) DeleteSandbox(ctx context.Context, sid string) error {
 		}
 	}
 	s.ExternalID, s.ContainerID, s.Upstreams = "", "", map[int]string{}
-	_, err = c.settle(ctx, s, store.SandboxDeleted, "deleted on request", "sandbox.deleted")
+	_, err = c.settle(ctx, s, store.SandboxDeleted, "deleted on request; create a new sandbox to work again", "sandbox.deleted")
 	return err
 }
 
