@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/client"
+	"github.com/berth-dev/berth/internal/up"
 )
 
 // TestSandboxLifecycle stops, starts, pauses, resumes and deletes a
@@ -16,7 +17,8 @@ import (
 // that changes nothing, and a release published from a deleted sandbox
 // still deploys and rolls back.
 func TestSandboxLifecycle(t *testing.T) {
-	p := start(t)
+	// A resync every 200ms: a held sandbox must stay as it is through many.
+	p := start(t, func(c *up.Config) { c.Resync = 200 * time.Millisecond })
 	ctx := context.Background()
 	_, _, pr := p.tenant(t, "Lifecycle Co")
 	sb, err := p.api.CreateSandbox(ctx, client.CreateSandbox{ProjectID: pr.ID, TemplateID: "static-html"})
@@ -75,8 +77,11 @@ func TestSandboxLifecycle(t *testing.T) {
 	if _, err := p.api.Exec(ctx, sb.ID, client.Exec{Command: "true"}); problemCode(err) != "sandbox_not_running" {
 		t.Fatalf("exec in a stopped sandbox: %v", err)
 	}
-	time.Sleep(time.Second)
+	time.Sleep(time.Second) // five resyncs
 	status("stopped")
+	if running := dockerPS(t, "label=berth.sandbox="+sb.ID, "status=running"); len(running) != 0 {
+		t.Fatalf("a resync started a stopped sandbox's container: %v", running)
+	}
 
 	// Start: the same files and the dev server back.
 	if s, err := p.api.StartSandbox(ctx, sb.ID); err != nil || s.Status != "running" {
@@ -97,6 +102,11 @@ func TestSandboxLifecycle(t *testing.T) {
 	}
 	conflict("start a paused sandbox", p.api.StartSandbox, "paused")
 	conflict("restart a paused sandbox", p.api.RestartSandbox, "paused")
+	time.Sleep(time.Second) // five resyncs
+	status("paused")
+	if paused := dockerPS(t, "label=berth.sandbox="+sb.ID, "status=paused"); len(paused) != 1 {
+		t.Fatalf("a resync thawed a paused sandbox: %v", paused)
+	}
 	if s, err := p.api.ResumeSandbox(ctx, sb.ID); err != nil || s.Status != "running" {
 		t.Fatalf("resume: %+v %v", s, err)
 	}
@@ -130,6 +140,10 @@ func TestSandboxLifecycle(t *testing.T) {
 	}
 	conflict("pause a deleted sandbox", p.api.PauseSandbox, "deleted")
 	conflict("start a deleted sandbox", p.api.StartSandbox, "deleted")
+	time.Sleep(time.Second) // five resyncs
+	if left := dockerPS(t, "label=berth.sandbox="+sb.ID); len(left) != 0 {
+		t.Fatalf("a resync made a deleted sandbox's container again: %v", left)
+	}
 
 	// The release outlives its sandbox: deploy it, then roll back to it.
 	d, err := p.api.Deploy(ctx, client.CreateDeployment{ProjectID: pr.ID, ReleaseID: rel.ID})

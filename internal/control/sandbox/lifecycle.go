@@ -26,6 +26,7 @@ func invalidState(s *store.Sandbox, action, hint string) error {
 // StopSandbox stops the sandbox's container; its files stay on the
 // volume and StartSandbox brings it and its dev server back.
 func (c *Service) StopSandbox(ctx context.Context, sid string) (*store.Sandbox, error) {
+	defer c.lock(sid)()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return nil, err
@@ -56,6 +57,15 @@ func (c *Service) StopSandbox(ctx context.Context, sid string) (*store.Sandbox, 
 // StartSandbox starts a stopped sandbox: the container with the files it
 // had, and its background processes.
 func (c *Service) StartSandbox(ctx context.Context, sid string) (*store.Sandbox, error) {
+	s, err := c.start(ctx, sid)
+	if err != nil || s.Status == store.SandboxRunning {
+		return s, err
+	}
+	return c.WaitSandbox(ctx, s.ID, 30*time.Second)
+}
+
+func (c *Service) start(ctx context.Context, sid string) (*store.Sandbox, error) {
+	defer c.lock(sid)()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return nil, err
@@ -75,12 +85,13 @@ func (c *Service) StartSandbox(ctx context.Context, sid string) (*store.Sandbox,
 	c.events.Record(ctx, s.ID, "sandbox.starting", "sandbox starting")
 	c.routes.Changed(ctx, s.ID)
 	c.queue.Kick(s.ID)
-	return c.WaitSandbox(ctx, s.ID, 30*time.Second)
+	return s, nil
 }
 
 // PauseSandbox freezes the sandbox's processes (the cgroup freezer): its
 // memory and processes are kept for ResumeSandbox.
 func (c *Service) PauseSandbox(ctx context.Context, sid string) (*store.Sandbox, error) {
+	defer c.lock(sid)()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return nil, err
@@ -108,6 +119,7 @@ func (c *Service) PauseSandbox(ctx context.Context, sid string) (*store.Sandbox,
 
 // ResumeSandbox thaws a paused sandbox where it was.
 func (c *Service) ResumeSandbox(ctx context.Context, sid string) (*store.Sandbox, error) {
+	defer c.lock(sid)()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return nil, err
@@ -137,6 +149,7 @@ func (c *Service) ResumeSandbox(ctx context.Context, sid string) (*store.Sandbox
 // preview off the edge. Releases published from it stay. The record is
 // kept as deleted, its external id freed; deleting again changes nothing.
 func (c *Service) DeleteSandbox(ctx context.Context, sid string) error {
+	defer c.lock(sid)()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 // survive. done is true once it is asked (or when there is nothing to
 // restart).
 func (c *Service) RestartLinked(ctx context.Context, sid, why string) (done bool, err error) {
+	defer c.lock(sid)()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if errors.Is(err, store.ErrNotFound) {
 		return true, nil

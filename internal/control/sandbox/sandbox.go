@@ -139,6 +139,7 @@ func (c *Service) running(ctx context.Context, sid string) (*store.Sandbox, *age
 // and running with its processes, unless a caller holds it stopped,
 // paused or deleted.
 func (c *Service) Reconcile(ctx context.Context, sid string) error {
+	defer c.lock(sid)()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return err
@@ -224,9 +225,6 @@ func (c *Service) Reconcile(ctx context.Context, sid string) error {
 	if !changed && !relaunched {
 		return nil // the periodic resync found everything as recorded
 	}
-	if cur, err := c.st.GetSandbox(ctx, sid); err != nil || held(cur.Status) {
-		return err // stopped, paused or deleted while this ran
-	}
 	s.ContainerID, s.Upstreams = info.ID, info.Ports
 	s.Status, s.StatusReason = store.SandboxRunning, ""
 	if err := c.st.UpdateSandbox(ctx, s); err != nil {
@@ -303,33 +301,41 @@ func (c *Service) launch(ctx context.Context, a *agent.Client, containerID strin
 // RestartSandbox restarts the sandbox's container; the URL, files and
 // background processes survive.
 func (c *Service) RestartSandbox(ctx context.Context, sid string) (*store.Sandbox, error) {
+	if err := c.restart(ctx, sid); err != nil {
+		return nil, err
+	}
+	return c.WaitSandbox(ctx, sid, 30*time.Second)
+}
+
+func (c *Service) restart(ctx context.Context, sid string) error {
+	defer c.lock(sid)()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	switch s.Status {
 	case store.SandboxDeleted:
-		return nil, invalidState(s, "restart", "create a new sandbox")
+		return invalidState(s, "restart", "create a new sandbox")
 	case store.SandboxPaused:
-		return nil, invalidState(s, "restart", "resume it with POST /sandboxes/"+s.ID+"/resume")
+		return invalidState(s, "restart", "resume it with POST /sandboxes/"+s.ID+"/resume")
 	}
 	if s.HostID != "" {
 		a, err := c.agents.ForHost(ctx, s.HostID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := a.StopContainer(ctx, "berth-"+s.ID, 5*time.Second); err != nil && !errors.Is(err, agent.ErrNotFound) {
-			return nil, fmt.Errorf("stopping sandbox: %w", err)
+			return fmt.Errorf("stopping sandbox: %w", err)
 		}
 	}
 	s.Status, s.StatusReason = store.SandboxPending, ""
 	if err := c.st.UpdateSandbox(ctx, s); err != nil {
-		return nil, err
+		return err
 	}
 	c.events.Record(ctx, s.ID, "sandbox.restarting", "sandbox container restarting")
 	c.routes.Changed(ctx, s.ID)
 	c.queue.Kick(s.ID)
-	return c.WaitSandbox(ctx, s.ID, 30*time.Second)
+	return nil
 }
 
 // Preview points the sandbox's URL at port and waits until a request
@@ -338,22 +344,9 @@ func (c *Service) Preview(ctx context.Context, sid string, port int, wait time.D
 	if port < 1 || port > 65535 {
 		return nil, false, "", problem.Unprocessable("invalid_port", "port %d is out of range: use 1 to 65535", port)
 	}
-	s, err := c.st.GetSandbox(ctx, sid)
+	s, err := c.previewPort(ctx, sid, port)
 	if err != nil {
 		return nil, false, "", err
-	}
-	if !slices.Contains(s.Ports, port) {
-		return nil, false, "", problem.Unprocessable("port_not_exposed",
-			"port %d is not published by this sandbox (it publishes %v); create the sandbox with \"ports\": [%d]", port, s.Ports, port)
-	}
-	if s.PreviewPort != port {
-		s.PreviewPort = port
-		if err := c.st.UpdateSandbox(ctx, s); err != nil {
-			return nil, false, "", err
-		}
-		if err := c.routes.Changed(ctx, s.ID); err != nil {
-			return nil, false, "", err
-		}
 	}
 	host := c.cfg.Names.SandboxHost(names.OrgSlug(ctx, c.st, s.OrgID), s.Slug)
 	deadline := time.Now().Add(wait)
@@ -379,6 +372,29 @@ func (c *Service) Preview(ctx context.Context, sid string, port int, wait time.D
 		}
 		delay = min(delay*2, 200*time.Millisecond)
 	}
+}
+
+// previewPort points the sandbox's route at port.
+func (c *Service) previewPort(ctx context.Context, sid string, port int) (*store.Sandbox, error) {
+	defer c.lock(sid)()
+	s, err := c.st.GetSandbox(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(s.Ports, port) {
+		return nil, problem.Unprocessable("port_not_exposed",
+			"port %d is not published by this sandbox (it publishes %v); create the sandbox with \"ports\": [%d]", port, s.Ports, port)
+	}
+	if s.PreviewPort != port {
+		s.PreviewPort = port
+		if err := c.st.UpdateSandbox(ctx, s); err != nil {
+			return nil, err
+		}
+		if err := c.routes.Changed(ctx, s.ID); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // SandboxURL is the sandbox's preview URL.
