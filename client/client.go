@@ -326,6 +326,37 @@ func (c *Client) RestartSandbox(ctx context.Context, id string) (*Sandbox, error
 	return &out, c.json(ctx, http.MethodPost, "/sandboxes/"+url.PathEscape(id)+"/restart", nil, &out)
 }
 
+// DeleteSandbox removes a sandbox's container, volume and preview; its
+// releases stay. Deleting a deleted sandbox succeeds.
+func (c *Client) DeleteSandbox(ctx context.Context, id string) error {
+	return c.Do(ctx, http.MethodDelete, "/sandboxes/"+url.PathEscape(id), nil, "", nil)
+}
+
+// StopSandbox stops a sandbox's container; its files are kept.
+func (c *Client) StopSandbox(ctx context.Context, id string) (*Sandbox, error) {
+	return c.sandboxAction(ctx, id, "stop")
+}
+
+// StartSandbox starts a stopped sandbox and its background processes.
+func (c *Client) StartSandbox(ctx context.Context, id string) (*Sandbox, error) {
+	return c.sandboxAction(ctx, id, "start")
+}
+
+// PauseSandbox freezes a running sandbox; memory and processes are kept.
+func (c *Client) PauseSandbox(ctx context.Context, id string) (*Sandbox, error) {
+	return c.sandboxAction(ctx, id, "pause")
+}
+
+// ResumeSandbox thaws a paused sandbox.
+func (c *Client) ResumeSandbox(ctx context.Context, id string) (*Sandbox, error) {
+	return c.sandboxAction(ctx, id, "resume")
+}
+
+func (c *Client) sandboxAction(ctx context.Context, id, action string) (*Sandbox, error) {
+	var out Sandbox
+	return &out, c.json(ctx, http.MethodPost, "/sandboxes/"+url.PathEscape(id)+"/"+action, nil, &out)
+}
+
 func filePath(p string) string {
 	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
 	for i, s := range parts {

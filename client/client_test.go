@@ -261,6 +261,7 @@ var methods = map[string]string{
 	"createProject": "CreateProject", "listProjects": "ListProjects", "getProject": "GetProject",
 	"createAPIKey":  "CreateAPIKey",
 	"createSandbox": "CreateSandbox", "listSandboxes": "ListSandboxes", "getSandbox": "GetSandbox", "restartSandbox": "RestartSandbox",
+	"deleteSandbox": "DeleteSandbox", "stopSandbox": "StopSandbox", "startSandbox": "StartSandbox", "pauseSandbox": "PauseSandbox", "resumeSandbox": "ResumeSandbox",
 	"listRootFiles": "ListFiles", "uploadFiles": "UploadFiles", "readFile": "ReadFile", "writeFile": "WriteFile", "deleteFile": "DeleteFile",
 	"exec": "Exec", "preview": "Preview", "publish": "Publish",
 	"createRelease": "CreateRelease", "listReleases": "ListReleases", "getRelease": "GetRelease",

@@ -241,6 +241,17 @@ func TestMCPLoop(t *testing.T) {
 				t.Fatalf("deployment_logs: %+v", evs)
 			}
 
+			// Deleting the sandbox leaves the deployment of its release serving.
+			var del mcp.DeletedSandbox
+			mustTool(t, cs, "delete_sandbox", map[string]any{"sandbox_id": sb.ID}, &del)
+			mustTool(t, cs, "delete_sandbox", map[string]any{"sandbox_id": sb.ID}, &del)
+			if del.Status != "deleted" {
+				t.Fatalf("delete_sandbox: %+v", del)
+			}
+			if _, body, _ := p.get(t, dep.URL); !strings.Contains(body, "Release one") {
+				t.Fatalf("after the sandbox's delete: %q", body)
+			}
+
 			// A key of this project alone sees nothing of another.
 			pk, err := p.api.CreateAPIKey(ctx, client.CreateAPIKey{Name: "project", OrgID: o.ID, ProjectID: pr.ID, Role: "deployer"})
 			if err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"io"
 	"maps"
 	"net/http"
@@ -23,6 +24,9 @@ func (s *Server) sandboxView(r *http.Request, sb *store.Sandbox) client.Sandbox 
 	}
 	if v.EnvNames == nil {
 		v.EnvNames = []string{}
+	}
+	if v.Ports == nil {
+		v.Ports = []int{}
 	}
 	if procs, err := s.st.ListProcesses(r.Context(), sb.ID); err == nil {
 		for _, p := range procs {
@@ -102,6 +106,34 @@ func (s *Server) restartSandbox(w http.ResponseWriter, r *http.Request, p *princ
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.sandboxView(r, sb))
+	return nil
+}
+
+// sandboxTransition answers a lifecycle call (stop, start, pause, resume)
+// with the sandbox after it.
+func (s *Server) sandboxTransition(do func(*sandbox.Service, context.Context, string) (*store.Sandbox, error)) func(http.ResponseWriter, *http.Request, *principal) error {
+	return func(w http.ResponseWriter, r *http.Request, p *principal) error {
+		sb, err := s.sandbox(r, p, true)
+		if err != nil {
+			return err
+		}
+		if sb, err = do(s.sandboxes, r.Context(), sb.ID); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, s.sandboxView(r, sb))
+		return nil
+	}
+}
+
+func (s *Server) deleteSandbox(w http.ResponseWriter, r *http.Request, p *principal) error {
+	sb, err := s.sandbox(r, p, true)
+	if err != nil {
+		return err
+	}
+	if err := s.sandboxes.DeleteSandbox(r.Context(), sb.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

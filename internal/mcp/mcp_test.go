@@ -29,7 +29,7 @@ import (
 
 // tools are the names a model finds, in the order of the brief.
 var tools = []string{"whoami", "list_templates", "docker_deploy_ensure", "docker_deploy_hosts", "create_project",
-	"create_sandbox", "write_files", "read_file", "list_files", "exec", "preview", "publish", "deploy", "rollback",
+	"create_sandbox", "write_files", "read_file", "list_files", "exec", "preview", "publish", "delete_sandbox", "deploy", "rollback",
 	"deployment_status", "deployment_logs", "create_database", "link_database", "create_bucket", "presign",
 	"create_cron_job", "add_domain", "verify_domain", "list_projects", "list_workspaces", "link_bucket"}
 

@@ -264,4 +264,19 @@ func (t *toolset) sandboxes() {
 		}
 		return releaseOf(r), nil
 	})
+
+	add(t, spec{name: "delete_sandbox", destructive: true, idempotent: true,
+		description: "Delete a sandbox: its container, files and preview URL go; releases published from it stay deployable. Publish first to keep its files.",
+	}, func(ctx context.Context, c *client.Client, in sandboxInput) (DeletedSandbox, error) {
+		if err := c.DeleteSandbox(ctx, in.SandboxID); err != nil {
+			return DeletedSandbox{}, err
+		}
+		return DeletedSandbox{SandboxID: in.SandboxID, Status: "deleted"}, nil
+	})
+}
+
+// DeletedSandbox is what delete_sandbox did.
+type DeletedSandbox struct {
+	SandboxID string `json:"sandbox_id"`
+	Status    string `json:"status" jsonschema:"deleted"`
 }

@@ -58,6 +58,7 @@ type Store interface {
 	// UpdateSandbox writes every mutable field of s (all but id, ids of
 	// owners, slug and created_at) and bumps updated_at.
 	UpdateSandbox(ctx context.Context, s *Sandbox) error
+	// ListSandboxes leaves deleted sandboxes out; GetSandbox still has them.
 	ListSandboxes(ctx context.Context, f ListFilter) ([]*Sandbox, error)
 
 	CreateProcess(ctx context.Context, p *Process) error
@@ -171,6 +172,11 @@ const (
 	SandboxRunning = "running"
 	SandboxFailed  = "failed"
 	SandboxStopped = "stopped"
+	// SandboxPaused is frozen: memory and processes kept, nothing runs.
+	SandboxPaused = "paused"
+	// SandboxDeleted has no container or volume left; the record stays
+	// for history and is left out of lists.
+	SandboxDeleted = "deleted"
 )
 
 // Sandbox is an editable workspace: a container, a files volume and a

@@ -53,6 +53,9 @@ type Config struct {
 	// NoStandby removes the container a deploy replaces instead of
 	// keeping it frozen for an instant rollback.
 	NoStandby bool
+	// Resync is how often every resource is reconciled even when nothing
+	// asked for it; 0 is the control plane's default. Tests shorten it.
+	Resync time.Duration
 	// BootstrapKey, when set, is the platform admin key instead of a
 	// random one.
 	BootstrapKey string
@@ -245,7 +248,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Names:    tlsEdge.names(names.Names{Domain: cfg.Domain, Scheme: "http", Port: edgePort}),
 		EdgeAddr: edgeAddr, Brand: brand, Log: log,
 		Instance: hex.EncodeToString(instance), Limits: cfg.Limits, Hosts: hosts,
-		BuildCABundle: cfg.BuildCABundle, NoStandby: cfg.NoStandby,
+		BuildCABundle: cfg.BuildCABundle, NoStandby: cfg.NoStandby, Resync: cfg.Resync,
 		Domains: domains.Config{DNS: dnsverify.Resolver{Addr: cfg.DNSResolver}, Target: cfg.DomainTarget,
 			Recheck: cfg.DomainRecheck, Grace: cfg.DomainGrace},
 		Buckets:    buckets,

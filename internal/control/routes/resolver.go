@@ -71,7 +71,7 @@ func (r *RouteResolver) Resolve(ctx context.Context, host string) (edge.Answer, 
 			} else if ok {
 				t, err := c.st.SandboxTarget(ctx, slug)
 				switch {
-				case err == nil && t.OrgID == own.org && (own.workspace == "" || t.WorkspaceID == own.workspace):
+				case err == nil && t.Status != store.SandboxDeleted && t.OrgID == own.org && (own.workspace == "" || t.WorkspaceID == own.workspace):
 					return r.answer(ctx, host, zoneOwner{t.OrgID, t.WorkspaceID}, sandboxState(t.Status, t.Upstream))
 				case err != nil && !errors.Is(err, store.ErrNotFound):
 					return edge.Answer{}, err

@@ -15,6 +15,7 @@ import (
 // survive. done is true once it is asked (or when there is nothing to
 // restart).
 func (c *Service) RestartLinked(ctx context.Context, sid, why string) (done bool, err error) {
+	defer c.lock(sid)()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if errors.Is(err, store.ErrNotFound) {
 		return true, nil
@@ -22,7 +23,7 @@ func (c *Service) RestartLinked(ctx context.Context, sid, why string) (done bool
 	if err != nil {
 		return false, err
 	}
-	if s.Status == store.SandboxStopped {
+	if held(s.Status) {
 		return true, nil
 	}
 	if s.HostID != "" {

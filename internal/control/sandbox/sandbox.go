@@ -118,6 +118,9 @@ func (c *Service) running(ctx context.Context, sid string) (*store.Sandbox, *age
 	if err != nil {
 		return nil, nil, err
 	}
+	if held(s.Status) {
+		return nil, nil, problem.Conflict("sandbox_not_running", "the sandbox is %s (%s)", s.Status, s.StatusReason)
+	}
 	if s.Status != store.SandboxRunning {
 		reason := s.StatusReason
 		if reason == "" {
@@ -132,12 +135,16 @@ func (c *Service) running(ctx context.Context, sid string) (*store.Sandbox, *age
 	return s, a, nil
 }
 
+// Reconcile brings a sandbox to what it should be: its container created
+// and running with its processes, unless a caller holds it stopped,
+// paused or deleted.
 func (c *Service) Reconcile(ctx context.Context, sid string) error {
+	defer c.lock(sid)()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return err
 	}
-	if s.Status == store.SandboxStopped {
+	if held(s.Status) {
 		return nil
 	}
 	fail := func(format string, args ...any) error {
@@ -294,27 +301,41 @@ func (c *Service) launch(ctx context.Context, a *agent.Client, containerID strin
 // RestartSandbox restarts the sandbox's container; the URL, files and
 // background processes survive.
 func (c *Service) RestartSandbox(ctx context.Context, sid string) (*store.Sandbox, error) {
+	if err := c.restart(ctx, sid); err != nil {
+		return nil, err
+	}
+	return c.WaitSandbox(ctx, sid, 30*time.Second)
+}
+
+func (c *Service) restart(ctx context.Context, sid string) error {
+	defer c.lock(sid)()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	switch s.Status {
+	case store.SandboxDeleted:
+		return invalidState(s, "restart", "create a new sandbox")
+	case store.SandboxPaused:
+		return invalidState(s, "restart", "resume it with POST /sandboxes/"+s.ID+"/resume")
 	}
 	if s.HostID != "" {
 		a, err := c.agents.ForHost(ctx, s.HostID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := a.StopContainer(ctx, "berth-"+s.ID, 5*time.Second); err != nil && !errors.Is(err, agent.ErrNotFound) {
-			return nil, fmt.Errorf("stopping sandbox: %w", err)
+			return fmt.Errorf("stopping sandbox: %w", err)
 		}
 	}
 	s.Status, s.StatusReason = store.SandboxPending, ""
 	if err := c.st.UpdateSandbox(ctx, s); err != nil {
-		return nil, err
+		return err
 	}
 	c.events.Record(ctx, s.ID, "sandbox.restarting", "sandbox container restarting")
 	c.routes.Changed(ctx, s.ID)
 	c.queue.Kick(s.ID)
-	return c.WaitSandbox(ctx, s.ID, 30*time.Second)
+	return nil
 }
 
 // Preview points the sandbox's URL at port and waits until a request
@@ -323,22 +344,9 @@ func (c *Service) Preview(ctx context.Context, sid string, port int, wait time.D
 	if port < 1 || port > 65535 {
 		return nil, false, "", problem.Unprocessable("invalid_port", "port %d is out of range: use 1 to 65535", port)
 	}
-	s, err := c.st.GetSandbox(ctx, sid)
+	s, err := c.previewPort(ctx, sid, port)
 	if err != nil {
 		return nil, false, "", err
-	}
-	if !slices.Contains(s.Ports, port) {
-		return nil, false, "", problem.Unprocessable("port_not_exposed",
-			"port %d is not published by this sandbox (it publishes %v); create the sandbox with \"ports\": [%d]", port, s.Ports, port)
-	}
-	if s.PreviewPort != port {
-		s.PreviewPort = port
-		if err := c.st.UpdateSandbox(ctx, s); err != nil {
-			return nil, false, "", err
-		}
-		if err := c.routes.Changed(ctx, s.ID); err != nil {
-			return nil, false, "", err
-		}
 	}
 	host := c.cfg.Names.SandboxHost(names.OrgSlug(ctx, c.st, s.OrgID), s.Slug)
 	deadline := time.Now().Add(wait)
@@ -366,6 +374,29 @@ func (c *Service) Preview(ctx context.Context, sid string, port int, wait time.D
 	}
 }
 
+// previewPort points the sandbox's route at port.
+func (c *Service) previewPort(ctx context.Context, sid string, port int) (*store.Sandbox, error) {
+	defer c.lock(sid)()
+	s, err := c.st.GetSandbox(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(s.Ports, port) {
+		return nil, problem.Unprocessable("port_not_exposed",
+			"port %d is not published by this sandbox (it publishes %v); create the sandbox with \"ports\": [%d]", port, s.Ports, port)
+	}
+	if s.PreviewPort != port {
+		s.PreviewPort = port
+		if err := c.st.UpdateSandbox(ctx, s); err != nil {
+			return nil, err
+		}
+		if err := c.routes.Changed(ctx, s.ID); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
 // SandboxURL is the sandbox's preview URL.
 func (c *Service) SandboxURL(ctx context.Context, s *store.Sandbox) string {
 	return c.cfg.Names.URL(c.hostnames.Sandbox(ctx, s))
@@ -374,7 +405,7 @@ func (c *Service) SandboxURL(ctx context.Context, s *store.Sandbox) string {
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // Pending lists the sandboxes the periodic resync reconciles: all but
-// the stopped ones.
+// the stopped, paused and deleted ones.
 func (c *Service) Pending(ctx context.Context) []string {
 	sbxs, err := store.ListAll(ctx, c.st.ListSandboxes)
 	if err != nil {
@@ -382,7 +413,7 @@ func (c *Service) Pending(ctx context.Context) []string {
 	}
 	var ids []string
 	for _, s := range sbxs {
-		if s.Status != store.SandboxStopped {
+		if !held(s.Status) {
 			ids = append(ids, s.ID)
 		}
 	}

@@ -6,8 +6,10 @@ package sandbox
 import (
 	"cmp"
 	"context"
+	"hash/fnv"
 	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/control/agents"
@@ -94,6 +96,19 @@ type Service struct {
 	releases  Releases
 	labels    names.Labels
 	log       *slog.Logger
+	// locks serialize the reconciler and the lifecycle calls of a sandbox
+	// (striped by id), so a resync that began before a stop cannot start
+	// the container again after it.
+	locks [64]sync.Mutex
+}
+
+// lock holds the sandbox's stripe until the returned func is called.
+func (c *Service) lock(sid string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(sid))
+	m := &c.locks[h.Sum32()%uint32(len(c.locks))]
+	m.Lock()
+	return m.Unlock
 }
 
 // Deps are the parts of the control plane the service asks.

@@ -119,9 +119,10 @@ func (d *DB) UpdateSandbox(ctx context.Context, s *store.Sandbox) error {
 	return nil
 }
 
-// ListSandboxes returns sandboxes in id order.
+// ListSandboxes returns sandboxes in id order, but not deleted ones.
 func (d *DB) ListSandboxes(ctx context.Context, f store.ListFilter) ([]*store.Sandbox, error) {
 	var q query
+	q.filter("status <> %s", store.SandboxDeleted)
 	q.filter("org_id = %s", f.OrgID)
 	q.filter("workspace_id = %s", f.WorkspaceID)
 	q.filter("project_id = %s", f.ProjectID)

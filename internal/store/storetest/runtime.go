@@ -132,6 +132,16 @@ func testSandboxes(f *fixture) {
 		ok(t, err)
 		sameList(t, "sandboxes "+c.what, list, c.want)
 	}
+
+	// A deleted sandbox is left out of lists but can still be read.
+	s2.Status = store.SandboxDeleted
+	ok(t, st.UpdateSandbox(ctx, s2))
+	list, err := st.ListSandboxes(ctx, store.ListFilter{ProjectID: p2.ID})
+	ok(t, err)
+	sameList(t, "sandboxes but the deleted one", list, []*store.Sandbox{bare})
+	got, err = st.GetSandbox(ctx, s2.ID)
+	ok(t, err)
+	same(t, got, s2)
 }
 
 func testProcesses(f *fixture) {

@@ -157,6 +157,33 @@ class AsyncSandbox:
         self.data = await self._t.json("POST", f"/sandboxes/{seg(self.id)}/restart", timeout=max(self._t.timeout, 90))
         return self
 
+    async def stop(self) -> "AsyncSandbox":
+        """Stops the container; the files stay, and nothing starts it again
+        until ``start``."""
+        return await self._lifecycle("stop")
+
+    async def start(self) -> "AsyncSandbox":
+        """Starts a stopped sandbox with its files and background processes
+        (the dev server)."""
+        return await self._lifecycle("start")
+
+    async def pause(self) -> "AsyncSandbox":
+        """Freezes the sandbox: memory and processes are kept, nothing runs."""
+        return await self._lifecycle("pause")
+
+    async def resume(self) -> "AsyncSandbox":
+        """Thaws a paused sandbox where it was."""
+        return await self._lifecycle("resume")
+
+    async def delete(self) -> None:
+        """Removes the container, the files and the preview; releases
+        published from the sandbox stay. Deleting again succeeds."""
+        await self._t.request("DELETE", f"/sandboxes/{seg(self.id)}")
+
+    async def _lifecycle(self, action: str) -> "AsyncSandbox":
+        self.data = await self._t.json("POST", f"/sandboxes/{seg(self.id)}/{action}", timeout=max(self._t.timeout, 90))
+        return self
+
     async def preview(self, *, port: int | None = None, wait_seconds: int | None = None) -> t.Preview:
         """Points the preview URL at a port (the one it serves by default) and
         waits up to ``wait_seconds`` (API default 30) until a request

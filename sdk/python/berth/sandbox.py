@@ -156,6 +156,33 @@ class Sandbox:
         self.data = self._t.json("POST", f"/sandboxes/{seg(self.id)}/restart", timeout=max(self._t.timeout, 90))
         return self
 
+    def stop(self) -> "Sandbox":
+        """Stops the container; the files stay, and nothing starts it again
+        until ``start``."""
+        return self._lifecycle("stop")
+
+    def start(self) -> "Sandbox":
+        """Starts a stopped sandbox with its files and background processes
+        (the dev server)."""
+        return self._lifecycle("start")
+
+    def pause(self) -> "Sandbox":
+        """Freezes the sandbox: memory and processes are kept, nothing runs."""
+        return self._lifecycle("pause")
+
+    def resume(self) -> "Sandbox":
+        """Thaws a paused sandbox where it was."""
+        return self._lifecycle("resume")
+
+    def delete(self) -> None:
+        """Removes the container, the files and the preview; releases
+        published from the sandbox stay. Deleting again succeeds."""
+        self._t.request("DELETE", f"/sandboxes/{seg(self.id)}")
+
+    def _lifecycle(self, action: str) -> "Sandbox":
+        self.data = self._t.json("POST", f"/sandboxes/{seg(self.id)}/{action}", timeout=max(self._t.timeout, 90))
+        return self
+
     def preview(self, *, port: int | None = None, wait_seconds: int | None = None) -> t.Preview:
         """Points the preview URL at a port (the one it serves by default) and
         waits up to ``wait_seconds`` (API default 30) until a request

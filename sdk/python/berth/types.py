@@ -71,7 +71,7 @@ class SandboxData(TypedDict):
     id: str
     project_id: str
     template_id: str
-    status: Literal["pending", "running", "failed", "stopped"]
+    status: Literal["pending", "running", "failed", "stopped", "paused", "deleted"]
     status_reason: NotRequired[str]
     ports: list[int]
     env_names: list[str]

@@ -79,6 +79,21 @@ class TestSurface(unittest.TestCase):
             sbx.preview(port=9999, wait_seconds=0)
         self.assertEqual(cm.exception.code, "port_not_exposed")
 
+        # Its lifecycle: stop keeps the files, pause and resume, delete twice.
+        sbx.files.write("kept.txt", "kept")
+        self.assertEqual(sbx.stop().status, "stopped")
+        with self.assertRaises(BerthError) as cm:
+            sbx.resume()
+        self.assertEqual((cm.exception.status, cm.exception.code), (409, "invalid_state"))
+        self.assertEqual(sbx.start().status, "running")
+        self.assertEqual(sbx.files.read("kept.txt"), "kept")
+        self.assertEqual(sbx.pause().status, "paused")
+        self.assertEqual(sbx.resume().status, "running")
+        sbx.delete()
+        sbx.delete()
+        self.assertEqual(sbx.refresh().status, "deleted")
+        self.assertEqual(list(b.sandboxes.list(project_id=prj["id"], external_id="sbx-ext")), [])
+
         # Cron: an HTTP job, changed, triggered, its runs.
         job = b.cron_jobs.create(project_id=prj["id"], deployment_id=dep["id"], schedule="0 3 * * *",
                                  target={"http": {"path": "/"}}, name="nightly")

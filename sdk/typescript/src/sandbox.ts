@@ -141,6 +141,35 @@ export class Sandbox {
     return new Sandbox(this.#t, await this.#t.call({ op: "restartSandbox", method: "POST", path: `/sandboxes/${seg(this.id)}/restart`, timeoutMs: opts.timeoutMs ?? 120_000, signal: opts.signal }));
   }
 
+  /** stop stops the container; the files stay and nothing starts it again until start. */
+  stop(opts: CallOptions = {}): Promise<Sandbox> {
+    return this.#lifecycle("stopSandbox", "stop", opts);
+  }
+
+  /** start starts a stopped sandbox with its files and background processes (the dev server). */
+  start(opts: CallOptions = {}): Promise<Sandbox> {
+    return this.#lifecycle("startSandbox", "start", opts);
+  }
+
+  /** pause freezes the sandbox: memory and processes are kept, nothing runs. */
+  pause(opts: CallOptions = {}): Promise<Sandbox> {
+    return this.#lifecycle("pauseSandbox", "pause", opts);
+  }
+
+  /** resume thaws a paused sandbox where it was. */
+  resume(opts: CallOptions = {}): Promise<Sandbox> {
+    return this.#lifecycle("resumeSandbox", "resume", opts);
+  }
+
+  /** delete removes the container, the files and the preview; releases published from it stay. Deleting again succeeds. */
+  async delete(opts: CallOptions = {}): Promise<void> {
+    await this.#t.call({ op: "deleteSandbox", method: "DELETE", path: `/sandboxes/${seg(this.id)}`, ...opts });
+  }
+
+  async #lifecycle(op: string, action: string, opts: CallOptions): Promise<Sandbox> {
+    return new Sandbox(this.#t, await this.#t.call({ op, method: "POST", path: `/sandboxes/${seg(this.id)}/${action}`, timeoutMs: opts.timeoutMs ?? 120_000, signal: opts.signal }));
+  }
+
   /** refresh fetches the sandbox again. */
   async refresh(opts: CallOptions = {}): Promise<Sandbox> {
     return new Sandbox(this.#t, await this.#t.call({ op: "getSandbox", method: "GET", path: `/sandboxes/${seg(this.id)}`, ...opts }));

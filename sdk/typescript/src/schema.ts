@@ -235,7 +235,11 @@ export interface paths {
         get: operations["getSandbox"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a sandbox
+         * @description Removes the container and the files volume and takes the preview off the edge (its URL answers not found). Releases published from the sandbox stay deployable. The sandbox is kept as `deleted` (readable by id, left out of lists, its `external_id` freed); deleting it again answers the same.
+         */
+        delete: operations["deleteSandbox"];
         options?: never;
         head?: never;
         patch?: never;
@@ -255,9 +259,101 @@ export interface paths {
         put?: never;
         /**
          * Restart a sandbox's container
-         * @description Stops the container and waits up to 30 seconds for the new one; the files are kept.
+         * @description Stops the container and waits up to 30 seconds for the new one; the files are kept. A stopped sandbox is started.
          */
         post: operations["restartSandbox"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandboxes/{id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop a sandbox
+         * @description Stops the container; the files stay on the volume and the preview shows the unavailable page. The platform does not start it again until `start`. Stopping a stopped sandbox changes nothing; a paused one is stopped too.
+         */
+        post: operations["stopSandbox"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandboxes/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a stopped sandbox
+         * @description Starts the container with the files it had and relaunches its background processes (the dev server); waits up to 30 seconds. Starting a running sandbox changes nothing; a paused one is resumed instead (409).
+         */
+        post: operations["startSandbox"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandboxes/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a sandbox
+         * @description Freezes the container's processes (the cgroup freezer): memory and processes are kept, nothing runs, and the preview shows the unavailable page. Only a running sandbox pauses; pausing a paused one changes nothing.
+         */
+        post: operations["pauseSandbox"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandboxes/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a paused sandbox
+         * @description Thaws a paused sandbox where it was. Resuming a running sandbox changes nothing; a stopped one is started instead (409).
+         */
+        post: operations["resumeSandbox"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1506,9 +1602,12 @@ export interface components {
             id: string;
             project_id: string;
             template_id: string;
-            /** @enum {string} */
-            status: "pending" | "running" | "failed" | "stopped";
-            /** @description Why the sandbox is failed or stopped. */
+            /**
+             * @description `stopped`, `paused` and `deleted` are held: the platform never starts such a sandbox by itself.
+             * @enum {string}
+             */
+            status: "pending" | "running" | "failed" | "stopped" | "paused" | "deleted";
+            /** @description Why the sandbox is failed, stopped, paused or deleted. */
             status_reason?: string;
             /** @description The container ports published for previews. */
             ports: number[];
@@ -2974,6 +3073,31 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    deleteSandbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sandbox is deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: a viewer key. */
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     restartSandbox: {
         parameters: {
             query?: never;
@@ -2999,6 +3123,124 @@ export interface operations {
             /** @description `forbidden`: a viewer key. */
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            /** @description `invalid_state`: the sandbox is paused (resume it) or deleted. */
+            409: components["responses"]["Conflict"];
+        };
+    };
+    stopSandbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sandbox, `stopped`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sandbox"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: a viewer key. */
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `invalid_state`: the sandbox's status does not allow this; the message says what does. Nothing changes. */
+            409: components["responses"]["Conflict"];
+        };
+    };
+    startSandbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sandbox (it may still be `pending`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sandbox"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: a viewer key. */
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `invalid_state`: the sandbox's status does not allow this; the message says what does. Nothing changes. */
+            409: components["responses"]["Conflict"];
+        };
+    };
+    pauseSandbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sandbox, `paused`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sandbox"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: a viewer key. */
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `invalid_state`: the sandbox's status does not allow this; the message says what does. Nothing changes. */
+            409: components["responses"]["Conflict"];
+        };
+    };
+    resumeSandbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sandbox, `running`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sandbox"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: a viewer key. */
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `invalid_state`: the sandbox's status does not allow this; the message says what does. Nothing changes. */
+            409: components["responses"]["Conflict"];
         };
     };
     listRootFiles: {

@@ -196,6 +196,22 @@ test("Docker Deploy: a workspace's host, and a docker_deploy deployment on it", 
   assert.match((await web(d.url)).body, /on my own host/);
 });
 
+test("a sandbox's lifecycle: stop, start, pause, resume, delete", { skip }, async () => {
+  const { prj } = await tenant("lifecycle");
+  const sbx = await berth.sandboxes.create({ projectId: prj.id, templateId: "static-html" });
+  await sbx.files.write("kept.txt", "kept");
+  assert.equal((await sbx.stop()).status, "stopped");
+  await assert.rejects(sbx.resume(), { name: "BerthError", status: 409, code: "invalid_state", operation: "resumeSandbox" });
+  assert.equal((await sbx.start()).status, "running");
+  assert.equal(await sbx.files.read("kept.txt"), "kept");
+  assert.equal((await sbx.pause()).status, "paused");
+  assert.equal((await sbx.resume()).status, "running");
+  await sbx.delete();
+  await sbx.delete(); // again: the same answer
+  assert.equal((await sbx.refresh()).status, "deleted");
+  await assert.rejects(sbx.pause(), { status: 409, code: "invalid_state" });
+});
+
 test("a managed database, created and linked to a sandbox", { skip }, async () => {
   const { prj } = await tenant("db");
   const db = await berth.databases.create({ projectId: prj.id, engine: "postgres", name: "main" });
