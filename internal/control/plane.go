@@ -94,7 +94,6 @@ type Plane struct {
 	Certificates *certificates.Manager
 	Routes       *routes.Service
 	Templates    *templates.Catalogue
-	Names        names.Names
 
 	cfg    Config
 	queue  *work.Queue
@@ -111,7 +110,7 @@ func New(cfg Config) *Plane {
 	}
 	st := cfg.Store
 	logFor := func(component string) *slog.Logger { return cfg.Log.With("component", component) }
-	p := &Plane{cfg: cfg, Templates: cfg.Templates, Names: cfg.Names}
+	p := &Plane{cfg: cfg, Templates: cfg.Templates}
 	p.queue = work.NewQueue(p.reconcile)
 	p.agents = agents.New(st, cfg.Hosts.CA)
 	rec := events.NewRecorder(st, logFor("events"))

@@ -148,7 +148,7 @@ func (c *Service) EnsureHost(ctx context.Context, req EnsureHostRequest) (h *sto
 // a reconciler run still finishing cannot write its older state over the
 // retry. A host that is no longer failed by then is left as it is.
 func (c *Service) retryHost(ctx context.Context, hostID, provisioner string, target []byte, now time.Time) (*store.Host, bool, error) {
-	unlock, err := c.hostLocks.lock(ctx, hostID)
+	unlock, err := c.hostLocks.Lock(ctx, hostID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -202,7 +202,7 @@ func transition(h *store.Host, state, reason string, at time.Time) {
 // middle leaves the host in provisioning or bootstrapping, and the next
 // run finishes or fails it.
 func (c *Service) Reconcile(ctx context.Context, hostID string) error {
-	unlock, err := c.hostLocks.lock(ctx, hostID)
+	unlock, err := c.hostLocks.Lock(ctx, hostID)
 	if err != nil {
 		return err
 	}

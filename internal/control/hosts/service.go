@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/control/names"
+	"github.com/berth-dev/berth/internal/control/work"
 	"github.com/berth-dev/berth/internal/store"
 )
 
@@ -85,7 +86,7 @@ type Service struct {
 	probe     *http.Client
 	// hostLocks keep a host's reconciler and the API's writes to a host
 	// record from overwriting each other.
-	hostLocks keyedMutex
+	hostLocks work.Locks
 }
 
 // Deps are the parts of the control plane the service asks.

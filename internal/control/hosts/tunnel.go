@@ -2,12 +2,10 @@ package hosts
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/control/names"
@@ -146,7 +144,7 @@ func (c *Service) SetPortalPassword(ctx context.Context, hostID, password string
 	// it cannot write the old password back.
 	wait, cancel := context.WithTimeout(ctx, portalPasswordWait)
 	defer cancel()
-	unlock, err := c.hostLocks.lock(wait, hostID)
+	unlock, err := c.hostLocks.Lock(wait, hostID)
 	if err != nil {
 		return "", problem.Conflict("host_busy", "the host is being repaired or bootstrapped; try again in a minute")
 	}
@@ -173,37 +171,4 @@ func (c *Service) SetPortalPassword(ctx context.Context, hostID, password string
 	}
 	c.events.Record(ctx, h.ID, "host.portal_password", "the portal's password was changed")
 	return password, nil
-}
-
-// keyedMutex holds one lock per key; its zero value is ready.
-type keyedMutex struct {
-	mu    sync.Mutex
-	held  map[string]chan struct{} // closed on unlock
-	inits sync.Once
-}
-
-// lock takes the lock of key, waiting until ctx ends.
-func (k *keyedMutex) lock(ctx context.Context, key string) (unlock func(), err error) {
-	k.inits.Do(func() { k.held = map[string]chan struct{}{} })
-	for {
-		k.mu.Lock()
-		ch, busy := k.held[key]
-		if !busy {
-			ch = make(chan struct{})
-			k.held[key] = ch
-			k.mu.Unlock()
-			return func() {
-				k.mu.Lock()
-				delete(k.held, key)
-				k.mu.Unlock()
-				close(ch)
-			}, nil
-		}
-		k.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return nil, errors.Join(errors.New("waiting for a lock"), ctx.Err())
-		}
-	}
 }

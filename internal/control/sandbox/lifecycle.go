@@ -26,7 +26,11 @@ func invalidState(s *store.Sandbox, action, hint string) error {
 // StopSandbox stops the sandbox's container; its files stay on the
 // volume and StartSandbox brings it and its dev server back.
 func (c *Service) StopSandbox(ctx context.Context, sid string) (*store.Sandbox, error) {
-	defer c.lock(sid)()
+	unlock, err := c.locks.Lock(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return nil, err
@@ -65,7 +69,11 @@ func (c *Service) StartSandbox(ctx context.Context, sid string) (*store.Sandbox,
 }
 
 func (c *Service) start(ctx context.Context, sid string) (*store.Sandbox, error) {
-	defer c.lock(sid)()
+	unlock, err := c.locks.Lock(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return nil, err
@@ -91,7 +99,11 @@ func (c *Service) start(ctx context.Context, sid string) (*store.Sandbox, error)
 // PauseSandbox freezes the sandbox's processes (the cgroup freezer): its
 // memory and processes are kept for ResumeSandbox.
 func (c *Service) PauseSandbox(ctx context.Context, sid string) (*store.Sandbox, error) {
-	defer c.lock(sid)()
+	unlock, err := c.locks.Lock(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return nil, err
@@ -119,7 +131,11 @@ func (c *Service) PauseSandbox(ctx context.Context, sid string) (*store.Sandbox,
 
 // ResumeSandbox thaws a paused sandbox where it was.
 func (c *Service) ResumeSandbox(ctx context.Context, sid string) (*store.Sandbox, error) {
-	defer c.lock(sid)()
+	unlock, err := c.locks.Lock(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return nil, err
@@ -149,7 +165,11 @@ func (c *Service) ResumeSandbox(ctx context.Context, sid string) (*store.Sandbox
 // preview off the edge. Releases published from it stay. The record is
 // kept as deleted, its external id freed; deleting again changes nothing.
 func (c *Service) DeleteSandbox(ctx context.Context, sid string) error {
-	defer c.lock(sid)()
+	unlock, err := c.locks.Lock(ctx, sid)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return err

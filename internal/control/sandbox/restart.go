@@ -15,7 +15,11 @@ import (
 // survive. done is true once it is asked (or when there is nothing to
 // restart).
 func (c *Service) RestartLinked(ctx context.Context, sid, why string) (done bool, err error) {
-	defer c.lock(sid)()
+	unlock, err := c.locks.Lock(ctx, sid)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if errors.Is(err, store.ErrNotFound) {
 		return true, nil

@@ -139,7 +139,11 @@ func (c *Service) running(ctx context.Context, sid string) (*store.Sandbox, *age
 // and running with its processes, unless a caller holds it stopped,
 // paused or deleted.
 func (c *Service) Reconcile(ctx context.Context, sid string) error {
-	defer c.lock(sid)()
+	unlock, err := c.locks.Lock(ctx, sid)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return err
@@ -308,7 +312,11 @@ func (c *Service) RestartSandbox(ctx context.Context, sid string) (*store.Sandbo
 }
 
 func (c *Service) restart(ctx context.Context, sid string) error {
-	defer c.lock(sid)()
+	unlock, err := c.locks.Lock(ctx, sid)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return err
@@ -376,7 +384,11 @@ func (c *Service) Preview(ctx context.Context, sid string, port int, wait time.D
 
 // previewPort points the sandbox's route at port.
 func (c *Service) previewPort(ctx context.Context, sid string, port int) (*store.Sandbox, error) {
-	defer c.lock(sid)()
+	unlock, err := c.locks.Lock(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	s, err := c.st.GetSandbox(ctx, sid)
 	if err != nil {
 		return nil, err

@@ -6,15 +6,14 @@ package sandbox
 import (
 	"cmp"
 	"context"
-	"hash/fnv"
 	"io"
 	"log/slog"
-	"sync"
 
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/control/agents"
 	"github.com/berth-dev/berth/internal/control/names"
 	"github.com/berth-dev/berth/internal/control/releases"
+	"github.com/berth-dev/berth/internal/control/work"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/templates"
 )
@@ -96,19 +95,10 @@ type Service struct {
 	releases  Releases
 	labels    names.Labels
 	log       *slog.Logger
-	// locks serialize the reconciler and the lifecycle calls of a sandbox
-	// (striped by id), so a resync that began before a stop cannot start
-	// the container again after it.
-	locks [64]sync.Mutex
-}
-
-// lock holds the sandbox's stripe until the returned func is called.
-func (c *Service) lock(sid string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(sid))
-	m := &c.locks[h.Sum32()%uint32(len(c.locks))]
-	m.Lock()
-	return m.Unlock
+	// locks serialize the reconciler and the lifecycle calls of a sandbox,
+	// so a resync that began before a stop cannot start the container
+	// again after it.
+	locks work.Locks
 }
 
 // Deps are the parts of the control plane the service asks.

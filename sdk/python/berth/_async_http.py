@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
-import random
 import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from ._http import DEFAULT_USER_AGENT, _RETRY_STATUSES, SSEMessage, _query_value
+from ._http import DEFAULT_USER_AGENT, _RETRY_STATUSES, SSEMessage, _backoff_delay, _SSEParser, _target
 from .errors import BerthConnectionError, BerthError
 
 __all__ = ["AsyncTransport"]
@@ -187,14 +186,7 @@ class AsyncTransport:
         return await asyncio.to_thread(f, *args)
 
     def url(self, path: str, query: Mapping[str, Any] | None = None) -> str:
-        from urllib.parse import urlencode
-
-        p = self.base_path + path
-        if query:
-            q = {k: _query_value(v) for k, v in query.items() if v is not None}
-            if q:
-                p += "?" + urlencode(q)
-        return p
+        return _target(self.base_path, path, query)
 
     def _head(self, method: str, target: str, headers: Mapping[str, str], body: bytes | None) -> bytes:
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
@@ -265,13 +257,7 @@ class AsyncTransport:
             return AsyncResponse(status, rh, data)
 
     async def _sleep(self, attempt: int, retry_after: str | None) -> None:
-        delay = random.uniform(0, min(self.max_backoff, self.backoff * (2 ** attempt)))
-        if retry_after:
-            try:
-                delay = max(delay, min(float(retry_after), self.max_backoff))
-            except ValueError:
-                pass
-        await asyncio.sleep(delay)
+        await asyncio.sleep(_backoff_delay(attempt, retry_after, self.backoff, self.max_backoff))
 
     async def json(self, method: str, path: str, **kw: Any) -> Any:
         return (await self.request(method, path, **kw)).json()
@@ -345,28 +331,15 @@ class AsyncSSEStream:
     async def __aiter__(self) -> AsyncIterator[SSEMessage]:
         """Yields each message; a quiet read past the timeout raises
         TimeoutError and the end of the stream ends the iteration."""
-        id_, event, data = "", "", []  # type: str, str, list[str]
+        parser = _SSEParser()
         while True:
             async with asyncio.timeout(self._timeout):
                 raw = await self._readline()
             if not raw:
                 return
-            line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
-            if not line:
-                if data or event:
-                    yield SSEMessage(id_, event or "message", "\n".join(data))
-                id_, event, data = "", "", []
-                continue
-            if line.startswith(":"):
-                continue
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "data":
-                data.append(value)
-            elif field == "event":
-                event = value
-            elif field == "id":
-                id_ = value
+            msg = parser.line(raw)
+            if msg is not None:
+                yield msg
 
     def close(self) -> None:
         self._conn.close()

@@ -131,12 +131,7 @@ class Transport:
 
     def url(self, path: str, query: Mapping[str, Any] | None = None) -> str:
         """The path (under /api/v1) with its query, as sent."""
-        p = self.base_path + path
-        if query:
-            q = {k: _query_value(v) for k, v in query.items() if v is not None}
-            if q:
-                p += "?" + urlencode(q)
-        return p
+        return _target(self.base_path, path, query)
 
     def request(self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
                 json: Any = None, body: bytes | None = None, content_type: str | None = None,
@@ -205,13 +200,7 @@ class Transport:
             return Response(status, resp.headers, data)
 
     def _sleep(self, attempt: int, retry_after: str | None) -> None:
-        delay = random.uniform(0, min(self.max_backoff, self.backoff * (2 ** attempt)))
-        if retry_after:
-            try:
-                delay = max(delay, min(float(retry_after), self.max_backoff))
-            except ValueError:
-                pass
-        time.sleep(delay)
+        time.sleep(_backoff_delay(attempt, retry_after, self.backoff, self.max_backoff))
 
     def json(self, method: str, path: str, **kw: Any) -> Any:
         """request, then the answer's JSON."""
@@ -253,6 +242,28 @@ def _query_value(v: Any) -> str:
     return str(v)
 
 
+def _target(base_path: str, path: str, query: Mapping[str, Any] | None) -> str:
+    """The request target: the path under base_path with its query, as sent."""
+    p = base_path + path
+    if query:
+        q = {k: _query_value(v) for k, v in query.items() if v is not None}
+        if q:
+            p += "?" + urlencode(q)
+    return p
+
+
+def _backoff_delay(attempt: int, retry_after: str | None, backoff: float, max_backoff: float) -> float:
+    """How long to wait before retry number attempt: full jitter over an
+    exponential bound, and at least the server's Retry-After (both capped)."""
+    delay = random.uniform(0, min(max_backoff, backoff * (2 ** attempt)))
+    if retry_after:
+        try:
+            delay = max(delay, min(float(retry_after), max_backoff))
+        except ValueError:
+            pass
+    return delay
+
+
 class SSEMessage:
     """One server-sent event: its id, event name and data."""
 
@@ -262,6 +273,34 @@ class SSEMessage:
         self.id = id
         self.event = event
         self.data = data
+
+
+class _SSEParser:
+    """Reads text/event-stream lines, one at a time, into messages."""
+
+    def __init__(self) -> None:
+        self._id, self._event, self._data = "", "", []  # type: str, str, list[str]
+
+    def line(self, raw: bytes) -> SSEMessage | None:
+        """Takes one line; returns the message a blank line completes."""
+        line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+        if not line:
+            msg = None
+            if self._data or self._event:
+                msg = SSEMessage(self._id, self._event or "message", "\n".join(self._data))
+            self._id, self._event, self._data = "", "", []
+            return msg
+        if line.startswith(":"):
+            return None
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "data":
+            self._data.append(value)
+        elif field == "event":
+            self._event = value
+        elif field == "id":
+            self._id = value
+        return None
 
 
 class SSEStream:
@@ -278,27 +317,14 @@ class SSEStream:
     def __iter__(self) -> Iterator[SSEMessage]:
         """Yields each message; a read timeout raises TimeoutError and the end
         of the stream ends the iteration."""
-        id_, event, data = "", "", []  # type: str, str, list[str]
+        parser = _SSEParser()
         while True:
             raw = self._resp.readline()
             if not raw:
                 return
-            line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
-            if not line:
-                if data or event:
-                    yield SSEMessage(id_, event or "message", "\n".join(data))
-                id_, event, data = "", "", []
-                continue
-            if line.startswith(":"):
-                continue
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "data":
-                data.append(value)
-            elif field == "event":
-                event = value
-            elif field == "id":
-                id_ = value
+            msg = parser.line(raw)
+            if msg is not None:
+                yield msg
 
     def close(self) -> None:
         self._conn.close()
